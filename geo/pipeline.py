@@ -1,0 +1,70 @@
+"""The geoparsing pipeline, composed in one place: read → recognise → resolve → date → events."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from geo.types import Article, Mention, Span
+
+
+@dataclass
+class ArticleResult:
+    article: Article
+    mentions: list = field(default_factory=list)   # list[Mention]
+    dates: list = field(default_factory=list)      # filled by the dates step (issue 3)
+    events: list = field(default_factory=list)     # filled by the events step (issue 3)
+
+    def to_dict(self) -> dict:
+        a = self.article
+        return {
+            "id": a.id,
+            "title": a.title,
+            "published": a.published,
+            "url": a.url,
+            "text": a.text,
+            "mentions": [m.to_dict() for m in self.mentions if m.place is not None],
+            "dates": [d if isinstance(d, dict) else d.to_dict() for d in self.dates],
+            "events": [e if isinstance(e, dict) else e.to_dict() for e in self.events],
+        }
+
+
+class Geoparser:
+    """Finds toponyms in text and places them. Build once, reuse: loading is the slow part."""
+
+    def __init__(self, gazetteer=None, use_ner: bool = True, online_geocoder=None):
+        from geo.gazetteer import Gazetteer
+        from geo.recognise import Recogniser
+        from geo.resolve import Resolver
+
+        self.gazetteer = gazetteer or Gazetteer.load()
+        self.recogniser = Recogniser(self.gazetteer, use_ner=use_ner)
+        self.resolver = Resolver(self.gazetteer, online_geocoder=online_geocoder)
+
+    def recognise(self, text: str) -> list:
+        """Toponym spans in `text` (list[Span])."""
+        return self.recogniser.find(text)
+
+    def resolve(self, text: str, spans: Sequence[Span]) -> list:
+        """One Mention per span, in span order (Mention.place is None when nothing fits)."""
+        return self.resolver.resolve(text, list(spans))
+
+    def geoparse(self, text: str) -> list:
+        return self.resolve(text, self.recognise(text))
+
+    def extract(self, article: Article) -> ArticleResult:
+        mentions = self.geoparse(article.text)
+        return ArticleResult(article=article, mentions=mentions)
+
+    def extract_many(self, articles) -> list:
+        return [self.extract(a) for a in articles]
+
+
+_default: Optional[Geoparser] = None
+
+
+def default_geoparser() -> Geoparser:
+    """A process-wide Geoparser (the spaCy model and gazetteer are loaded once)."""
+    global _default
+    if _default is None:
+        _default = Geoparser()
+    return _default

@@ -1,0 +1,315 @@
+"""Read articles from files, folders and stdin: the first step of the pipeline.
+
+`iter_articles` yields an `Article` for every readable document and a `ReadError`
+(never raised) for every bad one, so one broken file never stops a batch.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Union
+
+from geo.dates import normalise_date, publication_date_from_text
+from geo.exceptions import ReadError
+from geo.types import Article
+
+MAX_FILE_BYTES = 10 * 1024 * 1024   # one non-JSONL file
+MAX_TEXT_CHARS = 2_000_000          # one JSON / JSONL record's text
+TEXT_EXTS = {".txt"}
+MARKDOWN_EXTS = {".md", ".markdown"}
+HTML_EXTS = {".html", ".htm"}
+JSON_EXTS = {".json"}
+JSONL_EXTS = {".jsonl", ".ndjson"}
+SUPPORTED_EXTS = TEXT_EXTS | MARKDOWN_EXTS | HTML_EXTS | JSON_EXTS | JSONL_EXTS
+
+# Metadata key → Article field; other keys (author, section, ...) are accepted and ignored.
+_META_KEYS = {"title": "title", "date": "date", "published": "date", "url": "url",
+              "link": "url", "id": "id", "author": "author"}
+_HEADER_LINE = re.compile(r"^\s*(title|date|published|url|link|author|id)\s*:\s*(.*?)\s*$", re.I)
+_FRONT_LINE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+
+ReadResult = Union[Article, ReadError]
+
+
+def iter_articles(inputs: Iterable[str], stdin=None) -> Iterator[ReadResult]:
+    """Articles (or ReadErrors) from files, folders (recursed) and "-" (JSON Lines on stdin)."""
+    for item in inputs:
+        if item == "-":
+            yield from _iter_jsonl(stdin if stdin is not None else sys.stdin, "-")
+        else:
+            yield from _iter_path(Path(item))
+
+
+def _iter_path(path: Path) -> Iterator[ReadResult]:
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            # Hidden files and folders (.git, .DS_Store) are not articles.
+            if p.is_file() and p.suffix.lower() in SUPPORTED_EXTS and not _hidden(p, path):
+                yield from _read_file(p)
+    elif not path.exists():
+        yield ReadError(str(path), "no such file")
+    else:
+        yield from _read_file(path)
+
+
+def _hidden(p: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in p.relative_to(root).parts)
+
+
+def _read_file(path: Path) -> Iterator[ReadResult]:
+    src, ext = str(path), path.suffix.lower()
+    try:
+        if ext not in SUPPORTED_EXTS:
+            raise ReadError(src, "unsupported file type")
+        if ext in JSONL_EXTS:  # streamed, so no whole-file size limit
+            with open(path, "rb") as f:
+                yield from _iter_jsonl(f, src)
+            return
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ReadError(src, f"file is {size / 2**20:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MB limit")
+        text = decode(path.read_bytes(), src)
+        if ext in JSON_EXTS:
+            yield from _iter_json(text, path)
+        elif ext in HTML_EXTS:
+            yield _read_html(text, path)
+        elif ext in MARKDOWN_EXTS:
+            yield _read_markdown(text, path)
+        else:
+            yield _read_txt(text, path)
+    except ReadError as e:
+        yield e
+    except OSError as e:
+        yield ReadError(src, f"cannot read: {e.strerror or e}")
+    except Exception as e:  # a parser bug must not end the batch either
+        yield ReadError(src, _one_line(f"{type(e).__name__}: {e}"))
+
+
+# --- decoding -----------------------------------------------------------------
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def decode(data: bytes, source: str) -> str:
+    """Bytes → text: BOM, strict UTF-8, BOM-less UTF-16, cp1252; ReadError for binary/empty."""
+    text = _decode(data)
+    if text is None or _mostly_control(text):
+        raise ReadError(source, "binary file, not text")
+    if not text.strip():
+        raise ReadError(source, "empty file")
+    return text
+
+
+def _decode(data: bytes) -> Optional[str]:
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return _try(data, codec)
+    if b"\x00" in data:  # text never holds NUL bytes, except as UTF-16
+        codec = _utf16_guess(data)
+        return _try(data, codec) if codec else None
+    text = _try(data, "utf-8")
+    if text is None:
+        text = _try(data, "cp1252") or data.decode("latin-1")  # latin-1 never fails
+    return text
+
+
+def _try(data: bytes, codec: str) -> Optional[str]:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
+def _utf16_guess(data: bytes) -> Optional[str]:
+    """ASCII-heavy UTF-16 has NULs at every other byte: odd positions for LE, even for BE."""
+    sample = data[:4096]
+    half = max(len(sample) // 2, 1)
+    even, odd = sample[0::2].count(0) / half, sample[1::2].count(0) / half
+    if odd > 0.3 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.3 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _mostly_control(text: str, sample: int = 65536) -> bool:
+    head = text[:sample]
+    controls = sum(1 for c in head if (c < " " and c not in "\t\n\r\f") or "\x7f" <= c <= "\x9f")
+    return controls > 0.05 * max(len(head), 1)
+
+
+# --- formats ------------------------------------------------------------------
+
+def _read_txt(text: str, path: Path) -> ReadResult:
+    meta, body = _txt_header(text)
+    if meta is None:  # headerless: keep the whole text, offsets index it exactly
+        return _article(text, path.stem, str(path), {})
+    return _article(body, path.stem, str(path), meta)
+
+
+def _txt_header(text: str) -> tuple[Optional[dict], str]:
+    """Leading `Key: value` lines ended by a blank line → (meta, body); else (None, text)."""
+    meta, pos = {}, 0
+    for line in text.splitlines(keepends=True):
+        if not line.strip():
+            if meta:
+                return meta, text[pos + len(line):].lstrip("\r\n")
+            return None, text
+        m = _HEADER_LINE.match(line)
+        if not m:
+            return None, text
+        meta[_META_KEYS[m.group(1).lower()]] = m.group(2)
+        pos += len(line)
+    return None, text  # header lines only, no body: treat as plain text
+
+
+def _read_markdown(text: str, path: Path) -> ReadResult:
+    meta, body = _front_matter(text)
+    if meta is None:
+        meta, body = {}, text
+    if not meta.get("title"):  # "# Heading" → "Heading"
+        meta["title"] = _first_line(body).lstrip("#").strip()
+    return _article(body, path.stem, str(path), meta)
+
+
+def _front_matter(text: str) -> tuple[Optional[dict], str]:
+    """`---` … `---` block of simple `key: value` lines (no YAML dependency)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None, text
+    meta, pos = {}, len(lines[0])
+    for line in lines[1:]:
+        pos += len(line)
+        if line.strip() in ("---", "..."):
+            return meta, text[pos:].lstrip("\r\n")
+        m = _FRONT_LINE.match(line)
+        if m and m.group(1).lower() in _META_KEYS:
+            meta[_META_KEYS[m.group(1).lower()]] = _unquote(m.group(2))
+    return None, text  # never closed: not front matter
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _read_html(html: str, path: Path) -> ReadResult:
+    import trafilatura  # heavy; only loaded when HTML is read
+
+    # extensive_search off: the date must come from the page's metadata, not its text
+    # (a date in the text is found by our own byline rule instead).
+    doc = trafilatura.bare_extraction(
+        html, with_metadata=True,
+        date_extraction_params={"original_date": True, "extensive_search": False})
+    text = getattr(doc, "text", None) if doc is not None else None
+    if not text or not text.strip():
+        return ReadError(str(path), "no article text found in the HTML")
+    meta = {"title": doc.title, "date": doc.date, "url": doc.url}
+    return _article(text, path.stem, str(path), meta)
+
+
+def _iter_json(text: str, path: Path) -> Iterator[ReadResult]:
+    src = str(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        yield ReadError(src, f"invalid JSON: {e.msg} at line {e.lineno}")
+        return
+    if isinstance(data, dict):
+        yield _from_record(data, path.stem, src, src)
+    elif isinstance(data, list):
+        for n, record in enumerate(data, 1):
+            yield _from_record(record, f"{path.stem}#{n}", src, f"{src}[{n}]")
+    else:
+        yield ReadError(src, "expected a JSON object or a list of objects")
+
+
+def _iter_jsonl(stream, src: str) -> Iterator[ReadResult]:
+    """One JSON object per line, streamed; a bad line yields a ReadError naming `file:line`."""
+    stem = Path(src).stem if src != "-" else "stdin"
+    seen_any = False
+    for lineno, line in enumerate(stream, 1):
+        where = f"{src}:{lineno}"
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield ReadError(where, "line is not valid UTF-8")
+                continue
+        if lineno == 1:
+            line = line.lstrip("\ufeff")
+        if not line.strip():
+            continue
+        seen_any = True
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield ReadError(where, f"invalid JSON: {e.msg}")
+            continue
+        # Ids use the line number, so they stay put when another line is fixed.
+        yield _from_record(record, f"{stem}#{lineno}", src, where)
+    if not seen_any:
+        yield ReadError(src, "empty file" if src != "-" else "empty input")
+
+
+def _from_record(record, default_id: str, source: str, where: str) -> ReadResult:
+    """A JSON record {id, text, title?, published|date?, url|link?} → Article or ReadError."""
+    try:
+        return _record_article(record, default_id, source, where)
+    except ReadError as e:
+        return e
+    except Exception as e:  # odd field values must not end a stream of records
+        return ReadError(where, _one_line(f"{type(e).__name__}: {e}"))
+
+
+def _record_article(record, default_id: str, source: str, where: str) -> Article:
+    if not isinstance(record, dict):
+        raise ReadError(where, "record is not a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ReadError(where, "record has no non-empty 'text' string")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ReadError(where, f"text is {len(text):,} characters, over the {MAX_TEXT_CHARS:,} limit")
+    meta = {_META_KEYS[k]: v for k, v in record.items() if k in _META_KEYS and v is not None}
+    return _article(text, default_id, source, meta)
+
+
+# --- shared -------------------------------------------------------------------
+
+def _article(text: str, default_id: str, source: str, meta: dict) -> Article:
+    """Article from text and its metadata (title, date, url, id; author is ignored)."""
+    if not text.strip():
+        raise ReadError(source, "no article text after the metadata")
+    published, how = _published(meta.get("date"), text)
+    article_id = meta.get("id")
+    return Article(
+        id=str(article_id) if article_id not in (None, "") else default_id,
+        text=text,
+        title=_one_line(str(meta.get("title") or _first_line(text))),
+        published=published,
+        published_source=how,
+        url=str(meta["url"]) if meta.get("url") else None,
+        source=source,
+    )
+
+
+def _published(meta_date, text: str) -> tuple[Optional[str], str]:
+    """Metadata date first, then a byline/dateline date; never today's date by default."""
+    iso = normalise_date(meta_date) if meta_date else None
+    if iso:
+        return iso, "metadata"
+    found = publication_date_from_text(text)
+    if found:
+        return found[0], "byline"
+    return None, "unknown"
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())

