@@ -1,0 +1,117 @@
+"""Command line: `python -m geo extract|resolve ...` (a stable contract: other tools parse its output).
+
+    python -m geo extract FILE_OR_FOLDER... --format json     one JSON object per article per line
+    python -m geo extract - --format json                     JSON Lines on stdin {"id","text",...}
+    python -m geo resolve --format json                       JSON Lines on stdin {"id","text","spans"}
+
+Bad inputs get one line each on stderr naming the file and the reason; the rest still go through.
+The exit status is non-zero only when nothing at all could be read.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from geo.exceptions import ReadError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m geo", description="Map the places reported in news articles.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ex = sub.add_parser("extract", help="find, place and date every location in articles")
+    ex.add_argument("inputs", nargs="+", help="files, folders, or - for JSON Lines on stdin")
+    ex.add_argument("--format", choices=["json"], default="json", help="output format (JSON Lines)")
+    _common(ex)
+
+    rs = sub.add_parser("resolve", help="place the given spans (JSON Lines on stdin)")
+    rs.add_argument("--format", choices=["json"], default="json")
+    _common(rs)
+    return p
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--online", action="store_true",
+                   help="fall back to Nominatim for names the offline gazetteer lacks (off by default)")
+    p.add_argument("--no-ner", action="store_true", help="skip the statistical NER vote (faster, less accurate)")
+    p.add_argument("--progress", action="store_true", help="always show a progress bar on stderr")
+
+
+def _geoparser(args):
+    from geo.geocoders import online_geocoder
+    from geo.pipeline import Geoparser
+    return Geoparser(use_ner=not args.no_ner, online_geocoder=online_geocoder(enabled=args.online))
+
+
+def _emit(obj: dict, out) -> None:
+    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _warn(msg: str) -> None:
+    from tqdm import tqdm
+    tqdm.write(msg, file=sys.stderr)
+
+
+def cmd_extract(args, stdin, out) -> int:
+    from tqdm import tqdm
+    from geo.read import iter_articles
+
+    gp = _geoparser(args)
+    read_ok = 0
+
+    def good_articles():
+        nonlocal read_ok
+        for item in iter_articles(args.inputs, stdin=stdin):
+            if isinstance(item, ReadError):
+                _warn(f"error: {item}")
+                continue
+            read_ok += 1
+            yield item
+
+    show = args.progress or sys.stderr.isatty()
+    for result in tqdm(gp.extract_many(good_articles()), desc="articles", unit="doc", disable=not show,
+                       file=sys.stderr):
+        if not any(m.place for m in result.mentions):
+            _warn(f"note: {result.article.source or result.article.id}: no places found")
+        _emit(result.to_dict(), out)
+    return 0 if read_ok else 1
+
+
+def cmd_resolve(args, stdin, out) -> int:
+    from geo.types import Span
+
+    gp = _geoparser(args)
+    read_ok = 0
+    for n, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            text = rec["text"]
+            spans = [Span(int(s), int(e), text[int(s):int(e)]) for s, e in rec.get("spans", [])]
+            if not isinstance(text, str) or any(not (0 <= s.start < s.end <= len(text)) for s in spans):
+                raise ValueError("spans must index the text")
+        except (ValueError, KeyError, TypeError) as exc:
+            _warn(f"error: -:{n}: {type(exc).__name__}: {exc}")
+            continue
+        read_ok += 1
+        places = []
+        for m in gp.resolve(text, spans):
+            p = m.place
+            places.append(None if p is None else {
+                "start": m.span.start, "end": m.span.end, "name": p.name, "lat": p.lat, "lon": p.lon,
+                "geonameid": p.geonameid, "score": round(m.score, 4)})
+        _emit({"id": rec.get("id"), "places": places}, out)
+    return 0 if read_ok else 1
+
+
+def main(argv=None, stdin=None, out=None) -> int:
+    args = _parser().parse_args(argv)
+    stdin = stdin if stdin is not None else sys.stdin
+    out = out if out is not None else sys.stdout
+    if args.command == "extract":
+        return cmd_extract(args, stdin, out)
+    if args.command == "resolve":
+        return cmd_resolve(args, stdin, out)
+    return 2

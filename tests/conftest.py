@@ -1,0 +1,28 @@
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_52b5df1d0099c1a6.txt"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def geoparser():
+    """One Geoparser for the whole run: loading spaCy and the gazetteer is the slow part."""
+    from geo.pipeline import Geoparser
+    return Geoparser()
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_gold() -> dict:
+    """The seed's gold reading: from ../shared when present, else the project's own copy of its facts."""
+    shared = SHARED / "seeds" / "gold.json"
+    path = shared if shared.exists() else ROOT / "tests" / "fixtures" / "seed_gold.json"
+    return json.loads(path.read_text(encoding="utf-8"))
