@@ -182,6 +182,9 @@ def build_index(progress=None) -> dict:
         ci = info.get(iso, {})
         latlng = ci.get("latlng") or []
         if len(latlng) != 2:
+            from geo.shapes import country_point   # Natural Earth outline's representative point
+            latlng = country_point(iso) or []
+        if len(latlng) != 2:
             continue
         names = {c["name"], *country_names.get(iso, ())}
         for alt in ci.get("altSpellings", []):
@@ -309,9 +312,19 @@ def _countryinfo_by_iso() -> dict:
         except Exception:
             continue
         iso = (i.get("ISO") or {}).get("alpha2")
-        if iso:
+        # Several entries can share a code (England, Wales and Scotland carry GB): keep the one
+        # with a point and the largest population.
+        if iso and (iso not in out or _ci_rank(i) > _ci_rank(out[iso])):
             out[iso] = i
     return out
+
+
+def _ci_rank(info: dict):
+    try:
+        pop = float(info.get("population") or 0)
+    except (TypeError, ValueError):
+        pop = 0.0
+    return (len(info.get("latlng") or []) == 2, pop)
 
 
 def _pycountry_names() -> dict:

@@ -78,10 +78,14 @@ class Resolver:
             if country:
                 return [country]
         surface = span.text
+        key = fold(surface)
+        # A demonym given as a place ("Canadian", "Turkish") means the country.
+        code = gz.demonyms.get(key) or (gz.demonyms.get(key[:-1]) if key.endswith("s") else None)
+        if code and gz.country(code) is not None:
+            return [gz.country(code)]
         places = gz.lookup(surface)
         if not places:
             # "Kalbajar district", "the Dadivank Monastery", "Baku-based", possessives
-            key = fold(surface)
             words = [w for w in key.split() if w not in _STRIP_WORDS]
             if words and len(words) < len(key.split()):
                 places = gz.lookup_folded(" ".join(words))
