@@ -28,7 +28,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 CACHE_DIR = DATA_DIR / "cache"
 SUPPLEMENT = DATA_DIR / "supplement.csv"
-INDEX_VERSION = 3          # bump when the build changes, so stale caches are rebuilt
+INDEX_VERSION = 4          # bump when the build changes, so stale caches are rebuilt
 
 # Words that name the kind of an administrative area; stripped to make the bare-name alias
 # ("Zangilan Rayon" -> "Zangilan", "Provincia de Yauyos" -> "Yauyos").
@@ -155,6 +155,8 @@ def _good_alternate(name: str) -> bool:
     """Alternate names worth indexing: real Latin-script names, no codes or transliteration stubs."""
     if not name or len(name) < 3 or any(c.isdigit() for c in name) or "http" in name:
         return False
+    if name.isupper() and len(name) <= 4:
+        return False                # airport and other codes: "THE" is Teresina's, "LHR" London's
     if not is_latin(name):
         return True                 # other scripts are indexed too (folded), they rarely collide
     return name[0].isupper()        # lowercase forms in GeoNames are machine transliterations
@@ -174,6 +176,7 @@ def build_index(progress=None) -> dict:
     cities = json.loads((gn_dir / "cities500.json").read_text(encoding="utf-8"))
     countries = json.loads((gn_dir / "countries.json").read_text(encoding="utf-8"))
     demonyms: dict = {}
+    demonym_pop: dict = {}
 
     # Countries first: their rows win ties and aliases attach to them.
     info = _countryinfo_by_iso()
@@ -196,8 +199,11 @@ def build_index(progress=None) -> dict:
                     country_code=iso, kind="country", population=int(c.get("population") or 0),
                     geonameid=c.get("geonameid"), source="geonames+countryinfo"), names)
         dem = (ci.get("demonym") or "").strip()
-        if dem:
+        # "French" is also Mayotte's demonym: the most populous country keeps it.
+        pop = int(c.get("population") or 0)
+        if dem and pop > demonym_pop.get(fold(dem), -1):
             demonyms[fold(dem)] = iso
+            demonym_pop[fold(dem)] = pop
 
     # Continents.
     for code, c in json.loads((gn_dir / "continents.json").read_text(encoding="utf-8")).items():

@@ -84,6 +84,9 @@ class Resolver:
         if code and gz.country(code) is not None:
             return [gz.country(code)]
         places = gz.lookup(surface)
+        if surface.islower():
+            # a lower-case word is a place only under its own name ("the" is no code for Teresina)
+            places = [p for p in places if fold(p.name) == key]
         if not places:
             # "Kalbajar district", "the Dadivank Monastery", "Baku-based", possessives
             words = [w for w in key.split() if w not in _STRIP_WORDS]

@@ -284,7 +284,6 @@ def test_resolve_places_in_span_order(resolve_run):
     assert r3["places"][0]["geonameid"] == 587057  # Barda, Azerbaijan
 
 
-@pytest.mark.xfail(strict=True, reason="bug: resolve places the word 'the' (gazetteer code THE = Teresina)")
 def test_resolve_span_over_common_word_is_null(resolve_run):
     r1 = resolve_run["out"][0]
     s, e = RESOLVE_SPANS[2]
