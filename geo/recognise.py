@@ -149,7 +149,8 @@ class Recogniser:
             # the run of capitalised tokens starting at i
             j = i
             run = [i]
-            while j + 1 < n and _adjacent(text, tokens[j], tokens[j + 1]):
+            while j + 1 < n and _adjacent(text, tokens[j], tokens[j + 1]) \
+                    and not tokens[j].text.endswith(("'s", "’s")):   # a possessive ends a name
                 nxt = tokens[j + 1]
                 if nxt.capitalised or (nxt.text.lower() in _CONNECTORS and j + 2 < n
                                        and tokens[j + 2].capitalised and _adjacent(text, nxt, tokens[j + 2])):
@@ -170,7 +171,14 @@ class Recogniser:
                     s, e = _trim(text, s, e)
                     key = fold(text[s:e])
                     if key and gz.has(key):
-                        out.append(_Candidate(s, e, ["gazetteer"]))
+                        c = _Candidate(s, e, ["gazetteer"])
+                        # "Chatham House", "Green Zone": a known name that is only part of a longer
+                        # capitalised name is weak evidence on its own.
+                        before = k > 0 and tokens[run[k - 1]].capitalised
+                        after = m < len(run) and tokens[run[m]].capitalised
+                        if before or after:
+                            c.evidence.append("part-of-longer-name")
+                        out.append(c)
                         k = m
                         found = True
                         break
@@ -199,14 +207,18 @@ class Recogniser:
 
     def _add_ner_only(self, text: str, cands: list, ents: list) -> list:
         """NER places the gazetteer missed (spelling variants, small places) become candidates too."""
-        covered = [(c.start, c.end) for c in cands]
         for s, e, label in ents:
             if label not in ("GPE", "LOC"):
                 continue
             s, e = _trim(text, s, e)
-            if e <= s or any(a < e and s < b for a, b in covered):
+            inside = [c for c in cands if s <= c.start and c.end <= e and (c.start, c.end) != (s, e)]
+            if e <= s or any(c.start < e and s < c.end for c in cands if c not in inside):
                 continue
-            cands.append(_Candidate(s, e, ["ner-only"]))
+            if inside and not all("part-of-longer-name" in c.evidence for c in inside):
+                continue
+            # The whole entity ("Green Zone") replaces the known names found inside it ("Green", "Zone").
+            cands = [c for c in cands if c not in inside]
+            cands.append(_Candidate(s, e, ["ner-only"] + (["ner-span"] if inside else [])))
         return cands
 
     def _score(self, text, c: _Candidate, tokens, by_start, by_end, ents) -> None:
@@ -225,9 +237,13 @@ class Recogniser:
         # NER vote
         if ents is not None:
             label, relation = _ner_label(c.start, c.end, ents)
-            if label in _NER_PLACE and relation in ("exact", "inside-place"):
+            if label in _NER_PLACE and relation == "exact":
                 score += _NER_PLACE[label]
                 c.evidence.append(f"ner:{label}")
+            elif label in _NER_PLACE and relation == "inside-place":
+                # part of a larger place or facility name ("Chatham House", "Green Zone")
+                score += 0.1 if label != "FAC" else _INSIDE_PENALTY
+                c.evidence.append(f"ner:inside-{label}")
             elif label in _NER_AGAINST:
                 # A place named inside an organisation ("University of Georgia") is no mention,
                 # but the possessive country opening one ("Iraq's Health Ministry") is.
@@ -235,6 +251,8 @@ class Recogniser:
                 c.evidence.append(f"ner:{label}")
             elif label is None and not c.demonym_of:
                 score -= 0.1
+            if "part-of-longer-name" in c.evidence and not (label in _NER_PLACE and relation == "exact"):
+                score -= 0.3
         # context cues
         ti = by_start.get(c.start)
         tj = by_end.get(c.end)
