@@ -87,7 +87,8 @@ def place_dict(place, gold=None) -> dict | None:
     if place is None:
         return None
     d = {"key": place.key, "name": place.name, "lat": place.lat, "lon": place.lon,
-         "country_code": place.country_code, "kind": place.kind, "population": place.population}
+         "country_code": place.country_code, "kind": place.kind, "population": place.population,
+         "geonameid": place.geonameid}
     if gold is not None:
         d["km"] = round(haversine_km(gold["lat"], gold["lon"], place.lat, place.lon), 1)
     return d

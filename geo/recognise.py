@@ -126,9 +126,15 @@ class Recogniser:
         # Coordination: "the Tartar and Barda districts" — a candidate joined by and/or/, to an
         # accepted place inherits some of its support.
         for c in cands:
-            if c.score < ACCEPT and c.score >= ACCEPT - 0.3 and self._coordinated(text, c, cands):
-                c.score += 0.3
-                c.evidence.append("coordination")
+            if c.score < ACCEPT:
+                partner = self._coordinated(text, c, cands)
+                if partner is None:
+                    continue
+                # "Tərtər and Xocalı": a known name listed with a place of the same country is one too
+                boost = 0.55 if self._same_country(text, c, partner) else 0.4
+                if c.score + boost >= ACCEPT and c.score >= ACCEPT - 0.45 - (boost - 0.4):
+                    c.score += boost
+                    c.evidence.append("coordination")
         for c in cands:
             if c.score >= ACCEPT:
                 accepted.append(Span(c.start, c.end, text[c.start:c.end], score=min(1.0, c.score),
@@ -284,14 +290,20 @@ class Recogniser:
         c.score = score
 
     @staticmethod
-    def _coordinated(text: str, c: _Candidate, cands: list) -> bool:
+    def _coordinated(text: str, c: _Candidate, cands: list):
+        """The accepted place this candidate is listed with ("X and Y", "X, Y or Z"), if any."""
         for o in cands:
             if o is c or o.score < ACCEPT:
                 continue
             gap = text[o.end:c.start] if o.end <= c.start else text[c.end:o.start]
             if gap.strip() in ("and", "or", ",", ", and", ", or", "&") and len(gap) <= 6:
-                return True
-        return False
+                return o
+        return None
+
+    def _same_country(self, text: str, a: _Candidate, b: _Candidate) -> bool:
+        ca = {p.country_code for p in self.gazetteer.lookup(text[a.start:a.end])}
+        cb = {p.country_code for p in self.gazetteer.lookup(text[b.start:b.end])}
+        return bool(ca & cb - {""})
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -124,6 +124,7 @@ class Resolver:
         total_focus = sum(focus.values()) if focus else 0.0
         surface_key = fold(span.text)
         neighbours = self._neighbour_keys(text, span, spans)
+        children = self._child_candidates(text, span, spans, cands)
         m = re.match(r"\s+([a-z]+)", text[span.end:span.end + 20])
         admin_cue = bool(m and m.group(1) in _ADMIN_CUES)
         scored = []
@@ -137,6 +138,8 @@ class Resolver:
                 s += 1.2 * focus.get(p.country_code, 0.0) / total_focus
             if neighbours and _in_hierarchy(p, neighbours, self.gazetteer):
                 s += 0.9
+            if children and _contains_any(p, children):     # "Atlanta and Savannah in Georgia"
+                s += 0.9
             if others:
                 s += _coherence(p, others)
             scored.append((s, p))
@@ -145,6 +148,21 @@ class Resolver:
         weights = [math.exp(3.0 * (s - top)) for s, _ in scored]
         z = sum(weights)
         return [Candidate(place=p, score=w / z) for (s, p), w in zip(scored, weights)]
+
+    @staticmethod
+    def _child_candidates(text: str, span: Span, spans: list, cands: list) -> list:
+        """Candidates of the names written just before the span as its parts: 'X in Y', 'X, Y'."""
+        out = []
+        prev_end = span.start
+        for o, c in sorted(zip(spans, cands), key=lambda t: -t[0].start):
+            if o.end > span.start or prev_end - o.end > 40:
+                continue
+            gap = text[o.end:prev_end].lower()
+            if not re.fullmatch(r"\s*(,|in|in the|of|and|,\s*and|,\s*in)\s*", gap):
+                break
+            out.extend(c)
+            prev_end = o.start
+        return out
 
     @staticmethod
     def _neighbour_keys(text: str, span: Span, spans: list) -> set:
@@ -169,6 +187,16 @@ def _in_hierarchy(p: Place, neighbour_keys: set, gz) -> bool:
         c = gz.country(p.country_code)
         if c is not None and any(c in gz.lookup_folded(k) for k in neighbour_keys):
             return True
+    return False
+
+
+def _contains_any(p: Place, children: list) -> bool:
+    """Is one of the child candidates inside p by the admin hierarchy?"""
+    if p.kind == "country":
+        return any(c.country_code == p.country_code and c.kind != "country" for c in children)
+    if p.kind in ("admin1", "admin2"):
+        k = fold(p.name)
+        return any(c.country_code == p.country_code and k in (fold(c.admin1), fold(c.admin2)) for c in children)
     return False
 
 
