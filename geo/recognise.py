@@ -35,7 +35,7 @@ _PLACE_BEFORE = {"in", "at", "from", "near", "to", "into", "through", "across", 
 _PLACE_AFTER = {"district", "districts", "province", "provinces", "region", "regions", "city", "county",
                 "state", "village", "town", "area", "border", "borders", "governorate", "oblast",
                 "rayon", "prefecture", "municipality", "island", "islands", "valley", "river", "coast",
-                "capital", "peninsula", "countryside", "suburb", "airport", "port", "residents",
+                "capital", "peninsula", "countryside", "suburb", "airport", "port", "residents", "resident",
                 "authorities", "officials"}
 _HYPHEN_CUES = {"based", "born", "bound", "led", "backed", "run", "held", "controlled", "area", "made"}
 # Nouns after a demonym that make it a mention of the country itself ("Georgian territories").
@@ -48,6 +48,11 @@ _NER_AGAINST = {"PERSON": -0.35, "ORG": -0.2, "NORP": -0.3, "WORK_OF_ART": -0.4,
                 "EVENT": -0.2, "LANGUAGE": -0.5}
 # ...and when the name is only part of a larger entity ("University of Georgia", "Victoria Beckham").
 _INSIDE_PENALTY = -0.6
+# Calendar words that are also place names somewhere (Saturday, August, May): dates, not places.
+_CALENDAR = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+             "february", "march", "april", "may", "june", "july", "august", "september", "october",
+             "november", "december", "christmas", "easter", "ramadan"}
+_NER_DATES = {"DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL", "QUANTITY"}
 _TITLES = {"mr", "mrs", "ms", "dr", "president", "minister", "gen", "general", "sen", "senator", "rep",
            "gov", "governor", "king", "queen", "prince", "princess", "lord", "lady", "sir", "saint", "pope",
            "judge", "mayor", "secretary", "chancellor", "professor", "prof", "captain", "colonel"}
@@ -234,12 +239,15 @@ class Recogniser:
         places = gz.lookup_folded(key) if c.demonym_of is None else [gz.country(c.demonym_of)]
         places = [p for p in places if p is not None]
         score = 0.0
+        if key in _CALENDAR:
+            c.score = -1.0
+            return
+        importance = max((_importance(p) for p in places), default=0.0)
         if c.demonym_of:
             score += 0.6
         elif places:
-            best = max(places, key=_importance)
-            score += 0.2 + 0.35 * _importance(best)
-            c.evidence.append(f"gazetteer:{best.kind}")
+            score += 0.2 + 0.35 * importance
+            c.evidence.append(f"gazetteer:{max(places, key=_importance).kind}")
         # NER vote
         if ents is not None:
             label, relation = _ner_label(c.start, c.end, ents)
@@ -251,13 +259,21 @@ class Recogniser:
                 score += 0.1 if label != "FAC" else _INSIDE_PENALTY
                 c.evidence.append(f"ner:inside-{label}")
             elif label in _NER_AGAINST:
-                # A place named inside an organisation ("University of Georgia") is no mention,
-                # but the possessive country opening one ("Iraq's Health Ministry") is.
-                score += _INSIDE_PENALTY if relation == "inside" else _NER_AGAINST[label]
+                # A place named inside an organisation ("University of Georgia") is no mention, but a
+                # country qualifying one is ("U.S. Army", "Taco Bell Canada", "Iraq's Health Ministry").
+                if relation == "inside":
+                    qualifies = importance >= 1.0 and _prev_word(text, c.start) != "of"
+                    score += -0.1 if qualifies else _INSIDE_PENALTY
+                else:
+                    score += _NER_AGAINST[label]
                 c.evidence.append(f"ner:{label}")
-            elif label is None and not c.demonym_of:
-                score -= 0.1
-            if "part-of-longer-name" in c.evidence and not (label in _NER_PLACE and relation == "exact"):
+            elif label in _NER_DATES:
+                score -= 0.6
+                c.evidence.append(f"ner:{label}")
+            elif label is None and not c.demonym_of and importance < 0.8:
+                score -= 0.1    # the model misses rare names, so silence counts only for small places
+            if "part-of-longer-name" in c.evidence and label in (None, "GPE", "LOC") \
+                    and relation != "exact":
                 score -= 0.3
         # context cues
         ti = by_start.get(c.start)
