@@ -130,7 +130,7 @@ class Resolver:
         scored = []
         for p in places:
             s = _KIND_PRIOR.get(p.kind, 0.0) + math.log10((p.population or 0) + 10) / 7
-            if fold(p.name) == surface_key:
+            if fold(p.name) in (surface_key, surface_key + " city"):   # "New York" is "New York City"
                 s += 0.3
             if admin_cue and p.kind in ("admin1", "admin2"):
                 s += 0.3
