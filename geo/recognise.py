@@ -369,9 +369,11 @@ def _trim(text: str, s: int, e: int):
             span = text[s:e]
             break
     # a final full stop goes, except after a short abbreviation ("Ky.", "Ont.") whose part it is
-    if span.endswith(".") and span.count(".") == 1 and not (len(span) <= 5 and span[0].isupper()
-                                                             and span[1:-1].islower()):
-        e -= 1
+    if span.endswith(".") and span.count(".") == 1:
+        abbreviation = len(span) <= 5 and span[0].isupper() and span[1:-1].islower() and (
+            len(span) <= 3 or re.match(r"\s*[a-z,;)]", text[e:e + 3]))
+        if not abbreviation:
+            e -= 1
     return s, e
 
 
