@@ -135,7 +135,7 @@ class Resolver:
             if admin_cue and p.kind in ("admin1", "admin2"):
                 s += 0.3
             if total_focus and p.country_code:
-                s += 1.2 * focus.get(p.country_code, 0.0) / total_focus
+                s += 2.0 * focus.get(p.country_code, 0.0) / total_focus
             if neighbours and _in_hierarchy(p, neighbours, self.gazetteer):
                 s += 0.9
             if children and _contains_any(p, children):     # "Atlanta and Savannah in Georgia"
