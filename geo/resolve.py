@@ -31,6 +31,13 @@ _KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 0.9,
 _ADMIN_CUES = {"district", "districts", "province", "provinces", "region", "county", "state", "oblast",
                "rayon", "governorate", "prefecture", "municipality"}
 _STRIP_WORDS = ADMIN_WORDS | {"monastery", "town", "village", "island", "islands", "valley", "the", "river"}
+_QUALIFIERS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
+               "upper", "lower", "greater", "northeast", "northwest", "southeast", "southwest", "inner",
+               "outer", "downtown", "metropolitan", "rural", "coastal"}
+_FEATURE_WORDS = {"airport", "international", "hospital", "university", "museum", "gallery", "art", "park",
+                  "square", "church", "cathedral", "stadium", "station", "bay", "island", "islands",
+                  "valley", "delta", "canal", "mountains", "memorial", "harbour", "harbor", "port",
+                  "province", "region", "district", "area", "county", "city", "town", "center", "centre"}
 _DEMONYM_WORD = re.compile(r"\b[A-Z][a-z]+(?:s)?\b")
 
 
@@ -94,6 +101,8 @@ class Resolver:
                 places = gz.lookup_folded(" ".join(words))
             if not places and key.endswith(" s"):
                 places = gz.lookup_folded(key[:-2])
+        if not places:
+            places = self._near_fallback(key)
         if not places and self.online is not None:
             try:
                 p = self.online.geocode(surface)
@@ -105,6 +114,23 @@ class Resolver:
             places = sorted(places, key=lambda p: -(p.population or 0) - (1e12 if p.kind == "country" else 0))
             places = places[:MAX_CANDIDATES]
         return places
+
+    def _near_fallback(self, key: str) -> list:
+        """Names the gazetteer lacks but whose core it knows: 'North Dallas', 'Southern Europe',
+        'Da Nang International Airport', 'Vancouver Art Gallery'. The pin goes on the core place."""
+        words = key.split()
+        while words and words[0] in _QUALIFIERS:
+            words = words[1:]
+        tail = list(words)
+        while len(tail) > 1 and tail[-1] in _FEATURE_WORDS:
+            tail = tail[:-1]
+        for cand in (" ".join(words), " ".join(tail)):
+            if cand and cand != key:
+                found = [p for p in self.gazetteer.lookup_folded(cand)
+                         if p.kind != "city" or p.population >= 10_000]
+                if found:
+                    return found
+        return []
 
     def _demonym_countries(self, text: str) -> Counter:
         """'Azerbaijani police', 'Armenian refugees': evidence of the article's country focus."""
