@@ -24,3 +24,7 @@ class GeocoderError(GeoError):
 
 class GeocoderUnavailable(GeocoderError):
     """The online geocoder is switched off or cannot be reached."""
+
+
+class StoreError(GeoError):
+    """The store could not be opened, or a record could not be stored (the message says why)."""
