@@ -3,6 +3,8 @@
     python -m geo extract FILE_OR_FOLDER... --format json     one JSON object per article per line
     python -m geo extract - --format json                     JSON Lines on stdin {"id","text",...}
     python -m geo resolve --format json                       JSON Lines on stdin {"id","text","spans"}
+    python -m geo ingest PATH_OR_URL... [--db FILE]           geoparse and store (idempotent)
+    python -m geo export --format geojson|csv --out FILE [--start --end --bbox W,S,E,N --country CC]
 
 Bad inputs get one line each on stderr naming the file and the reason; the rest still go through.
 The exit status is non-zero only when nothing at all could be read.
@@ -24,6 +26,20 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("inputs", nargs="+", help="files, folders, or - for JSON Lines on stdin")
     ex.add_argument("--format", choices=["json"], default="json", help="output format (JSON Lines)")
     _common(ex)
+
+    ig = sub.add_parser("ingest", help="geoparse articles and keep them in the event store")
+    ig.add_argument("inputs", nargs="+", help="files, folders, .jsonl corpora, - for stdin, http(s) URLs or feeds")
+    ig.add_argument("--db", help="SQLite file (default: $GEO_DB or data/events.db)")
+    _common(ig)
+
+    exp = sub.add_parser("export", help="write stored events to a file")
+    exp.add_argument("--format", choices=["geojson", "csv"], required=True)
+    exp.add_argument("--start", help="YYYY-MM-DD: first day of the window")
+    exp.add_argument("--end", help="YYYY-MM-DD: last day of the window")
+    exp.add_argument("--bbox", help="W,S,E,N in degrees")
+    exp.add_argument("--country", help="ISO country code")
+    exp.add_argument("--out", required=True, help="output file")
+    exp.add_argument("--db", help="SQLite file (default: $GEO_DB or data/events.db)")
 
     rs = sub.add_parser("resolve", help="place the given spans (JSON Lines on stdin)")
     rs.add_argument("--format", choices=["json"], default="json")
@@ -106,12 +122,53 @@ def cmd_resolve(args, stdin, out) -> int:
     return 0 if read_ok else 1
 
 
+def cmd_ingest(args, stdin, out) -> int:
+    from tqdm import tqdm
+    from geo.ingest import ingest, read_inputs
+    from geo.store import Store
+
+    gp = _geoparser(args)
+    show = args.progress or sys.stderr.isatty()
+    with Store.open(args.db) as store, tqdm(desc="ingest", unit="doc", disable=not show, file=sys.stderr) as bar:
+        def on_item(item):
+            if isinstance(item, ReadError):
+                _warn(f"error: {item}")
+            bar.update(1)
+        summary = ingest(read_inputs(args.inputs, stdin=stdin), store, gp, on_item=on_item)
+    for line in summary.lines():
+        print(line, file=out)
+    return 0 if (summary.added or summary.duplicates) else 1
+
+
+def cmd_export(args, stdin, out) -> int:
+    from geo import export
+    from geo.store import Store
+
+    bbox = None
+    if args.bbox:
+        try:
+            bbox = tuple(float(v) for v in args.bbox.split(","))
+            assert len(bbox) == 4
+        except (ValueError, AssertionError):
+            _warn(f"error: --bbox must be W,S,E,N, not {args.bbox!r}")
+            return 2
+    with Store.open(args.db) as store:
+        events = store.events(start=args.start, end=args.end, bbox=bbox, country=args.country)
+    n = export.write(events, args.format, args.out)
+    print(f"{n} events written to {args.out}", file=out)
+    return 0
+
+
 def main(argv=None, stdin=None, out=None) -> int:
     args = _parser().parse_args(argv)
     stdin = stdin if stdin is not None else sys.stdin
     out = out if out is not None else sys.stdout
     if args.command == "extract":
         return cmd_extract(args, stdin, out)
+    if args.command == "ingest":
+        return cmd_ingest(args, stdin, out)
+    if args.command == "export":
+        return cmd_export(args, stdin, out)
     if args.command == "resolve":
         return cmd_resolve(args, stdin, out)
     return 2

@@ -86,3 +86,1169 @@ def publication_date_from_text(text: str) -> Optional[tuple[str, int, int]]:
                 return iso, offset + m.start(), offset + m.end()
         offset += len(line)
     return None
+
+
+# =====================================================================================================
+# Temporal expressions in article text
+# =====================================================================================================
+#
+# `find_dates(text, anchor)` finds the dates an article mentions and normalises them against its
+# publication date (the anchor). Every candidate is found by a cheap regular expression first; dateparser
+# is asked only about short absolute candidates ("Nov. 10, 2020", "March 2021"), and its answers are
+# cached. Everything dateparser cannot do (or does wrongly) is written out as rules below: decades and
+# their parts ("the early 1990s"), "last September", weekdays relative to the publication date, quarters,
+# seasons, "two years ago", and guards against names ("Theresa May"), durations ("six weeks") and bare
+# numbers.
+#
+# Values are ISO 8601 truncated to the precision, or an ISO 8601 interval "A/B":
+#
+#   precision   value                    example
+#   day         YYYY-MM-DD               "November 10, 2020", "yesterday", "on Wednesday"
+#   month       YYYY-MM                  "last September", "March 2021", "earlier this month"
+#   year        YYYY                     "in 2019", "last year", "two years ago"
+#   decade      YYYY/YYYY                "the 1990s" -> 1990/1999
+#   quarter     YYYY-MM/YYYY-MM          "the third quarter of 1989" -> 1989-07/1989-09
+#   season      YYYY-MM/YYYY-MM          "last summer" -> 2023-06/2023-08 (northern meteorological seasons)
+#   range       A/B (A, B: YYYY[-MM[-DD]]) "the early 1990s" -> 1990/1993, "mid-2020" -> 2020-05/2020-08,
+#                                        "last week" -> the Monday/Sunday of that week
+#
+# Relative expressions (anything that needs the publication date) are dropped when there is no anchor:
+# never today's date.
+
+import calendar as _calendar
+import functools as _functools
+from dataclasses import dataclass as _dataclass
+from datetime import datetime as _datetime, timedelta as _timedelta
+
+PRECISIONS = ("day", "month", "year", "decade", "quarter", "season", "range")
+
+
+@_dataclass(frozen=True)
+class DateMention:
+    """One temporal expression: `text == article_text[start:end]`, normalised to `value` at `precision`."""
+    start: int
+    end: int
+    text: str
+    value: str
+    precision: str
+
+    @property
+    def date_start(self) -> date:
+        """First day the expression covers."""
+        return _bounds(self.value)[0]
+
+    @property
+    def date_end(self) -> date:
+        """Last day the expression covers."""
+        return _bounds(self.value)[1]
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "text": self.text,
+                "value": self.value, "precision": self.precision}
+
+
+# --- values ------------------------------------------------------------------------------------------
+
+def _last_day(y: int, m: int) -> int:
+    return _calendar.monthrange(y, m)[1]
+
+
+def _part_bounds(part: str) -> tuple[date, date]:
+    bits = [int(b) for b in part.split("-")]
+    if len(bits) == 3:
+        d = date(*bits)
+        return d, d
+    if len(bits) == 2:
+        y, m = bits
+        return date(y, m, 1), date(y, m, _last_day(y, m))
+    return date(bits[0], 1, 1), date(bits[0], 12, 31)
+
+
+def _bounds(value: str) -> tuple[date, date]:
+    if "/" in value:
+        a, _, b = value.partition("/")
+        return _part_bounds(a)[0], _part_bounds(b)[1]
+    return _part_bounds(value)
+
+
+def _iso_day(d: date) -> str:
+    return d.isoformat()
+
+
+def _iso_month(y: int, m: int) -> str:
+    return f"{y:04d}-{m:02d}"
+
+
+def _add_months(y: int, m: int, k: int) -> tuple[int, int]:
+    n = y * 12 + (m - 1) + k
+    return n // 12, n % 12 + 1
+
+
+def _month_range(y: int, m1: int, m2: int) -> str:
+    """Months m1..m2 of year y (m2 may run into the next year, e.g. winter 12..14)."""
+    y2, mm2 = _add_months(y, m1, m2 - m1)
+    return f"{_iso_month(y, m1)}/{_iso_month(y2, mm2)}"
+
+
+# --- vocabulary --------------------------------------------------------------------------------------
+
+_MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+           "august": 8, "september": 9, "october": 10, "november": 11, "december": 12}
+_MONTH_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+               "sept": 9, "oct": 10, "nov": 11, "dec": 12}
+_WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
+             "sunday": 6}
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+            "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+            "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+            "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+            "hundred": 100}
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_UNITS = ("zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+          "fifteen|sixteen|seventeen|eighteen|nineteen")
+_TENS = {"twenty": 2, "thirty": 3, "forty": 4, "fifty": 5, "sixty": 6, "seventy": 7, "eighty": 8,
+         "ninety": 9}
+_UNIT_VALUES = {w: i for i, w in enumerate(_UNITS.split("|"))}
+
+
+def _yearish(s: str, anchor: Optional[date]) -> Optional[int]:
+    """The year of a _RX_YEARISH string, or None (a relative year without anchor)."""
+    s = re.sub(r"[\s-]+", " ", s.strip().lower())
+    if s.isdigit():
+        return int(s)
+    words = s.split()
+    if words[-1] == "year":
+        if anchor is None:
+            return None
+        return anchor.year + {"this": 0, "last": -1, "next": 1}[words[0]]
+    if words[:2] == ["two", "thousand"]:
+        rest = [w for w in words[2:] if w != "and"]
+        return 2000 + (_UNIT_VALUES[rest[0]] if rest else 0)
+    century = 19 if words[0] == "nineteen" else 20
+    return century * 100 + _TENS[words[1]] * 10 + (_UNIT_VALUES[words[2]] if len(words) > 2 else 0)
+_DECADE_WORDS = {"twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixties": 6, "seventies": 7,
+                 "eighties": 8, "nineties": 9}
+# Seasons as month ranges (northern, meteorological); winter runs December..February of the next year.
+_SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11), "winter": (12, 14)}
+
+# Regex pieces. Month and weekday names must be capitalised: "may", "march" and "sat" are words.
+_RX_MONTH_FULL = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_RX_MONTH_ABBR = r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\."
+_RX_MONTH_ABBR_NODOT = r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)"
+_RX_MONTH = rf"(?:{_RX_MONTH_FULL}|{_RX_MONTH_ABBR}|{_RX_MONTH_ABBR_NODOT}(?=\s+\d))"
+_RX_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_RX_WEEKDAY_ABBR = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?"
+_RX_DAY = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
+_RX_YEAR = r"(?:1[0-9]\d\d|20\d\d)"
+_RX_NUM = (r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+           r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
+           r"(?:twenty|thirty|forty|fifty)-(?:one|two|three|four|five|six|seven|eight|nine))")
+_RX_SPOKEN_YEAR = (r"(?i:nineteen|twenty)[-\s]+(?i:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+                   r"(?:[-\s]+(?i:one|two|three|four|five|six|seven|eight|nine))?"
+                   r"|(?i:two\s+thousand(?:(?:\s+and)?\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                   r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen))?)")
+# A year as written after a month or season: "March 2021", "January nineteen ninety-seven", "June last year".
+_RX_YEARISH = rf"(?:{_RX_YEAR}|{_RX_SPOKEN_YEAR}|(?i:this|last|next)\s+year)"
+_RX_ABOUT = r"(?:(?:nearly|almost|about|around|roughly|some|just|only|more\s+than|less\s+than|over|under)\s+)"
+_NOT_AFTER_NUMBER = r"(?![\w%])(?!\s*(?:%|percent|per\s+cent))"
+
+# Words after a number that make it a count, not a year: "2020 people", "1,990 troops".
+_COUNT_NOUNS = (
+    r"people|persons|men|women|children|kids|babies|soldiers|troops|fighters|militants|rebels|police|"
+    r"policemen|officers|residents|refugees|migrants|civilians|workers|employees|staff|jobs|cases|deaths|"
+    r"dead|victims|casualties|votes|voters|members|students|families|households|homes|houses|buildings|"
+    r"vehicles|cars|trucks|tanks|planes|aircraft|ships|tons|tonnes|barrels|km|kilometers|kilometres|miles|"
+    r"meters|metres|feet|ft|acres|hectares|square|dollars|euros|pounds|rubles|roubles|yuan|yen|points|"
+    r"shares|units|times|rounds|shells|bombs|rockets|missiles|drones|sorties|attacks|strikes|incidents|"
+    r"arrests|prisoners|hostages|patients|beds|doses|tests|pages|words|calories|seats|delegates|"
+    r"GMT|UTC|EST|EDT|CET|hrs|hours|h|local\s+time|Zulu"
+)
+_COUNT_AFTER = re.compile(rf"\s+(?:{_COUNT_NOUNS})\b")
+_MONEY_BEFORE = re.compile(r"(?:[$€£¥#]|\b(?:No|no|Nos|Room|Flight|flight|Route|Highway|page|Page)\.?\s*)$")
+
+_FUTURE_CUE = re.compile(
+    r"\b(?:will|won't|shall|going\s+to|is\s+to|are\s+to|scheduled|expects?\s+to|expected\s+to|set\s+to|"
+    r"due\s+to|plans?\s+to|planned|intends?\s+to|hopes?\s+to|aims?\s+to|would|ahead\s+of|upcoming|"
+    r"forthcoming)\b|'ll\b", re.IGNORECASE)
+# Prepositions that point forward from the publication date: "until May", "by mid-November".
+_FUTURE_PREP = re.compile(r"(?i)\b(?:until|till|by|before|through|ahead\s+of)\s+$")
+_SENTENCE_END = re.compile(r"[.!?]\s|\n\s*\n")
+
+
+def _future_context(text: str, start: int, end: int) -> bool:
+    """Does the sentence around text[start:end] speak of the future (a verb cue near the expression)?"""
+    lo = max(0, start - 80)
+    left = text[lo:start]
+    cuts = list(_SENTENCE_END.finditer(left))
+    if cuts:
+        left = left[cuts[-1].end():]
+    right = text[end:end + 30]
+    cut = _SENTENCE_END.search(right)
+    if cut:
+        right = right[:cut.start()]
+    return bool(_FUTURE_CUE.search(left) or _FUTURE_CUE.match(right.lstrip()) or
+                re.match(r"\s*(?:,\s*)?(?:will|'ll|is\s+to|are\s+to)\b", right))
+
+
+_PAST_CUE = re.compile(
+    r"\b(?:was|were|had|did|ended|began|begun|started|took|came|went|said|told|met|held|won|lost|fell|rose|"
+    r"saw|set|made|left|hit|ago|last|earlier|since|[a-z]{3,}ed)\b", re.IGNORECASE)
+
+
+def _tense(text: str, start: int, end: int) -> Optional[str]:
+    """'future' or 'past' by the verb cue nearest before the expression in its clause, else None."""
+    if _future_context(text, start, end):
+        lo = max(0, start - 80)
+        left = text[lo:start]
+        cuts = list(_SENTENCE_END.finditer(left))
+        if cuts:
+            left = left[cuts[-1].end():]
+        fut = [m.end() for m in _FUTURE_CUE.finditer(left)]
+        past = [m.end() for m in _PAST_CUE.finditer(left) if not _FUTURE_CUE.fullmatch(m.group(0))
+                and m.group(0).lower() not in ("scheduled", "planned", "expected", "proposed")]
+        if past and fut and max(past) > max(fut):
+            return "past"
+        return "future"
+    left = text[max(0, start - 60):start]
+    cuts = list(_SENTENCE_END.finditer(left))
+    if cuts:
+        left = left[cuts[-1].end():]
+    if any(m.group(0).lower() not in ("scheduled", "planned", "expected", "proposed", "need", "indeed")
+           for m in _PAST_CUE.finditer(left)):
+        return "past"
+    return None
+
+
+# --- anchor arithmetic -------------------------------------------------------------------------------
+
+def _weekday(anchor: date, wd: int, mode: str) -> date:
+    """The weekday `wd` near `anchor`: 'past' = on or before, 'future' = on or after,
+    'last' = strictly before, 'next' = strictly after."""
+    back = (anchor.weekday() - wd) % 7
+    fwd = (wd - anchor.weekday()) % 7
+    if mode == "past":
+        return anchor - _timedelta(days=back)
+    if mode == "last":
+        return anchor - _timedelta(days=back or 7)
+    if mode == "future":
+        return anchor + _timedelta(days=fwd)
+    return anchor + _timedelta(days=fwd or 7)
+
+
+def _month_year(anchor: date, month: int, mode: str) -> int:
+    """The year of month `month` near `anchor` (modes as for `_weekday`; 'this' = the anchor's year,
+    'near' = the one closest to the anchor)."""
+    y, am = anchor.year, anchor.month
+    if mode == "this":
+        return y
+    if mode == "past":
+        return y if month <= am else y - 1
+    if mode == "last":
+        return y if month < am else y - 1
+    if mode == "future":
+        return y if month >= am else y + 1
+    if mode == "next":
+        return y if month > am else y + 1
+    # near: within six months either side
+    diff = month - am
+    if diff > 6:
+        return y - 1
+    if diff < -6:
+        return y + 1
+    return y
+
+
+def _week_range(monday: date) -> str:
+    return f"{_iso_day(monday)}/{_iso_day(monday + _timedelta(days=6))}"
+
+
+def _anchor_monday(anchor: date) -> date:
+    return anchor - _timedelta(days=anchor.weekday())
+
+
+def _quarter_of(d: date) -> int:
+    return (d.month - 1) // 3 + 1
+
+
+def _quarter_value(y: int, q: int) -> str:
+    return _month_range(y, 3 * q - 2, 3 * q)
+
+
+def _sub_range(first: date, last: date, part: str) -> tuple[date, date]:
+    """The early/mid/late (or beginning/middle/end) part of the days first..last."""
+    n = (last - first).days + 1
+    third, two_thirds = -(-n // 3), (2 * n) // 3          # ceil(n/3), floor(2n/3)
+    if part in ("early", "beginning", "start"):
+        return first, first + _timedelta(days=third - 1)
+    if part in ("mid", "middle"):
+        return first + _timedelta(days=third), first + _timedelta(days=two_thirds - 1)
+    # late, end
+    return first + _timedelta(days=two_thirds), last
+
+
+def _range_value(first: date, last: date) -> str:
+    """first..last as compactly as ISO 8601 allows: whole months as YYYY-MM, whole years as YYYY."""
+    def a(d: date) -> str:
+        if d.month == 1 and d.day == 1 and last >= date(d.year, 12, 31):
+            return str(d.year)
+        if d.day == 1 and last >= date(d.year, d.month, _last_day(d.year, d.month)):
+            return _iso_month(d.year, d.month)
+        return _iso_day(d)
+
+    def b(d: date) -> str:
+        if d.month == 12 and d.day == 31 and first <= date(d.year, 1, 1):
+            return str(d.year)
+        if d.day == _last_day(d.year, d.month) and first <= date(d.year, d.month, 1):
+            return _iso_month(d.year, d.month)
+        return _iso_day(d)
+
+    return f"{a(first)}/{b(last)}"
+
+
+def _part_of(value: str, part: str) -> str:
+    """The early/mid/late part of a month, year or other period value, as a range."""
+    first, last = _bounds(value)
+    if last - first > _timedelta(days=300) and first.month == 1 and first.day == 1 and \
+            last.month == 12 and last.day == 31 and first.year == last.year:
+        months = {"early": (1, 4), "beginning": (1, 3), "start": (1, 3), "mid": (5, 8), "middle": (5, 8),
+                  "late": (9, 12), "end": (10, 12)}[part]
+        return _month_range(first.year, *months)
+    a, b = _sub_range(first, last, part)
+    return _range_value(a, b)
+
+
+# --- dateparser, for absolute dates ------------------------------------------------------------------
+
+@_functools.lru_cache(maxsize=4096)
+def _dateparser_parse(candidate: str, require: tuple) -> Optional[date]:
+    """dateparser on one short absolute candidate ("Nov. 10, 2020", "March 2021"); cached."""
+    import dateparser  # slow to import; only pay for it when needed
+
+    settings = {"REQUIRE_PARTS": list(require), "PARSERS": ["custom-formats", "absolute-time"],
+                "RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DAY_OF_MONTH": "first",
+                "DATE_ORDER": "MDY", "RELATIVE_BASE": _datetime(2000, 1, 1)}
+    try:
+        parsed = dateparser.parse(candidate, languages=["en"], settings=settings)
+    except Exception:  # dateparser raises on some odd inputs; treat as no parse
+        return None
+    return parsed.date() if parsed else None
+
+
+def _month_number(word: str) -> Optional[int]:
+    w = word.rstrip(".").lower()
+    return _MONTHS.get(w) or _MONTH_ABBR.get(w)
+
+
+def _day_number(word: str) -> int:
+    return int(re.match(r"\d+", word).group(0))
+
+
+def _absolute_day(candidate: str, y: int, m: int, d: int) -> Optional[str]:
+    """A full date: dateparser's reading when it agrees with the parts the regex saw, else the parts."""
+    parsed = _dateparser_parse(candidate, ("day", "month", "year"))
+    if parsed and parsed.year == y and parsed.month == m:
+        return _iso_day(parsed)
+    try:
+        return _iso_day(date(y, m, d))
+    except ValueError:
+        return None
+
+
+# --- the rules ---------------------------------------------------------------------------------------
+#
+# Each rule is a compiled regex and a handler(match, text, anchor) -> (value, precision) | None, or a
+# tuple (value, precision, start, end) to narrow the span. Handlers return None to reject (a guard) or
+# when the expression needs an anchor that is missing.
+
+_RULES: list = []
+
+
+def _rule(pattern: str, flags: int = 0):
+    rx = re.compile(pattern, flags)
+
+    def register(handler):
+        _RULES.append((rx, handler))
+        return handler
+    return register
+
+
+def _ci(words: str) -> str:
+    """Case-insensitive group for lower-case cue words (so "Last year" and "last year" both match)."""
+    return f"(?i:{words})"
+
+
+_RX_MOD = _ci(r"early|mid|late|the\s+end\s+of|the\s+beginning\s+of|the\s+start\s+of|the\s+middle\s+of|"
+              r"end\s+of|beginning\s+of|start\s+of|middle\s+of")
+
+
+def _mod_word(mod: Optional[str]) -> Optional[str]:
+    if not mod:
+        return None
+    mod = mod.lower().replace("the", "").replace("of", "").strip(" -\n")
+    return mod.split()[-1] if mod else None
+
+
+# 1. Full dates: "April 17, 2024", "Wednesday, April 17, 2024", "Nov. 10, 2020", "17 April 2024",
+#    "the 17th of April, 2024", "2024-04-17", "4/17/2024".
+@_rule(rf"(?<![\w.])(?:{_RX_WEEKDAY},?\s+)?(?P<m>{_RX_MONTH})\s+(?P<d>{_RX_DAY}),?\s+(?P<y>{_RX_YEAR})(?![\w-])")
+def _full_mdy(m, text, anchor):
+    return _absolute_day(m.group(0), int(m["y"]), _month_number(m["m"]), _day_number(m["d"])), "day"
+
+
+@_rule(rf"(?<![\w.$€£])(?:{_RX_WEEKDAY},?\s+)?(?:the\s+)?(?P<d>{_RX_DAY})\s+(?:of\s+)?(?P<m>{_RX_MONTH}),?\s+"
+       rf"(?P<y>{_RX_YEAR})(?![\w-])")
+def _full_dmy(m, text, anchor):
+    return _absolute_day(m.group(0), int(m["y"]), _month_number(m["m"]), _day_number(m["d"])), "day"
+
+
+@_rule(r"(?<![\w./-])(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)")
+def _iso(m, text, anchor):
+    try:
+        return _iso_day(date(int(m["y"]), int(m["m"]), int(m["d"]))), "day"
+    except ValueError:
+        return None
+
+
+@_rule(r"(?<![\w./-])(?P<a>[01]?\d)/(?P<b>[0-3]?\d)/(?P<y>(?:19|20)\d\d)(?![\w/-]|\.\d)")
+def _numeric(m, text, anchor):
+    a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
+    month, day = (a, b) if a <= 12 else (b, a)   # US order unless impossible
+    if month > 12:
+        return None
+    return _absolute_day(m.group(0), y, month, day), "day"
+
+
+# 2. Day and month without a year: "Sept. 30", "March 3", "10 November" (year from the anchor: the
+#    closest such date).
+@_rule(rf"(?<![\w.])(?:{_RX_WEEKDAY},?\s+)?(?P<m>{_RX_MONTH})\s+(?P<d>{_RX_DAY})(?![\w:/.,-]\d|\d|[\w])"
+       rf"(?!,?\s*(?:{_RX_YEAR}|\d))")
+def _month_day(m, text, anchor):
+    if _COUNT_AFTER.match(text, m.end()) or re.match(r"\s*(?:years?|months?|weeks?|days?)\b", text[m.end():]):
+        return None
+    return _day_near(anchor, _month_number(m["m"]), _day_number(m["d"]),
+                     _tense(text, m.start(), m.end()) or _DAY_DEFAULT)
+
+
+@_rule(rf"(?<![\w.$€£])(?:{_RX_WEEKDAY},?\s+)?(?:the\s+)?(?P<d>{_RX_DAY})\s+(?:of\s+)?(?P<m>{_RX_MONTH_FULL}|"
+       rf"{_RX_MONTH_ABBR})(?!\w)(?!,?\s*(?:{_RX_YEAR}|\d))")
+def _day_month(m, text, anchor):
+    if not re.search(r"(?:st|nd|rd|th|of)\b|^\d", m["d"] + text[m.start("d") + len(m["d"]):m.start("m")]):
+        return None
+    return _day_near(anchor, _month_number(m["m"]), _day_number(m["d"]),
+                     _tense(text, m.start(), m.end()) or _DAY_DEFAULT)
+
+
+def _day_near(anchor: Optional[date], month: int, day: int, mode: str = "near"):
+    if anchor is None or not month:
+        return None
+    y = _month_year(anchor, month, mode)
+    try:
+        return _iso_day(date(y, month, day)), "day"
+    except ValueError:
+        return None
+
+
+# 3. Month and year: "March 2021", "Sept. 1989", "March of 2021", "early March 2021".
+@_rule(rf"(?<![\w.])(?:(?P<mod>{_RX_MOD})[-\s]+)?(?P<m>{_RX_MONTH_FULL}|{_RX_MONTH_ABBR}|{_RX_MONTH_ABBR_NODOT})"
+       rf",?\s+(?:of\s+)?(?P<y>{_RX_YEARISH})(?![\w-])")
+def _month_year_rule(m, text, anchor):
+    month, y = _month_number(m["m"]), _yearish(m["y"], anchor)
+    if y is None:
+        return None
+    if m["y"].isdigit():
+        parsed = _dateparser_parse(f"{m['m']} {y}", ("month", "year"))
+        if parsed and (parsed.year, parsed.month) == (y, month):
+            month = parsed.month
+    value = _iso_month(y, month)
+    part = _mod_word(m["mod"])
+    return (_part_of(value, part), "range") if part else (value, "month")
+
+
+# 4. A month name alone, after a preposition or a modifier: "in May", "last September", "early
+#    September", "mid-November", "since January". Resolved against the anchor.
+_MONTH_ALONE_PREP = _ci(r"in|since|until|till|by|from|during|before|after|through|throughout|for|last|next|"
+                        r"this|of|between|to|and|or|early|late|mid|the\s+end\s+of|the\s+beginning\s+of|"
+                        r"the\s+middle\s+of|the\s+start\s+of|end\s+of|beginning\s+of|middle\s+of|start\s+of|"
+                        r"this\s+past|this\s+coming|in\s+early|in\s+late|in\s+mid")
+# A month or a day-and-month without a year and without a tense cue: the occurrence nearest the anchor.
+_MONTH_DEFAULT = "near"
+_DAY_DEFAULT = "near"
+_NAME_MONTHS = ("May", "June", "April", "August")
+_NAME_FOLLOWS = re.compile(r"\s*(?:[A-Z][a-z]|said\b|says\b|told\b|has\b|had\b|is\b|was\b|will\b|would\b|"
+                           r"and\s+(?:her|his)\b)")
+
+
+@_rule(rf"(?<![\w-])(?P<prep>{_MONTH_ALONE_PREP})[-\s]+(?P<m>{_RX_MONTH_FULL}|{_RX_MONTH_ABBR})(?![\w-])"
+       rf"(?!\s*(?:{_RX_DAY}\b|{_RX_YEAR}\b|'(?!s\b)|’(?!s\b)))")
+def _month_alone(m, text, anchor):
+    prep = re.sub(r"\s+", " ", m["prep"].lower())
+    month = _month_number(m["m"])
+    after = text[m.end():m.end() + 40]
+    before = text[max(0, m.start() - 40):m.start()]
+    # "May" and "June" are names too: "a speech by May", "Theresa May said", "to June Smith".
+    if m["m"] in _NAME_MONTHS and (_NAME_FOLLOWS.match(after) or re.match(r"['’]s\s+(?:government|cabinet|party|"
+                                                                          r"husband|speech|deal|plan)\b", after)):
+        return None
+    if prep in ("of", "to", "and", "or", "between", "for"):
+        # only in date context: "the end of March", "the month of May"; "to", "and", "or" only in a list
+        # or range of months ("from March to May", "April and May"); "for" only before figures or results
+        # ("the figures for January") or with a possessive.
+        if prep == "of" and not re.search(r"(?i)\b(?:month|end|beginning|middle|start|ides)\s*$", before):
+            return None
+        if prep in ("to", "and", "or") and not re.search(
+                rf"(?:{_RX_MONTH_FULL}|{_RX_MONTH_ABBR})\s*,?\s*$", before):
+            return None
+    if anchor is None:
+        return None
+    start = m.start()
+    part = None
+    tense = "future" if _FUTURE_PREP.search(before) else _tense(text, m.start(), m.end())
+    mode = tense or _MONTH_DEFAULT
+    if prep in ("last", "this past"):
+        mode = "last"
+    elif prep in ("next", "this coming"):
+        mode = "next"
+    elif prep == "this":
+        mode = "this"
+    elif prep in ("early", "late", "mid", "in early", "in late", "in mid") or prep.endswith(" of"):
+        part = _mod_word(prep.replace("in ", ""))
+        if prep.startswith("in "):
+            start = m.start("prep") + 3
+    else:
+        start = m.start("m")   # the preposition is not part of the expression
+        if prep == "since":
+            mode = "past"
+    y = _month_year(anchor, month, mode)
+    value = _iso_month(y, month)
+    if part:
+        return _part_of(value, part), "range", start, m.end()
+    return value, "month", start, m.end()
+
+
+# 5. Years: "in 2019", "1988", "fiscal 1989", "'89" after a preposition, and year ranges "2019-2020",
+#    "1998-99". Bare numbers other than plausible years are never dates.
+@_rule(rf"(?<![\w$€£¥#.,:/'’-])(?:(?P<fiscal>(?i:fiscal|fiscal\s+year|FY))\s+)?(?P<y>{_RX_YEAR})"
+       rf"(?:[-–](?P<y2>{_RX_YEAR}|\d\d)(?![\w%.,:/-]\d?))?(?![\w%]|[.,:/-]\d)(?!'?s\b)")
+def _year(m, text, anchor):
+    y = int(m["y"])
+    before = text[max(0, m.start() - 20):m.start()]
+    if _MONEY_BEFORE.search(before) or _COUNT_AFTER.match(text, m.end()):
+        return None
+    if re.match(r"\s*(?:%|percent|per\s+cent|-year|-strong|-member|-page)", text[m.end():]):
+        return None
+    if y < 1900 and not re.search(r"(?i)\b(?:in|since|from|by|until|till|of|before|after|during|"
+                                  r"circa|c\.|around|year)\s+$", before):
+        return None
+    if y > 2099:
+        return None
+    if m["y2"]:
+        y2 = int(m["y2"])
+        if y2 < 100:
+            y2 = y - y % 100 + y2
+        if not y < y2 <= y + 30:
+            return None
+        return f"{y}/{y2}", "range"
+    return str(y), "year"
+
+
+@_rule(rf"(?<![\w$])(?P<prep>(?i:in|since|from|by|until|of|class\s+of))\s+['’](?P<yy>\d\d)(?!\w|'s|’s)")
+def _short_year(m, text, anchor):
+    yy = int(m["yy"])
+    if anchor is None:
+        return None
+    y = anchor.year - anchor.year % 100 + yy
+    if y > anchor.year + 10:
+        y -= 100
+    return str(y), "year", m.start("yy") - 1, m.end()
+
+
+# Spoken years, as broadcast transcripts write them: "nineteen ninety-six", "the year two thousand".
+_RX_SPOKEN_TENS = "|".join(_TENS)
+
+
+@_rule(rf"(?<![\w-])(?P<the>(?i:the\s+year\s+))?(?P<c>(?i:nineteen|twenty))[-\s]+"
+       rf"(?P<t>{_ci(_RX_SPOKEN_TENS)})(?:[-\s]+(?P<u>(?i:one|two|three|four|five|six|seven|eight|nine)))?"
+       rf"(?![\w-])")
+def _spoken_year(m, text, anchor):
+    if _COUNT_AFTER.match(text, m.end()) or re.match(r"\s*(?:%|percent|years?|months?|days?)\b", text[m.end():]):
+        return None
+    if re.search(r"(?i)\b(?:at|about|of|than|some)\s+$", text[max(0, m.start() - 10):m.start()]) and not m["the"]:
+        return None
+    century = 19 if m["c"].lower() == "nineteen" else 20
+    y = century * 100 + _TENS[m["t"].lower()] * 10 + (_UNIT_VALUES[m["u"].lower()] if m["u"] else 0)
+    return str(y), "year"
+
+
+@_rule(rf"(?<![\w-])(?:(?i:the\s+year\s+))(?P<body>(?i:two\s+thousand)(?:(?:\s+and)?\s+"
+       rf"(?P<u>{_ci(_UNITS)}))?)(?![\w-])")
+def _spoken_2000s(m, text, anchor):
+    return str(2000 + (_UNIT_VALUES[m["u"].lower()] if m["u"] else 0)), "year"
+
+
+# 6. Decades: "the 1990s", "the early 1990s", "mid-1990s", "the '80s", "the nineties".
+@_rule(rf"(?<![\w'’-])(?:(?i:the)\s+)?(?:(?P<mod>(?i:early|mid|late))[-\s]+)?"
+       rf"(?:(?P<full>1[0-9]\d0|20\d0)|['’](?P<short>\d0))['’]?s(?![\w'’])")
+def _decade(m, text, anchor):
+    if m["full"]:
+        y = int(m["full"])
+    else:
+        yy = int(m["short"])
+        ref = anchor.year if anchor else 2099
+        y = ref - ref % 100 + yy
+        if y > ref:
+            y -= 100
+    return _decade_value(y, m["mod"])
+
+
+@_rule(rf"(?<![\w-])(?P<the>(?i:the))\s+(?:(?P<mod>(?i:early|mid|late))[-\s]+)?"
+       rf"(?P<w>(?i:{'|'.join(_DECADE_WORDS)}))(?![\w-])")
+def _decade_word(m, text, anchor):
+    before = text[max(0, m.start() - 40):m.start()]
+    if re.search(r"(?i)\b(?:temperatures?|degrees|his|her|their|its|in\s+the\s+high|in\s+the\s+low|aged?)\b",
+                 before + " " + text[m.end():m.end() + 20].split(".")[0]):
+        return None
+    ref = anchor.year if anchor else 1999
+    y = ref - ref % 100 + 10 * _DECADE_WORDS[m["w"].lower()]
+    if y > ref:
+        y -= 100
+    return _decade_value(y, m["mod"])
+
+
+def _decade_value(y: int, mod: Optional[str]):
+    if not mod:
+        return f"{y}/{y + 9}", "decade"
+    a, b = {"early": (0, 3), "mid": (4, 6), "late": (7, 9)}[mod.lower()]
+    return f"{y + a}/{y + b}", "range"
+
+
+# 7. Parts of years: "early 2020", "mid-2020", "late 2019", "the end of 1990", "the first half of 1990",
+#    "the second half", "the first quarter of 1990", "third-quarter", "Q3 2020", "the latest quarter".
+@_rule(rf"(?<![\w-])(?P<mod>{_RX_MOD})[-\s]+(?P<y>{_RX_YEAR})(?![\w%-]|'s|’s|[.,]\d)")
+def _part_of_year(m, text, anchor):
+    part = _mod_word(m["mod"])
+    start = m.start()
+    return _part_of(m["y"], part), "range", start, m.end()
+
+
+_RX_QNUM = _ci(r"first|second|third|fourth|1st|2nd|3rd|4th|final|last")
+_RX_QHEAD = _ci(r"(?:(?P<det>the|its|a|an|their|his|her|our)\s+)?"
+                r"(?:(?P<rel>this|last|next|(?:\d{4}))\s*(?:year)?['’]s\s+|(?P<yr>(?:19|20)\d\d)\s+)?"
+                r"(?:(?:fiscal|calendar)[-\s]+)?")
+
+
+@_rule(rf"(?<![\w-]){_RX_QHEAD}(?P<n>{_RX_QNUM})[-\s]+(?P<unit>(?i:quarter|half))(?!s\b|ly\b)"
+       rf"(?:\s+(?:(?i:of)\s+)?(?:(?i:fiscal)\s+)?(?P<y>{_RX_YEAR})(?![\w-]))?")
+def _quarter(m, text, anchor):
+    n = m["n"].lower()
+    unit = m["unit"].lower()
+    parts = 4 if unit == "quarter" else 2
+    k = parts if n in ("final", "last") else _ORDINALS.get(n)
+    if not k or k > parts:
+        return None
+    # TimeML's span: "the third quarter" (a noun, with its article) but "a third-quarter loss" and "its
+    # third quarter" without the determiner.
+    start = m.start()
+    if m["det"] and (m["det"].lower() != "the" or text[m.end("n"):m.start("unit")].strip() == "-"):
+        start = m.start("det") + len(m["det"])
+        start += len(text[start:]) - len(text[start:].lstrip())
+    if m["y"] or m["yr"]:
+        y = int(m["y"] or m["yr"])
+    elif m["rel"] and m["rel"].isdigit():
+        y = int(m["rel"])
+    else:
+        if anchor is None:
+            return None
+        rel = (m["rel"] or "").lower()
+        cur = _quarter_of(anchor) if parts == 4 else (anchor.month - 1) // 6 + 1
+        if rel == "this":
+            y = anchor.year
+        elif rel == "last":
+            y = anchor.year - 1
+        elif rel == "next":
+            y = anchor.year + 1
+        elif k <= cur or _future_context(text, m.start(), m.end()):
+            y = anchor.year
+        else:
+            y = anchor.year - 1
+    if parts == 4:
+        return _quarter_value(y, k), "quarter", start, m.end()
+    return _month_range(y, 6 * k - 5, 6 * k), "range", start, m.end()
+
+
+@_rule(rf"(?<![\w-])(?:Q(?P<q1>[1-4])\s*(?:(?i:of)\s+)?(?P<y1>{_RX_YEAR})|(?P<y2>{_RX_YEAR})\s*-?\s*Q(?P<q2>[1-4]))(?![\w-])")
+def _quarter_q(m, text, anchor):
+    y, q = (int(m["y1"]), int(m["q1"])) if m["q1"] else (int(m["y2"]), int(m["q2"]))
+    return _quarter_value(y, q), "quarter"
+
+
+@_rule(rf"(?<![\w-])(?:(?i:the|its|their)\s+)?(?P<rel>(?i:current|latest|last|this|next|previous|past|most\s+recent|recent))"
+       rf"\s+(?:(?i:fiscal)\s+)?(?i:quarter)(?![\w-])")
+def _quarter_rel(m, text, anchor):
+    if anchor is None:
+        return None
+    rel = re.sub(r"\s+", " ", m["rel"].lower())
+    y, q = anchor.year, _quarter_of(anchor)
+    if rel in ("latest", "last", "previous", "past", "most recent", "recent"):
+        if rel in ("past", "recent") and not m.group(0).lower().startswith("the"):
+            return None
+        y, mo = _add_months(y, 3 * q - 2, -3)
+        q = (mo - 1) // 3 + 1
+    elif rel == "next":
+        y, mo = _add_months(y, 3 * q - 2, 3)
+        q = (mo - 1) // 3 + 1
+    return _quarter_value(y, q), "quarter"
+
+
+# 8. Seasons: "this summer", "last fall", "the summer of 2019", "winter 2020", "in the spring".
+_RX_SEASON = r"(?:spring|summer|fall|autumn|winter)"
+
+
+@_rule(rf"(?<![\w-])(?:(?P<head>(?i:this\s+past|this\s+coming|this|last|next|the\s+early|the\s+late|the|early|late|mid))[-\s]+)?"
+       rf"(?P<s>{_RX_SEASON}|Spring|Summer|Fall|Autumn|Winter)(?:\s+(?:of\s+)?(?P<y>{_RX_YEARISH}))?(?![\w-])")
+def _season(m, text, anchor):
+    head = re.sub(r"\s+", " ", (m["head"] or "").lower())
+    season = m["s"].lower()
+    first_m, last_m = _SEASONS[season]
+    y = _yearish(m["y"], anchor) if m["y"] else None
+    if m["y"] and y is None:
+        return None
+    if y is not None:
+        value = _month_range(y, first_m, last_m)
+        part = _mod_word(head.replace("the ", "")) if head in ("early", "late", "mid", "the early", "the late") else None
+        return (_part_of(value, part), "range") if part else (value, "season")
+    if m["s"][0].isupper() and m.start("s") == m.start():
+        return None          # "Arab Spring", "Summer" as a name: capitalised seasons need a year
+    if not head:
+        # bare "summer" only after a preposition: "in summer", "during summer"
+        if not re.search(r"(?i)\b(?:in|during|over|through|until|by|since)\s+$", text[max(0, m.start() - 12):m.start()]):
+            return None
+        head = "the"
+    if season == "fall" and head in ("the", "the early", "the late", "early", "late", "mid"):
+        return None          # "the fall of Kabul", "a late fall in prices"
+    if season == "spring" and head in ("the", "early", "late", "mid") and re.match(r"\s+(?:of|in)\b", text[m.end():]):
+        return None
+    if re.match(r"\s*(?:of|in)\s+(?:the\s+)?(?:[a-z]+\s+)?(?:water|a\b|an\b)", text[m.end():]):
+        return None
+    if anchor is None:
+        return None
+    y = _season_year(anchor, first_m, last_m, head, _future_context(text, m.start(), m.end()))
+    value = _month_range(y, first_m, last_m)
+    if head in ("early", "late", "mid", "the early", "the late"):
+        return _part_of(value, _mod_word(head.replace("the ", ""))), "range"
+    return value, "season"
+
+
+def _season_year(anchor: date, first_m: int, last_m: int, head: str, future: bool) -> int:
+    """The year a season (months first_m..last_m of it, last_m may pass 12) starts in, near the anchor."""
+    y = anchor.year
+    # the season occurrence containing or last ending before the anchor
+    def start(yr):
+        return date(yr, first_m, 1)
+
+    def end(yr):
+        ey, em = _add_months(yr, first_m, last_m - first_m)
+        return date(ey, em, _last_day(ey, em))
+
+    current = next((yr for yr in (y - 1, y) if start(yr) <= anchor <= end(yr)), None)
+    last_done = max(yr for yr in (y - 2, y - 1, y) if end(yr) < anchor)
+    upcoming = min(yr for yr in (y - 1, y, y + 1) if start(yr) > anchor)
+    if head in ("last", "this past"):
+        return last_done
+    if head in ("next", "this coming"):
+        return upcoming
+    if current is not None:
+        return current
+    if head == "this":
+        # "this summer" in March: the one ahead; "this summer" in November: the one just past
+        return upcoming if start(upcoming).year == y and not (end(last_done).year == y and not future) \
+            else last_done if not future else upcoming
+    return upcoming if future else last_done
+
+
+# 9. Days relative to the anchor: "today", "yesterday", "tomorrow", "tonight", "last night", "this
+#    morning", weekdays ("on Wednesday", "last Friday", "early Tuesday").
+_RX_DAYMOD = _ci(r"early|late|earlier|later")
+
+
+_RX_RELDAY = _ci(r"the\s+day\s+before\s+yesterday|the\s+day\s+after\s+tomorrow|today|yesterday|tomorrow|"
+                 r"tonight|last\s+night|this\s+morning|this\s+afternoon|this\s+evening")
+
+
+@_rule(rf"(?<![\w-])(?:(?P<mod>{_RX_DAYMOD})\s+)?(?P<w>{_RX_RELDAY})"
+       rf"(?![\w-])(?!['’]s\s+(?:news|world|society|youth|children|standards|market|economy|generation))")
+def _relative_day(m, text, anchor):
+    if anchor is None:
+        return None
+    w = re.sub(r"\s+", " ", m["w"].lower())
+    if w == "today" and re.search(r"(?i)\b(?:of|in)\s+$", text[max(0, m.start() - 4):m.start()]) and \
+            not m["mod"]:
+        return None      # "the Britain of today": the present, not a day
+    if w in ("today", "tomorrow") and re.search(r"(?i)\bof\s+$", text[max(0, m.start() - 4):m.start()]):
+        return None      # "the people of tomorrow"
+    if m["w"][0] == "T" and not m["mod"] and not _sentence_initial(text, m.start()):
+        return None      # "USA Today", "VOA Today", the "Today" show
+    delta = {"the day before yesterday": -2, "the day after tomorrow": 2, "yesterday": -1, "tomorrow": 1,
+             "last night": -1}.get(w, 0)
+    return _iso_day(anchor + _timedelta(days=delta)), "day"
+
+
+@_rule(rf"(?<![\w-])(?:(?P<mod>(?i:last|next|this\s+past|this\s+coming|this|the\s+previous|the\s+following|early|late|earlier|later))\s+)?"
+       rf"(?P<w>{_RX_WEEKDAY})(?!s\b|['’]s\s+(?:[A-Z]|child))(?![\w-])"
+       rf"(?:\s+(?P<tod>(?i:morning|afternoon|evening|night)s?)(?![\w-]))?")
+def _weekday_rule(m, text, anchor):
+    before = text[max(0, m.start() - 12):m.start()]
+    if re.search(r"(?i)\b(?:each|every|on\s+alternate|most|some)\s+$", before) or \
+            (m["tod"] and m["tod"].endswith("s")):
+        return None      # "each Thursday": a repeated day, not a date
+    if re.search(r"(?:Good|Black|Bloody|Super|Ash|Holy|Maundy|Cyber|Palm|Easter|Girl|Man|Spy|Mardi)\s+$", before):
+        return None      # named days and names ("Good Friday", "Bloody Sunday", "Man Friday")
+    if re.match(r"\s+(?:[A-Z][a-z]+)", text[m.end():]) and not m["tod"] and \
+            not re.match(rf"\s+(?:{_RX_MONTH_FULL}|{_RX_MONTH_ABBR}|In|On|At|After|Before|The)\b", text[m.end():]) \
+            and m.start() > 0 and not re.search(r"[.!?\"“]\s*$|^\s*$", text[max(0, m.start() - 3):m.start()]) \
+            and re.match(r"\s+(?:Times|Post|Telegraph|Mail|Express|Mirror|Herald|Independent|Club|Night|Show|Service|Review)", text[m.end():]):
+        return None      # newspaper and programme names: "Sunday Times", "Monday Night Football"
+    if anchor is None:
+        return None
+    mod = re.sub(r"\s+", " ", (m["mod"] or "").lower())
+    wd = _WEEKDAYS[m["w"].lower()]
+    if mod in ("last", "this past", "the previous"):
+        mode = "last"
+    elif mod in ("next", "this coming", "the following"):
+        mode = "next"
+    elif _future_context(text, m.start(), m.end()):
+        mode = "future"
+    else:
+        mode = "this" if mod == "this" else "past"
+        if mode == "this":
+            mode = "future"
+    if mod in ("the previous", "the following"):
+        return None      # relative to another day in the story, not to the publication date
+    return _iso_day(_weekday(anchor, wd, mode)), "day"
+
+
+# 10. Periods relative to the anchor: "last week", "this month", "earlier this month", "early next year",
+#     "the weekend", "the end of this week", "earlier in the year".
+_RX_PERIOD = _ci(r"week|weekend|month|year")
+
+
+@_rule(rf"(?<![\w-])(?:(?P<mod>(?i:early|late|mid|earlier|later|the\s+end\s+of|the\s+beginning\s+of|the\s+start\s+of|the\s+middle\s+of|end\s+of|beginning\s+of|start\s+of))[-\s]+)?"
+       rf"(?P<rel>(?i:last|this\s+past|this\s+coming|this|next|the\s+past|the\s+coming|over\s+the|the))\s+(?P<p>{_RX_PERIOD})(?![\w-])")
+def _relative_period(m, text, anchor):
+    if m["p"][0].isupper() and m["rel"][0].isupper():
+        return None      # "This Week" (a programme), "Next Year" in a title
+    rel = re.sub(r"\s+", " ", m["rel"].lower())
+    period = m["p"].lower()
+    mod = _mod_word(m["mod"]) if m["mod"] else None
+    start = m.start()
+    if rel in ("the past", "the coming"):
+        if period != "weekend":
+            return None      # "the past year": a duration
+        rel = "last" if rel == "the past" else "next"
+    if rel in ("the", "over the"):
+        if period != "weekend":
+            return None      # "the week", "the year": which one is not said
+        if rel == "over the":
+            start = m.start("rel") + 5
+        rel = ""
+    if anchor is None:
+        return None
+    if re.match(r"['’]s\b", text[m.end():]) and period == "year" and \
+            re.match(rf"['’]s\s+(?:{_RX_QNUM}|fiscal)", text[m.end():]):
+        return None      # "this year's third quarter": the quarter rule
+    future = _future_context(text, m.start(), m.end())
+    if period == "weekend":
+        sat_past = anchor - _timedelta(days=(anchor.weekday() - 5) % 7)
+        if rel in ("last", "this past"):
+            sat = sat_past if anchor.weekday() not in (5, 6) else sat_past - _timedelta(days=7)
+        elif rel in ("next", "this coming"):
+            sat = sat_past + _timedelta(days=7)
+        elif anchor.weekday() in (5, 6):
+            sat = sat_past
+        else:
+            sat = sat_past + _timedelta(days=7) if future or rel == "this" else sat_past
+        first, last = sat, sat + _timedelta(days=1)
+        value, precision = f"{_iso_day(first)}/{_iso_day(last)}", "range"
+    else:
+        shift = {"last": -1, "this past": -1, "next": 1, "this coming": 1}.get(rel, 0)
+        if period == "week":
+            monday = _anchor_monday(anchor) + _timedelta(days=7 * shift)
+            value, precision = _week_range(monday), "range"
+        elif period == "month":
+            y, mo = _add_months(anchor.year, anchor.month, shift)
+            value, precision = _iso_month(y, mo), "month"
+        else:
+            value, precision = str(anchor.year + shift), "year"
+    if mod and mod not in ("earlier", "later"):
+        return _part_of(value, mod), "range", start, m.end()
+    return value, precision, start, m.end()
+
+
+@_rule(rf"(?<![\w-])(?P<mod>(?i:earlier|later))\s+(?i:in)\s+the\s+(?P<p>(?i:week|month|year))(?![\w-])")
+def _earlier_in_the(m, text, anchor):
+    if anchor is None:
+        return None
+    p = m["p"].lower()
+    if p == "week":
+        return _week_range(_anchor_monday(anchor)), "range"
+    if p == "month":
+        return _iso_month(anchor.year, anchor.month), "month"
+    return str(anchor.year), "year"
+
+
+# 11. "two years ago", "nearly four years ago", "10 days ago", "a month ago", "six weeks ago".
+@_rule(rf"(?<![\w-])(?P<about>{_ci(_RX_ABOUT)})?(?P<n>{_ci(_RX_NUM)})\s+(?P<u>(?i:days?|weeks?|months?|years?|decades?))"
+       rf"(?:\s+(?i:or\s+so))?\s+(?P<dir>(?i:ago))(?![\w-])")
+def _ago(m, text, anchor):
+    if anchor is None:
+        return None
+    n = _count(m["n"])
+    if n is None:
+        return None
+    return _shift(anchor, "day", -n, m["u"].lower().rstrip("s"))
+
+
+def _count(word: str) -> Optional[int]:
+    w = word.lower()
+    if w.isdigit():
+        return int(w)
+    if "-" in w:
+        t, _, u = w.partition("-")
+        return _NUMBERS.get(t, 0) + _NUMBERS.get(u, 0) or None
+    return _NUMBERS.get(w)
+
+
+def _shift(base: date, base_precision: str, n: int, unit: str):
+    """base moved by n units, at the coarser of the base's and the unit's precision."""
+    if unit == "day":
+        if base_precision != "day":
+            return None
+        return _iso_day(base + _timedelta(days=n)), "day"
+    if unit == "week":      # "two weeks ago": about that day (as TimeML annotates it)
+        if base_precision != "day":
+            return None
+        return _iso_day(base + _timedelta(days=7 * n)), "day"
+    if unit == "month":
+        if base_precision not in ("day", "month"):
+            return None
+        y, mo = _add_months(base.year, base.month, n)
+        if base_precision == "day" and n > 0:   # "three months after November 10, 2020" -> 2021-02-10
+            try:
+                return _iso_day(date(y, mo, base.day)), "day"
+            except ValueError:
+                return _iso_day(date(y, mo, _last_day(y, mo))), "day"
+        return _iso_month(y, mo), "month"
+    if unit == "year":
+        if base_precision in ("day", "month") and n > 0:
+            return (_iso_day(date(base.year + n, base.month, min(base.day, _last_day(base.year + n, base.month))))
+                    if base_precision == "day" else _iso_month(base.year + n, base.month)), base_precision
+        return str(base.year + n), "year"
+    if unit == "decade":
+        y = base.year + 10 * n
+        y -= y % 10
+        return f"{y}/{y + 9}", "decade"
+    return None
+
+
+# "three months after November 10, 2020": a count of units before/after a date found in the text.
+_OFFSET_BEFORE = re.compile(
+    rf"(?<![\w-])(?P<n>{_ci(_RX_NUM)})\s+(?P<u>(?i:days?|weeks?|months?|years?))\s+"
+    rf"(?P<dir>(?i:after|before|later\s+than|earlier\s+than|prior\s+to|following|from))\s+$")
+
+
+# --- finding -----------------------------------------------------------------------------------------
+
+# The pre-scan: a text with none of these has no date (one cheap search before running the rules).
+_PRESCAN = re.compile(
+    rf"\d|{_RX_MONTH_FULL}|{_RX_MONTH_ABBR_NODOT}\b|{_RX_WEEKDAY}|(?i:today|tonight|yesterday|tomorrow|"
+    r"week|month|year|quarter|half|spring|summer|fall|autumn|winter|ago|night|morning|afternoon|evening|"
+    r"nineteen|twenty|thousand|ties\b)")
+
+
+def _coerce_anchor(anchor) -> Optional[date]:
+    if anchor is None:
+        return None
+    if isinstance(anchor, _datetime):
+        return anchor.date()
+    if isinstance(anchor, date):
+        return anchor
+    return date.fromisoformat(str(anchor)[:10])
+
+
+def find_dates(text: str, anchor: Optional[date] = None) -> list[DateMention]:
+    """Temporal expressions in `text`, normalised against `anchor` (the publication date).
+
+    Returns DateMentions sorted by start, never overlapping, with `text[m.start:m.end] == m.text`.
+    Without an anchor, expressions that need one ("yesterday", "last September", "Sept. 30") are
+    dropped; absolute dates ("November 10, 2020", "the 1990s") are kept.
+    """
+    if not text or not _PRESCAN.search(text):
+        return []
+    anchor = _coerce_anchor(anchor)
+    cands = []   # (start, end, value, precision, rule index)
+    for idx, (rx, handler) in enumerate(_RULES):
+        for m in rx.finditer(text):
+            res = handler(m, text, anchor)
+            if not res or res[0] is None:
+                continue
+            value, precision = res[0], res[1]
+            start, end = (res[2], res[3]) if len(res) == 4 else (m.start(), m.end())
+            cands.append((start, end, value, precision, idx))
+    # Longest first; ties go to the earlier rule (the rules are listed most specific first).
+    cands.sort(key=lambda c: (-(c[1] - c[0]), c[4], c[0]))
+    chosen = []
+    for c in cands:
+        if all(c[1] <= o[0] or o[1] <= c[0] for o in chosen):
+            chosen.append(c)
+    chosen.sort(key=lambda c: c[0])
+    chosen = _discourse(text, chosen, anchor)
+    chosen = _offsets(text, chosen)
+    return [DateMention(s, e, text[s:e], v, p) for s, e, v, p, _ in chosen]
+
+
+def _sentence_initial(text: str, pos: int) -> bool:
+    """Does text[pos] open a sentence, a line or a quotation?"""
+    return bool(re.search(r"(?:^|[.!?:;]\s*|[\"“‘'(\[]\s*|\n\s*)$", text[max(0, pos - 4):pos]))
+
+
+def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
+    lo = max(0, pos - 400)
+    cuts = list(re.finditer(r"[.!?][\"'”’)]*\s+(?=[A-Z\"“'‘(])|\n\s*\n", text[lo:pos]))
+    start = lo + cuts[-1].end() if cuts else lo
+    m = re.search(r"[.!?][\"'”’)]*\s+(?=[A-Z\"“'‘(])|\n\s*\n", text[pos:pos + 400])
+    end = pos + m.start() + 1 if m else min(len(text), pos + 400)
+    return start, end
+
+
+# Expressions that point back to a date the story has just given, resolved against the mentions found
+# before them (discourse), not against the publication date:
+#   quarter anaphora      "the quarter", "that quarter", "the quarter ended July 31"
+#   year-ago comparisons  "the year-earlier quarter", "the year-ago period", "a year ago" said of a quarter
+#   a year's period       "the 1988 period", "last year's quarter"
+#   narrative steps       "the following year", "that year", "the next day", "the previous month"
+_DISCOURSE = re.compile(
+    r"(?<![\w-])(?:"
+    r"(?P<qend>the\s+(?:fiscal\s+)?quarter\s+(?:that\s+)?ended\s+)"
+    r"|(?P<qana>(?:the|that|this)\s+(?:same\s+|latest\s+|fiscal\s+)?quarter)(?!\s+(?:a\s+year|ended|ending)\b)"
+    r"|(?P<yago>(?:the\s+)?(?:comparable\s+|corresponding\s+)?year[-\s](?:ago|earlier)"
+    r"(?:\s+(?:(?:first|second|third|fourth)[-\s])?(?:quarter|period))?"
+    r"|the\s+(?:same\s+)?(?:quarter|period)\s+(?:a\s+year\s+(?:ago|earlier)|(?:of\s+)?last\s+year)"
+    r"|the\s+(?:corresponding|comparable|same)\s+(?:quarter|period)\s+(?:of\s+|in\s+)?last\s+year"
+    r"|last\s+year['’]s\s+(?:quarter|period))"
+    r"|(?P<ayear>a\s+year\s+(?:ago|earlier))"
+    r"|(?P<yperiod>the\s+(?P<py>(?:19|20)\d\d)\s+(?:quarter|period))"
+    r"|(?P<step>(?:(?:the\s+)?(?:following|next|previous|preceding|same)|that)\s+(?P<su>day|week|month|year)"
+    r"|the\s+(?P<sb>day|week|month|year)\s+(?:before|after)(?!\s+(?:the|a|an|his|her|their|its|last|"
+    r"yesterday|tomorrow)\b)|a\s+(?P<sl>day|week|month|year)\s+later)"
+    r")(?![\w-])", re.IGNORECASE)
+_DURATION_BEFORE = re.compile(r"(?i)\b(?:over|within|during|throughout|for|in)\s+$")
+_QUARTER_BACK = 1500     # how far back "the quarter" looks for the quarter it means
+_STEP_BACK = 400         # how far back "the following year" looks for the date it follows
+
+
+def _quarter_start(value: str) -> date:
+    return _bounds(value)[0]
+
+
+def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
+    out = sorted(chosen, key=lambda c: c[0])
+
+    def before(pos, back, precisions=None):
+        cands = [c for c in out if c[1] <= pos and pos - c[1] <= back and
+                 (precisions is None or c[3] in precisions)]
+        return cands[-1] if cands else None
+
+    for m in _DISCOURSE.finditer(text):
+        s, e = m.start(), m.end()
+        # leave alone what a rule already read, unless it lies inside this phrase ("1988" in "the 1988 period")
+        inside = [o for o in out if s <= o[0] and o[1] <= e]
+        if any(not (e <= o[0] or o[1] <= s) for o in out if o not in inside):
+            continue
+        if any(o[3] == "quarter" for o in inside):
+            continue
+        res = None
+        if m["qend"]:
+            after = [o for o in out if o[0] == e and o[3] == "day"]
+            if after:
+                # the calendar quarter holding most of the three months that end on that day
+                end_day = _bounds(after[0][2])[0]
+                mid = end_day - _timedelta(days=45)
+                res = (s, after[0][1], _quarter_value(mid.year, _quarter_of(mid)), "quarter")
+                inside = inside + after
+        elif m["qana"]:
+            q = before(s, _QUARTER_BACK, ("quarter",))
+            if q:
+                res = (s, e, q[2], "quarter")
+        elif m["yago"]:
+            ss, se = _sentence_bounds(text, s)
+            q = before(s, _QUARTER_BACK, ("quarter",))
+            if q:
+                first = _quarter_start(q[2])
+                res = (s, e, _quarter_value(first.year - 1, _quarter_of(first)), "quarter")
+        elif m["ayear"]:
+            ss, se = _sentence_bounds(text, s)
+            ps, _ = _sentence_bounds(text, max(0, ss - 2))      # the sentence before
+            q = [o for o in out if o[3] == "quarter" and ps <= o[0] < se and o[0] != s]
+            if q:
+                q_near = [o for o in q if o[1] <= s]
+                first = _quarter_start((q_near[-1] if q_near else q[0])[2])
+                res = (s, e, _quarter_value(first.year - 1, _quarter_of(first)), "quarter")
+            elif m["ayear"].lower().endswith("ago") and anchor is not None:
+                res = (s, e, str(anchor.year - 1), "year")
+        elif m["yperiod"]:
+            y = int(m["py"])
+            q = before(s, _QUARTER_BACK, ("quarter",))
+            res = (s, e, _quarter_value(y, _quarter_of(_quarter_start(q[2]))) if q else str(y),
+                   "quarter" if q else "year")
+        elif m["step"]:
+            if _DURATION_BEFORE.search(text[max(0, s - 12):s]) and not m["step"].lower().startswith("that"):
+                continue      # "over the next year": a duration
+            unit = (m["su"] or m["sb"] or m["sl"]).lower()
+            phrase = m["step"].lower()
+            prev = before(s, _STEP_BACK)
+            if prev is None or "\n\n" in text[prev[1]:s] or prev[3] not in ("day", "month", "year", "quarter"):
+                continue
+            if prev[3] == "quarter" and unit != "year":
+                continue
+            base = _bounds(prev[2])[0]
+            base_precision = "month" if prev[3] == "quarter" else prev[3]
+            n = 0
+            if re.search(r"following|next|after|later", phrase):
+                n = 1
+            elif re.search(r"previous|preceding|before", phrase):
+                n = -1
+            rank = {"day": 0, "week": 1, "month": 2, "year": 3}
+            if rank.get(base_precision, 3) > rank[unit]:
+                continue      # "the next day" after "in March": which day is not said
+            if unit == "week":
+                res = (s, e, _week_range(_anchor_monday(base + _timedelta(days=7 * n))), "range")
+            elif unit == "day":
+                res = (s, e, _iso_day(base + _timedelta(days=n)), "day")
+            elif unit == "month":
+                y, mo = _add_months(base.year, base.month, n)
+                res = (s, e, _iso_month(y, mo), "month")
+            else:
+                res = (s, e, str(base.year + n), "year")
+        if res:
+            out = [o for o in out if o not in inside]
+            out.append((*res, -1))
+            out.sort(key=lambda c: c[0])
+    return out
+
+
+def _offsets(text: str, chosen: list) -> list:
+    """Fold "three months after <date>" into one mention when the date right after it is resolved."""
+    out = []
+    for c in chosen:
+        s, e, v, p, idx = c
+        m = _OFFSET_BEFORE.search(text, max(0, s - 60), s)
+        if m and m.end() == s and p in ("day", "month", "year") and not (out and out[-1][1] > m.start()):
+            n = _count(m["n"])
+            unit = m["u"].lower().rstrip("s")
+            sign = -1 if m["dir"].lower().split()[0] in ("before", "earlier", "prior") else 1
+            if n:
+                shifted = _shift(_bounds(v)[0], p, sign * n, unit)
+                if shifted:
+                    out.append((m.start(), e, shifted[0], shifted[1], idx))
+                    continue
+        out.append(c)
+    return out

@@ -1,4 +1,4 @@
-"""The geoparsing pipeline, composed in one place: read → recognise → resolve → date → events."""
+"""The pipeline, composed in one place: read → recognise → resolve → date → events (→ store, map)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,8 +52,22 @@ class Geoparser:
         return self.resolve(text, self.recognise(text))
 
     def extract(self, article: Article) -> ArticleResult:
-        mentions = self.geoparse(article.text)
-        return ArticleResult(article=article, mentions=mentions)
+        return self._finish(article, self.geoparse(article.text))
+
+    def _finish(self, article: Article, mentions: list) -> ArticleResult:
+        """The date and events steps, once the places are known."""
+        from datetime import date as _date
+        from geo.dates import find_dates, publication_date_from_text
+        from geo.events import build_events
+
+        anchor = _date.fromisoformat(article.published) if article.published else None
+        dates = find_dates(article.text, anchor)
+        dateline = None
+        if article.published_source == "byline":
+            found = publication_date_from_text(article.text)
+            dateline = found[1:] if found else None
+        events = build_events(article.text, mentions, dates, article.published, article.title, dateline)
+        return ArticleResult(article=article, mentions=mentions, dates=dates, events=events)
 
     def extract_many(self, articles, batch_size: int = 16):
         """Yield one ArticleResult per article; NER runs batched (spaCy's pipe) for speed."""
@@ -68,7 +82,7 @@ class Geoparser:
 
     def _extract_batch(self, articles: list):
         for a, spans in zip(articles, self.recogniser.find_many([a.text for a in articles])):
-            yield ArticleResult(article=a, mentions=self.resolve(a.text, spans))
+            yield self._finish(a, self.resolve(a.text, spans))
 
 
 _default: Optional[Geoparser] = None

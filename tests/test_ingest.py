@@ -1,0 +1,98 @@
+"""Ingest into the store and export from it, through the command line as a user runs it."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT, SEED
+
+TOWNS = ["Barda", "Tartar", "Ganja", "Shusha", "Lachin", "Aghdam", "Fuzuli", "Gabala", "Sheki", "Quba"]
+
+
+def geo(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, **kw)
+
+
+def _articles(folder: Path, n: int) -> None:
+    folder.mkdir()
+    for i in range(n):
+        town = TOWNS[i % len(TOWNS)]
+        (folder / f"a{i:03d}.txt").write_text(
+            f"Report {i} from {town}\n\nBy Staff in Baku March {1 + i % 28}, 2024\n\n"
+            f"Shelling damaged homes in {town} on Tuesday, officials in Azerbaijan said. "
+            f"Story number {i} continues with a visit to the market in {town}.\n", encoding="utf-8")
+
+
+def _count(db: Path, sql: str) -> int:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_ingesting_the_seed_twice_keeps_one_copy_and_reports_it(tmp_path):
+    db = tmp_path / "events.db"
+    first = geo("ingest", str(SEED), "--db", str(db))
+    assert first.returncode == 0, first.stderr
+    assert "articles added: 1" in first.stdout
+    second = geo("ingest", str(SEED), str(tmp_path / "missing.txt"), "--db", str(db))
+    assert "skipped as duplicates: 1" in second.stdout and "articles added: 0" in second.stdout
+    assert "missing.txt: no such file" in second.stdout + second.stderr
+    assert _count(db, "select count(*) from articles") == 1
+
+
+def test_export_geojson_and_csv_for_a_date_window(tmp_path):
+    db = tmp_path / "events.db"
+    assert geo("ingest", str(SEED), "--db", str(db)).returncode == 0
+    out = tmp_path / "april.geojson"
+    r = geo("export", "--format", "geojson", "--start", "2024-04-01", "--end", "2024-04-30",
+            "--db", str(db), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    features = json.loads(out.read_text())["features"]
+    assert features and all(f["properties"]["date"].startswith("2024-04") for f in features)
+    lon, lat = features[0]["geometry"]["coordinates"]
+    assert 44 < lon < 50 and 38 < lat < 42            # RFC 7946: longitude first
+    csv_out = tmp_path / "all.csv"
+    assert geo("export", "--format", "csv", "--db", str(db), "--out", str(csv_out)).returncode == 0
+    rows = csv_out.read_text().splitlines()
+    assert rows[0].startswith("name,lat,lon") and len(rows) - 1 >= len(features)
+
+
+def test_killed_ingest_resumes_without_duplicates(tmp_path):
+    folder, db = tmp_path / "batch", tmp_path / "events.db"
+    _articles(folder, 120)
+    proc = subprocess.Popen([sys.executable, "-m", "geo", "ingest", str(folder), "--db", str(db), "--no-ner"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                stored = _count(db, "select count(*) from articles")
+            except sqlite3.OperationalError:
+                stored = 0
+            if stored >= 5:
+                break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = _count(db, "select count(*) from articles")
+    assert 0 < partial < 120, "the kill should land midway"
+    # every stored article is whole: its events are all there
+    assert _count(db, "select count(*) from articles a where not exists "
+                      "(select 1 from events e where e.article_id = a.id)") == 0
+    rerun = geo("ingest", str(folder), "--db", str(db), "--no-ner")
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"skipped as duplicates: {partial}" in rerun.stdout
+    assert _count(db, "select count(*) from articles") == 120
+    assert _count(db, "select count(distinct content_hash) from articles") == 120
+    con = sqlite3.connect(db)
+    assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
+    con.close()
