@@ -268,15 +268,17 @@ _MONEY_BEFORE = re.compile(r"(?:[$€£¥#]|\b(?:No|no|Nos|Room|Flight|flight|Ro
 
 _FUTURE_CUE = re.compile(
     r"\b(?:will|won't|shall|going\s+to|is\s+to|are\s+to|scheduled|expects?\s+to|expected\s+to|set\s+to|"
-    r"due\s+to|plans?\s+to|planned|intends?\s+to|hopes?\s+to|aims?\s+to|would|ahead\s+of|upcoming|"
+    r"due\s+to|set\s+for|plans?\s+to|planned|intends?\s+to|hopes?\s+to|aims?\s+to|would|ahead\s+of|upcoming|"
     r"forthcoming)\b|'ll\b", re.IGNORECASE)
 # Prepositions that point forward from the publication date: "until May", "by mid-November".
 _FUTURE_PREP = re.compile(r"(?i)\b(?:until|till|by|before|through|ahead\s+of)\s+$")
-_SENTENCE_END = re.compile(r"[.!?]\s|\n\s*\n")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s|\n\s*\n")
 
 
-def _future_context(text: str, start: int, end: int) -> bool:
-    """Does the sentence around text[start:end] speak of the future (a verb cue near the expression)?"""
+def _future_context(text: str, start: int, end: int, would: bool = True) -> bool:
+    """Does the sentence around text[start:end] speak of the future (a verb cue near the expression)?
+    With would=False, "would" alone is not a cue (reported speech: "said it would leave in early
+    February" may be long past)."""
     lo = max(0, start - 80)
     left = text[lo:start]
     cuts = list(_SENTENCE_END.finditer(left))
@@ -286,36 +288,23 @@ def _future_context(text: str, start: int, end: int) -> bool:
     cut = _SENTENCE_END.search(right)
     if cut:
         right = right[:cut.start()]
-    return bool(_FUTURE_CUE.search(left) or _FUTURE_CUE.match(right.lstrip()) or
+    cues = [c.group(0).lower() for c in _FUTURE_CUE.finditer(left)]
+    if not would:
+        cues = [c for c in cues if c != "would"]
+    after = _FUTURE_CUE.match(right.lstrip())
+    return bool(cues or (after and (would or after.group(0).lower() != "would")) or
                 re.match(r"\s*(?:,\s*)?(?:will|'ll|is\s+to|are\s+to)\b", right))
 
 
-_PAST_CUE = re.compile(
-    r"\b(?:was|were|had|did|ended|began|begun|started|took|came|went|said|told|met|held|won|lost|fell|rose|"
-    r"saw|set|made|left|hit|ago|last|earlier|since|[a-z]{3,}ed)\b", re.IGNORECASE)
-
-
 def _tense(text: str, start: int, end: int) -> Optional[str]:
-    """'future' or 'past' by the verb cue nearest before the expression in its clause, else None."""
-    if _future_context(text, start, end):
-        lo = max(0, start - 80)
-        left = text[lo:start]
-        cuts = list(_SENTENCE_END.finditer(left))
-        if cuts:
-            left = left[cuts[-1].end():]
-        fut = [m.end() for m in _FUTURE_CUE.finditer(left)]
-        past = [m.end() for m in _PAST_CUE.finditer(left) if not _FUTURE_CUE.fullmatch(m.group(0))
-                and m.group(0).lower() not in ("scheduled", "planned", "expected", "proposed")]
-        if past and fut and max(past) > max(fut):
-            return "past"
+    """'future' when the clause speaks of the future (see _future_context), else None (unknown).
+
+    Past-tense cues are not looked for: in news most verbs are past whatever the date ("extended the
+    bid to Nov. 6", "announced an agreement to buy it in January"), so they say little."""
+    if _future_context(text, start, end, would=False):
         return "future"
-    left = text[max(0, start - 60):start]
-    cuts = list(_SENTENCE_END.finditer(left))
-    if cuts:
-        left = left[cuts[-1].end():]
-    if any(m.group(0).lower() not in ("scheduled", "planned", "expected", "proposed", "need", "indeed")
-           for m in _PAST_CUE.finditer(left)):
-        return "past"
+    if _future_context(text, start, end):
+        return "near"        # only "would": the future of a past report, or not; take the nearest
     return None
 
 
@@ -571,7 +560,7 @@ _MONTH_ALONE_PREP = _ci(r"in|since|until|till|by|from|during|before|after|throug
                         r"the\s+middle\s+of|the\s+start\s+of|end\s+of|beginning\s+of|middle\s+of|start\s+of|"
                         r"this\s+past|this\s+coming|in\s+early|in\s+late|in\s+mid")
 # A month or a day-and-month without a year and without a tense cue: the occurrence nearest the anchor.
-_MONTH_DEFAULT = "near"
+_MONTH_DEFAULT = "past"
 _DAY_DEFAULT = "near"
 _NAME_MONTHS = ("May", "June", "April", "August")
 _NAME_FOLLOWS = re.compile(r"\s*(?:[A-Z][a-z]|said\b|says\b|told\b|has\b|had\b|is\b|was\b|will\b|would\b|"
@@ -689,6 +678,8 @@ def _spoken_2000s(m, text, anchor):
 @_rule(rf"(?<![\w'’-])(?:(?i:the)\s+)?(?:(?P<mod>(?i:early|mid|late))[-\s]+)?"
        rf"(?:(?P<full>1[0-9]\d0|20\d0)|['’](?P<short>\d0))['’]?s(?![\w'’])")
 def _decade(m, text, anchor):
+    if m["full"] and m["full"].endswith("00") and int(m["full"]) < 2000:
+        return _century_value(int(m["full"]), m["mod"])     # "the 1800s": the century
     if m["full"]:
         y = int(m["full"])
     else:
@@ -712,6 +703,27 @@ def _decade_word(m, text, anchor):
     if y > ref:
         y -= 100
     return _decade_value(y, m["mod"])
+
+
+_ORDINAL_CENTURY = {"eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+                    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+                    "twenty-first": 21, "twenty first": 21}
+
+
+@_rule(rf"(?<![\w-])(?:(?i:the)\s+)?(?:(?P<mod>(?i:early|mid|late))[-\s]+)?"
+       rf"(?:(?P<n>[1-9]|1\d|2[01])(?:st|nd|rd|th)|(?P<w>(?i:{'|'.join(_ORDINAL_CENTURY).replace(' ', '[-\s]')})))"
+       rf"[-\s]+(?i:century)(?![\w-])")
+def _century(m, text, anchor):
+    n = int(m["n"]) if m["n"] else _ORDINAL_CENTURY[re.sub(r"[-\s]+", "-", m["w"].lower())]
+    return _century_value((n - 1) * 100, m["mod"])
+
+
+def _century_value(y: int, mod: Optional[str]):
+    """The hundred years from y ("the 1800s", "the 19th century": 1800/1899), or its early/mid/late third."""
+    if not mod:
+        return f"{y}/{y + 99}", "range"
+    a, b = {"early": (0, 33), "mid": (34, 66), "late": (67, 99)}[mod.lower()]
+    return f"{y + a}/{y + b}", "range"
 
 
 def _decade_value(y: int, mod: Optional[str]):
@@ -812,6 +824,10 @@ def _season(m, text, anchor):
     y = _yearish(m["y"], anchor) if m["y"] else None
     if m["y"] and y is None:
         return None
+    if y is not None and not head and m["s"].islower() and not re.search(
+            r"(?i)\b(?:in|during|by|since|until|till|through|from|of|over|before|after|and|or|to)\s+$",
+            text[max(0, m.start() - 12):m.start()]):
+        return None      # "prices will fall this year": a verb
     if y is not None:
         value = _month_range(y, first_m, last_m)
         part = _mod_word(head.replace("the ", "")) if head in ("early", "late", "mid", "the early", "the late") else None
@@ -1057,11 +1073,71 @@ _OFFSET_BEFORE = re.compile(
 
 # --- finding -----------------------------------------------------------------------------------------
 
+# The pre-scan, per rule: a rule runs only on a text holding one of its words (substring tests on the
+# lower-cased text cost next to nothing; most articles have no season, quarter or "ago" at all).
+_MONTH_KEYS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DIGITS = tuple("0123456789")
+_NEEDS = {
+    "_full_mdy": _MONTH_KEYS, "_full_dmy": _MONTH_KEYS, "_month_day": _MONTH_KEYS, "_day_month": _MONTH_KEYS,
+    "_month_year_rule": _MONTH_KEYS, "_month_alone": _MONTH_KEYS,
+    "_iso": _DIGITS, "_numeric": _DIGITS, "_year": _DIGITS, "_short_year": _DIGITS, "_quarter_q": _DIGITS,
+    "_part_of_year": _DIGITS,
+    "_spoken_year": ("nineteen", "twenty"), "_spoken_2000s": ("thousand",),
+    "_decade": ("0s", "0's", "0’s"), "_decade_word": ("ties",), "_century": ("century",),
+    "_quarter": ("quarter", "half"), "_quarter_rel": ("quarter",),
+    "_season": ("spring", "summer", "fall", "autumn", "winter"),
+    "_relative_day": ("today", "tonight", "yesterday", "tomorrow", "night", "morning", "afternoon", "evening"),
+    "_weekday_rule": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    "_relative_period": ("week", "month", "year"), "_earlier_in_the": ("earlier", "later"), "_ago": ("ago",),
+}
+_DISCOURSE_KEYS = ("quarter", "period", "year", "day", "week", "month")
+
 # The pre-scan: a text with none of these has no date (one cheap search before running the rules).
 _PRESCAN = re.compile(
-    rf"\d|{_RX_MONTH_FULL}|{_RX_MONTH_ABBR_NODOT}\b|{_RX_WEEKDAY}|(?i:today|tonight|yesterday|tomorrow|"
+    rf"\d+|{_RX_MONTH_FULL}|{_RX_MONTH_ABBR_NODOT}\b|{_RX_WEEKDAY}|(?i:today|tonight|yesterday|tomorrow|"
     r"week|month|year|quarter|half|spring|summer|fall|autumn|winter|ago|night|morning|afternoon|evening|"
     r"nineteen|twenty|thousand|ties\b)")
+_WINDOW = 70    # characters either side of a pre-scan hit that a rule looks at
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+class _Prescan:
+    """Where each rule's words occur in one text (substring search on the lower-cased text, which is
+    fast), merged into windows of +-_WINDOW characters cut at whitespace; a rule runs only there."""
+
+    def __init__(self, text: str):
+        self.text, self.lower = text, text.lower()
+        self._hits: dict = {}
+
+    def hits(self, key: str) -> list:
+        if key not in self._hits:
+            if key in _DIGITS:
+                spans = [(m.start(), m.end()) for m in _DIGIT_RUN.finditer(self.text)] if key == "0" else []
+            else:
+                spans, i, low = [], self.lower.find(key), self.lower
+                while i >= 0:
+                    spans.append((i, i + len(key)))
+                    i = low.find(key, i + 1)
+            self._hits[key] = spans
+        return self._hits[key]
+
+    def windows(self, keys: tuple) -> list:
+        if keys is _DIGITS:
+            keys = ("0",)
+        spans = sorted(sp for k in keys for sp in self.hits(k))
+        out, n, text = [], len(self.text), self.text
+        for a, b in spans:
+            a, b = max(0, a - _WINDOW), min(n, b + _WINDOW)
+            if out and a <= out[-1][1]:
+                out[-1][1] = max(out[-1][1], b)
+            else:
+                out.append([a, b])
+        for w in out:      # widen each to the surrounding whitespace so no word is cut in two
+            while w[0] > 0 and not text[w[0] - 1].isspace():
+                w[0] -= 1
+            while w[1] < n and not text[w[1]].isspace():
+                w[1] += 1
+        return out
 
 
 def _coerce_anchor(anchor) -> Optional[date]:
@@ -1084,15 +1160,20 @@ def find_dates(text: str, anchor: Optional[date] = None) -> list[DateMention]:
     if not text or not _PRESCAN.search(text):
         return []
     anchor = _coerce_anchor(anchor)
+    lower = text.lower()
     cands = []   # (start, end, value, precision, rule index)
+    scan = _Prescan(text)
     for idx, (rx, handler) in enumerate(_RULES):
-        for m in rx.finditer(text):
-            res = handler(m, text, anchor)
-            if not res or res[0] is None:
-                continue
-            value, precision = res[0], res[1]
-            start, end = (res[2], res[3]) if len(res) == 4 else (m.start(), m.end())
-            cands.append((start, end, value, precision, idx))
+        needs = _NEEDS.get(handler.__name__)
+        windows = scan.windows(needs) if needs else [(0, len(text))]
+        for a, b in windows:
+            for m in rx.finditer(text, a, b):
+                res = handler(m, text, anchor)
+                if not res or res[0] is None:
+                    continue
+                value, precision = res[0], res[1]
+                start, end = (res[2], res[3]) if len(res) == 4 else (m.start(), m.end())
+                cands.append((start, end, value, precision, idx))
     # Longest first; ties go to the earlier rule (the rules are listed most specific first).
     cands.sort(key=lambda c: (-(c[1] - c[0]), c[4], c[0]))
     chosen = []
@@ -1100,7 +1181,8 @@ def find_dates(text: str, anchor: Optional[date] = None) -> list[DateMention]:
         if all(c[1] <= o[0] or o[1] <= c[0] for o in chosen):
             chosen.append(c)
     chosen.sort(key=lambda c: c[0])
-    chosen = _discourse(text, chosen, anchor)
+    if any(k in lower for k in _DISCOURSE_KEYS):
+        chosen = _discourse(text, chosen, anchor)
     chosen = _offsets(text, chosen)
     return [DateMention(s, e, text[s:e], v, p) for s, e, v, p, _ in chosen]
 
@@ -1130,17 +1212,19 @@ _DISCOURSE = re.compile(
     r"(?P<qend>the\s+(?:fiscal\s+)?quarter\s+(?:that\s+)?ended\s+)"
     r"|(?P<qana>(?:the|that|this)\s+(?:same\s+|latest\s+|fiscal\s+)?quarter)(?!\s+(?:a\s+year|ended|ending)\b)"
     r"|(?P<yago>(?:the\s+)?(?:comparable\s+|corresponding\s+)?year[-\s](?:ago|earlier)"
-    r"(?:\s+(?:(?:first|second|third|fourth)[-\s])?(?:quarter|period))?"
+    r"\s+(?:(?:first|second|third|fourth)[-\s])?(?:quarter|period)"
     r"|the\s+(?:same\s+)?(?:quarter|period)\s+(?:a\s+year\s+(?:ago|earlier)|(?:of\s+)?last\s+year)"
     r"|the\s+(?:corresponding|comparable|same)\s+(?:quarter|period)\s+(?:of\s+|in\s+)?last\s+year"
     r"|last\s+year['’]s\s+(?:quarter|period))"
     r"|(?P<ayear>a\s+year\s+(?:ago|earlier))"
+    r"|(?:the\s+)?(?P<yadj>year[-\s](?:ago|earlier))(?!\s*(?:\$|\d|nine|six|first|half|months))"
     r"|(?P<yperiod>the\s+(?P<py>(?:19|20)\d\d)\s+(?:quarter|period))"
-    r"|(?P<step>(?:(?:the\s+)?(?:following|next|previous|preceding|same)|that)\s+(?P<su>day|week|month|year)"
+    r"|(?P<step>(?:the\s+(?:following|next|previous|preceding|same)|that)\s+(?P<su>day|week|month|year)"
     r"|the\s+(?P<sb>day|week|month|year)\s+(?:before|after)(?!\s+(?:the|a|an|his|her|their|its|last|"
     r"yesterday|tomorrow)\b)|a\s+(?P<sl>day|week|month|year)\s+later)"
     r")(?![\w-])", re.IGNORECASE)
 _DURATION_BEFORE = re.compile(r"(?i)\b(?:over|within|during|throughout|for|in)\s+$")
+_YEAR_AGO_RULE = -2      # marks the year-ago comparisons among the mentions
 _QUARTER_BACK = 1500     # how far back "the quarter" looks for the quarter it means
 _STEP_BACK = 400         # how far back "the following year" looks for the date it follows
 
@@ -1157,15 +1241,31 @@ def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
                  (precisions is None or c[3] in precisions)]
         return cands[-1] if cands else None
 
+    def quarter_before(pos):
+        """The quarter the story is about: the last one named before pos (not a year-ago comparison)."""
+        cands = [c for c in out if c[1] <= pos and pos - c[1] <= _QUARTER_BACK and c[3] == "quarter"
+                 and c[4] != _YEAR_AGO_RULE]
+        return cands[-1] if cands else None
+
+    def year_before(q):
+        first = _quarter_start(q[2])
+        return _quarter_value(first.year - 1, _quarter_of(first))
+
     for m in _DISCOURSE.finditer(text):
         s, e = m.start(), m.end()
         # leave alone what a rule already read, unless it lies inside this phrase ("1988" in "the 1988 period")
         inside = [o for o in out if s <= o[0] and o[1] <= e]
         if any(not (e <= o[0] or o[1] <= s) for o in out if o not in inside):
             continue
-        if any(o[3] == "quarter" for o in inside):
-            continue
         res = None
+        rule = -1
+        if any(o[3] == "quarter" for o in inside):
+            if m["yago"]:      # "the year-ago third quarter": that quarter a year earlier
+                q = [o for o in inside if o[3] == "quarter"][0]
+                out = [o for o in out if o not in inside]
+                out.append((s, e, year_before(q), "quarter", _YEAR_AGO_RULE))
+                out.sort(key=lambda c: c[0])
+            continue
         if m["qend"]:
             after = [o for o in out if o[0] == e and o[3] == "day"]
             if after:
@@ -1175,31 +1275,38 @@ def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
                 res = (s, after[0][1], _quarter_value(mid.year, _quarter_of(mid)), "quarter")
                 inside = inside + after
         elif m["qana"]:
-            q = before(s, _QUARTER_BACK, ("quarter",))
+            q = quarter_before(s)
             if q:
                 res = (s, e, q[2], "quarter")
         elif m["yago"]:
-            ss, se = _sentence_bounds(text, s)
-            q = before(s, _QUARTER_BACK, ("quarter",))
+            q = quarter_before(s)
             if q:
-                first = _quarter_start(q[2])
-                res = (s, e, _quarter_value(first.year - 1, _quarter_of(first)), "quarter")
+                res, rule = (s, e, year_before(q), "quarter"), _YEAR_AGO_RULE
+        elif m["yadj"]:
+            # "year-earlier results": the quarter under discussion a year before, else the year before
+            s = m.start("yadj")
+            q = quarter_before(s)
+            if q:
+                res, rule = (s, e, year_before(q), "quarter"), _YEAR_AGO_RULE
+            elif anchor is not None:
+                res, rule = (s, e, str(anchor.year - 1), "year"), _YEAR_AGO_RULE
         elif m["ayear"]:
             ss, se = _sentence_bounds(text, s)
             ps, _ = _sentence_bounds(text, max(0, ss - 2))      # the sentence before
-            q = [o for o in out if o[3] == "quarter" and ps <= o[0] < se and o[0] != s]
+            q = [o for o in out if o[3] == "quarter" and ps <= o[0] < se and o[0] != s and o[4] != _YEAR_AGO_RULE]
             if q:
                 q_near = [o for o in q if o[1] <= s]
-                first = _quarter_start((q_near[-1] if q_near else q[0])[2])
-                res = (s, e, _quarter_value(first.year - 1, _quarter_of(first)), "quarter")
+                res, rule = (s, e, year_before(q_near[-1] if q_near else q[0]), "quarter"), _YEAR_AGO_RULE
             elif m["ayear"].lower().endswith("ago") and anchor is not None:
                 res = (s, e, str(anchor.year - 1), "year")
         elif m["yperiod"]:
             y = int(m["py"])
-            q = before(s, _QUARTER_BACK, ("quarter",))
+            q = quarter_before(s)
             res = (s, e, _quarter_value(y, _quarter_of(_quarter_start(q[2]))) if q else str(y),
                    "quarter" if q else "year")
         elif m["step"]:
+            if re.match(r"\s+than\b", text[e:e + 6]):
+                continue      # "a month later than expected": a comparison
             if _DURATION_BEFORE.search(text[max(0, s - 12):s]) and not m["step"].lower().startswith("that"):
                 continue      # "over the next year": a duration
             unit = (m["su"] or m["sb"] or m["sl"]).lower()
@@ -1230,7 +1337,7 @@ def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
                 res = (s, e, str(base.year + n), "year")
         if res:
             out = [o for o in out if o not in inside]
-            out.append((*res, -1))
+            out.append((*res, rule))
             out.sort(key=lambda c: c[0])
     return out
 

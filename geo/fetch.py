@@ -31,12 +31,14 @@ _ACCEPT = ("text/html,application/xhtml+xml,application/rss+xml,application/atom
 
 
 def is_url(s: str) -> bool:
-    """True for an http:// or https:// URL with a host."""
+    """True for an http:// or https:// URL with a host (and no spaces or control characters)."""
     try:
-        parts = urlparse(s.strip())
+        s = s.strip()
+        parts = urlparse(s)
     except (AttributeError, ValueError):
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+    return (parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+            and not any(c.isspace() or ord(c) < 32 for c in s))
 
 
 def fetch_articles(url: str, timeout: float = 15,

@@ -150,7 +150,8 @@ def only_error(results: list, url: str) -> ReadError:
 
 def test_is_url():
     assert is_url("http://example.com/a") and is_url("https://example.com") and is_url("HTTPS://x.org")
-    for s in ("ftp://example.com/f", "file:///etc/passwd", "example.com", "news/a.html", "http://", ""):
+    for s in ("ftp://example.com/f", "file:///etc/passwd", "example.com", "news/a.html", "http://", "",
+              "http://example.com/a b", "http://example.com/a\nb"):
         assert not is_url(s), s
 
 
@@ -260,7 +261,7 @@ def test_connection_refused():
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/file", "not a url", "", "http://", "http://[::1/x",
-                                 "http://127.0.0.1:99999/x", "http://127.0.0.1/a\nb"])
+                                 "http://127.0.0.1:notaport/x", "http://127.0.0.1/a\nb"])
 def test_bad_urls_never_raise(url):
     results = fetch(url, timeout=1)
     assert len(results) == 1 and isinstance(results[0], ReadError)
