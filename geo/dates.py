@@ -210,6 +210,11 @@ _TENS = {"twenty": 2, "thirty": 3, "forty": 4, "fifty": 5, "sixty": 6, "seventy"
          "ninety": 9}
 _UNIT_VALUES = {w: i for i, w in enumerate(_UNITS.split("|"))}
 
+_DECADE_WORDS = {"twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixties": 6, "seventies": 7,
+                 "eighties": 8, "nineties": 9}
+# Seasons as month ranges (northern, meteorological); winter runs December..February of the next year.
+_SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11), "winter": (12, 14)}
+
 
 def _yearish(s: str, anchor: Optional[date]) -> Optional[int]:
     """The year of a _RX_YEARISH string, or None (a relative year without anchor)."""
@@ -226,10 +231,7 @@ def _yearish(s: str, anchor: Optional[date]) -> Optional[int]:
         return 2000 + (_UNIT_VALUES[rest[0]] if rest else 0)
     century = 19 if words[0] == "nineteen" else 20
     return century * 100 + _TENS[words[1]] * 10 + (_UNIT_VALUES[words[2]] if len(words) > 2 else 0)
-_DECADE_WORDS = {"twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixties": 6, "seventies": 7,
-                 "eighties": 8, "nineties": 9}
-# Seasons as month ranges (northern, meteorological); winter runs December..February of the next year.
-_SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11), "winter": (12, 14)}
+
 
 # Regex pieces. Month and weekday names must be capitalised: "may", "march" and "sat" are words.
 _RX_MONTH_FULL = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -237,7 +239,6 @@ _RX_MONTH_ABBR = r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\."
 _RX_MONTH_ABBR_NODOT = r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)"
 _RX_MONTH = rf"(?:{_RX_MONTH_FULL}|{_RX_MONTH_ABBR}|{_RX_MONTH_ABBR_NODOT}(?=\s+\d))"
 _RX_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_RX_WEEKDAY_ABBR = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?"
 _RX_DAY = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
 _RX_YEAR = r"(?:1[0-9]\d\d|20\d\d)"
 _RX_NUM = (r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
@@ -250,7 +251,6 @@ _RX_SPOKEN_YEAR = (r"(?i:nineteen|twenty)[-\s]+(?i:twenty|thirty|forty|fifty|six
 # A year as written after a month or season: "March 2021", "January nineteen ninety-seven", "June last year".
 _RX_YEARISH = rf"(?:{_RX_YEAR}|{_RX_SPOKEN_YEAR}|(?i:this|last|next)\s+year)"
 _RX_ABOUT = r"(?:(?:nearly|almost|about|around|roughly|some|just|only|more\s+than|less\s+than|over|under)\s+)"
-_NOT_AFTER_NUMBER = r"(?![\w%])(?!\s*(?:%|percent|per\s+cent))"
 
 # Words after a number that make it a count, not a year: "2020 people", "1,990 troops".
 _COUNT_NOUNS = (
@@ -507,8 +507,8 @@ def _numeric(m, text, anchor):
     return _absolute_day(m.group(0), y, month, day), "day"
 
 
-# 2. Day and month without a year: "Sept. 30", "March 3", "10 November" (year from the anchor: the
-#    closest such date).
+# 2. Day and month without a year: "Sept. 30", "March 3", "10 November". The year comes from the anchor:
+#    the next such date when the clause speaks of the future ("will expire Dec. 15"), else the closest.
 @_rule(rf"(?<![\w.])(?:{_RX_WEEKDAY},?\s+)?(?P<m>{_RX_MONTH})\s+(?P<d>{_RX_DAY})(?![\w:/.,-]\d|\d|[\w])"
        rf"(?!,?\s*(?:{_RX_YEAR}|\d))")
 def _month_day(m, text, anchor):
@@ -559,7 +559,9 @@ _MONTH_ALONE_PREP = _ci(r"in|since|until|till|by|from|during|before|after|throug
                         r"this|of|between|to|and|or|early|late|mid|the\s+end\s+of|the\s+beginning\s+of|"
                         r"the\s+middle\s+of|the\s+start\s+of|end\s+of|beginning\s+of|middle\s+of|start\s+of|"
                         r"this\s+past|this\s+coming|in\s+early|in\s+late|in\s+mid")
-# A month or a day-and-month without a year and without a tense cue: the occurrence nearest the anchor.
+# Without a future cue, a month alone is the last one on or before the anchor's month ("in May" in April
+# 2024 is May 2023), and a day and month the occurrence closest to the anchor ("Sept. 30" in a November
+# story is the September just past, "Dec. 15" the December ahead).
 _MONTH_DEFAULT = "past"
 _DAY_DEFAULT = "near"
 _NAME_MONTHS = ("May", "June", "April", "August")
@@ -567,10 +569,10 @@ _NAME_FOLLOWS = re.compile(r"\s*(?:[A-Z][a-z]|said\b|says\b|told\b|has\b|had\b|i
                            r"and\s+(?:her|his)\b)")
 
 
-@_rule(rf"(?<![\w-])(?P<prep>{_MONTH_ALONE_PREP})[-\s]+(?P<m>{_RX_MONTH_FULL}|{_RX_MONTH_ABBR})(?![\w-])"
+@_rule(rf"(?:(?<![\w-])(?P<prep>{_MONTH_ALONE_PREP})[-\s]+|(?P<comma>,)\s*)(?P<m>{_RX_MONTH_FULL}|{_RX_MONTH_ABBR})(?![\w-])"
        rf"(?!\s*(?:{_RX_DAY}\b|{_RX_YEAR}\b|'(?!s\b)|’(?!s\b)))")
 def _month_alone(m, text, anchor):
-    prep = re.sub(r"\s+", " ", m["prep"].lower())
+    prep = re.sub(r"\s+", " ", m["prep"].lower()) if m["prep"] else ","
     month = _month_number(m["m"])
     after = text[m.end():m.end() + 40]
     before = text[max(0, m.start() - 40):m.start()]
@@ -578,14 +580,16 @@ def _month_alone(m, text, anchor):
     if m["m"] in _NAME_MONTHS and (_NAME_FOLLOWS.match(after) or re.match(r"['’]s\s+(?:government|cabinet|party|"
                                                                           r"husband|speech|deal|plan)\b", after)):
         return None
-    if prep in ("of", "to", "and", "or", "between", "for"):
-        # only in date context: "the end of March", "the month of May"; "to", "and", "or" only in a list
-        # or range of months ("from March to May", "April and May"); "for" only before figures or results
-        # ("the figures for January") or with a possessive.
+    if prep == "for" and m["m"] in _NAME_MONTHS:
+        return None      # "voted for May"
+    if prep in ("of", "to", "and", "or", "between", ","):
+        # only in date context: "the end of March", "the month of May"; "to", "and", "or" and a comma only
+        # in a list or range of months ("from March to May", "April and May").
         if prep == "of" and not re.search(r"(?i)\b(?:month|end|beginning|middle|start|ides)\s*$", before):
             return None
-        if prep in ("to", "and", "or") and not re.search(
-                rf"(?:{_RX_MONTH_FULL}|{_RX_MONTH_ABBR})\s*,?\s*$", before):
+        if prep in ("to", "and", "or", ",") and not re.search(
+                rf"(?:{_RX_MONTH_FULL}|{_RX_MONTH_ABBR})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?\s*,?\s*"
+                rf"(?:and|or|to)?\s*$", text[max(0, m.start() - 40):m.start("m")]):
             return None
     if anchor is None:
         return None
@@ -612,6 +616,22 @@ def _month_alone(m, text, anchor):
     if part:
         return _part_of(value, part), "range", start, m.end()
     return value, "month", start, m.end()
+
+
+@_rule(rf"(?<![\w-])(?:(?P<det>(?i:a|an|the|its|their|his|her))\s+)?(?P<m>{_RX_MONTH_FULL})"
+       rf"(?:(?P<poss>['’]s)\s+|\s+)(?P<noun>[a-z][a-z-]+)\b")
+def _month_attributive(m, text, anchor):
+    """A month before a noun: "a June agreement", "the March elections", "December's figures"."""
+    if m["m"] == "May" or anchor is None:
+        return None      # "May's", "the May government": the name is likelier
+    if not (m["det"] or m["poss"]):
+        return None
+    if m["noun"] in ("of", "on", "to", "and", "or", "in", "at", "for", "by", "with", "from", "is", "was",
+                     "has", "had", "said", "says", "will", "would", "who", "which", "that"):
+        return None      # "the March on Washington", "a June who ..."
+    mode = _tense(text, m.start(), m.end()) or _MONTH_DEFAULT
+    value = _iso_month(_month_year(anchor, _month_number(m["m"]), mode), _month_number(m["m"]))
+    return value, "month", m.start("m"), m.end("m")
 
 
 # 5. Years: "in 2019", "1988", "fiscal 1989", "'89" after a preposition, and year ranges "2019-2020",
@@ -683,8 +703,10 @@ def _decade(m, text, anchor):
     if m["full"]:
         y = int(m["full"])
     else:
+        if anchor is None:
+            return None      # "the '80s": which century needs the publication date
         yy = int(m["short"])
-        ref = anchor.year if anchor else 2099
+        ref = anchor.year
         y = ref - ref % 100 + yy
         if y > ref:
             y -= 100
@@ -698,7 +720,9 @@ def _decade_word(m, text, anchor):
     if re.search(r"(?i)\b(?:temperatures?|degrees|his|her|their|its|in\s+the\s+high|in\s+the\s+low|aged?)\b",
                  before + " " + text[m.end():m.end() + 20].split(".")[0]):
         return None
-    ref = anchor.year if anchor else 1999
+    if anchor is None:
+        return None      # "the nineties": which century needs the publication date
+    ref = anchor.year
     y = ref - ref % 100 + 10 * _DECADE_WORDS[m["w"].lower()]
     if y > ref:
         y -= 100
@@ -708,10 +732,11 @@ def _decade_word(m, text, anchor):
 _ORDINAL_CENTURY = {"eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
                     "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
                     "twenty-first": 21, "twenty first": 21}
+_RX_ORDINAL_CENTURY = "|".join(w.replace(" ", r"[-\s]") for w in _ORDINAL_CENTURY)
 
 
 @_rule(rf"(?<![\w-])(?:(?i:the)\s+)?(?:(?P<mod>(?i:early|mid|late))[-\s]+)?"
-       rf"(?:(?P<n>[1-9]|1\d|2[01])(?:st|nd|rd|th)|(?P<w>(?i:{'|'.join(_ORDINAL_CENTURY).replace(' ', '[-\s]')})))"
+       rf"(?:(?P<n>[1-9]|1\d|2[01])(?:st|nd|rd|th)|(?P<w>(?i:{_RX_ORDINAL_CENTURY})))"
        rf"[-\s]+(?i:century)(?![\w-])")
 def _century(m, text, anchor):
     n = int(m["n"]) if m["n"] else _ORDINAL_CENTURY[re.sub(r"[-\s]+", "-", m["w"].lower())]
@@ -742,6 +767,8 @@ def _part_of_year(m, text, anchor):
     return _part_of(m["y"], part), "range", start, m.end()
 
 
+_SPORTS = re.compile(r"(?i)\b(?:scored|scoring|goals?|halftime|half-time|touchdowns?|innings?|quarterback|"
+                     r"rebounds|assists|penalty|kick-?off|whistle|minutes? left|(?:the|a)\s+(?:game|match))\b")
 _RX_QNUM = _ci(r"first|second|third|fourth|1st|2nd|3rd|4th|final|last")
 _RX_QHEAD = _ci(r"(?:(?P<det>the|its|a|an|their|his|her|our)\s+)?"
                 r"(?:(?P<rel>this|last|next|(?:\d{4}))\s*(?:year)?['’]s\s+|(?P<yr>(?:19|20)\d\d)\s+)?"
@@ -768,6 +795,11 @@ def _quarter(m, text, anchor):
     elif m["rel"] and m["rel"].isdigit():
         y = int(m["rel"])
     else:
+        if re.match(r"\s+of\s+(?:the|a|an|this|that|his|her|its|their)\b", text[m.end():m.end() + 12]):
+            return None      # "the first half of the century", "the third quarter of the game"
+        ss, se = _sentence_bounds(text, m.start())
+        if _SPORTS.search(text, ss, se):
+            return None      # "scored 10 points in the third quarter": a game's quarter
         if anchor is None:
             return None
         rel = (m["rel"] or "").lower()
@@ -948,7 +980,8 @@ _RX_PERIOD = _ci(r"week|weekend|month|year")
 
 
 @_rule(rf"(?<![\w-])(?:(?P<mod>(?i:early|late|mid|earlier|later|the\s+end\s+of|the\s+beginning\s+of|the\s+start\s+of|the\s+middle\s+of|end\s+of|beginning\s+of|start\s+of))[-\s]+)?"
-       rf"(?P<rel>(?i:last|this\s+past|this\s+coming|this|next|the\s+past|the\s+coming|over\s+the|the))\s+(?P<p>{_RX_PERIOD})(?![\w-])")
+       rf"(?P<rel>(?i:last|this\s+past|this\s+coming|this|next|the\s+past|the\s+coming|the\s+current|"
+       rf"over\s+the|the))\s+(?:(?P<fiscal>(?i:fiscal|calendar))\s+)?(?P<p>{_RX_PERIOD})(?![\w-])")
 def _relative_period(m, text, anchor):
     if m["p"][0].isupper() and m["rel"][0].isupper():
         return None      # "This Week" (a programme), "Next Year" in a title
@@ -960,6 +993,12 @@ def _relative_period(m, text, anchor):
         if period != "weekend":
             return None      # "the past year": a duration
         rel = "last" if rel == "the past" else "next"
+    if m["fiscal"] and (period != "year" or rel not in ("this", "last", "next", "the current")):
+        return None
+    if rel == "the current":
+        rel = "this"
+    if rel == "the" and mod and mod not in ("earlier", "later"):
+        rel = "this"         # "by the end of the year", "the middle of the month": the current one
     if rel in ("the", "over the"):
         if period != "weekend":
             return None      # "the week", "the year": which one is not said
@@ -997,6 +1036,18 @@ def _relative_period(m, text, anchor):
     if mod and mod not in ("earlier", "later"):
         return _part_of(value, mod), "range", start, m.end()
     return value, precision, start, m.end()
+
+
+@_rule(rf"(?<![\w-])(?P<prep>(?i:by|before|until|till|at|around|near|through|after|from|since|toward|towards))\s+"
+       rf"(?P<w>(?i:(?:the\s+)?year[-\s]end|year['’]s\s+end|the\s+end\s+of\s+the\s+year))(?![\w-])")
+def _year_end(m, text, anchor):
+    """"by year-end": the end of the publication year; "since year-end": the end of the year before."""
+    if anchor is None:
+        return None
+    y = anchor.year - 1 if m["prep"].lower() in ("after", "from", "since") else anchor.year
+    if "the end of" in m["w"].lower():
+        return _month_range(y, 10, 12), "range", m.start("w"), m.end()
+    return f"{y}-12-31", "day", m.start("w"), m.end()
 
 
 @_rule(rf"(?<![\w-])(?P<mod>(?i:earlier|later))\s+(?i:in)\s+the\s+(?P<p>(?i:week|month|year))(?![\w-])")
@@ -1080,6 +1131,7 @@ _DIGITS = tuple("0123456789")
 _NEEDS = {
     "_full_mdy": _MONTH_KEYS, "_full_dmy": _MONTH_KEYS, "_month_day": _MONTH_KEYS, "_day_month": _MONTH_KEYS,
     "_month_year_rule": _MONTH_KEYS, "_month_alone": _MONTH_KEYS,
+    "_month_attributive": _MONTH_KEYS,
     "_iso": _DIGITS, "_numeric": _DIGITS, "_year": _DIGITS, "_short_year": _DIGITS, "_quarter_q": _DIGITS,
     "_part_of_year": _DIGITS,
     "_spoken_year": ("nineteen", "twenty"), "_spoken_2000s": ("thousand",),
@@ -1088,7 +1140,8 @@ _NEEDS = {
     "_season": ("spring", "summer", "fall", "autumn", "winter"),
     "_relative_day": ("today", "tonight", "yesterday", "tomorrow", "night", "morning", "afternoon", "evening"),
     "_weekday_rule": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-    "_relative_period": ("week", "month", "year"), "_earlier_in_the": ("earlier", "later"), "_ago": ("ago",),
+    "_relative_period": ("week", "month", "year"), "_earlier_in_the": ("earlier", "later"),
+    "_year_end": ("end",), "_ago": ("ago",),
 }
 _DISCOURSE_KEYS = ("quarter", "period", "year", "day", "week", "month")
 
@@ -1181,10 +1234,39 @@ def find_dates(text: str, anchor: Optional[date] = None) -> list[DateMention]:
         if all(c[1] <= o[0] or o[1] <= c[0] for o in chosen):
             chosen.append(c)
     chosen.sort(key=lambda c: c[0])
+    chosen = _month_lists(text, chosen)
     if any(k in lower for k in _DISCOURSE_KEYS):
         chosen = _discourse(text, chosen, anchor)
     chosen = _offsets(text, chosen)
     return [DateMention(s, e, text[s:e], v, p) for s, e, v, p, _ in chosen]
+
+
+_LIST_JOIN = re.compile(r"(?i)\s*(?:,|,?\s*(?:and|or|to|through|until|till|into)|-|–)\s*(?:(?:early|late|mid)[-\s]+)?$")
+
+
+def _month_lists(text: str, chosen: list) -> list:
+    """"from March to May", "in January and February": a month named alone right after another month
+    runs on from it (same year, or the next when it comes earlier in the calendar)."""
+    alone = {i for i, (_, h) in enumerate(_RULES) if h.__name__ in ("_month_alone", "_month_attributive")}
+    out = list(chosen)
+    for i in range(1, len(out)):
+        a, b = out[i - 1], out[i]
+        if b[4] not in alone or a[3] not in ("month", "range") or b[3] not in ("month", "range"):
+            continue
+        if not _LIST_JOIN.fullmatch(text[a[1]:b[0]]) and not _LIST_JOIN.fullmatch(
+                text[a[1]:b[0]] + " "):
+            continue
+        a_end = _bounds(a[2])[1]
+        b_first, b_last = _bounds(b[2])
+        y = a_end.year if b_first.month >= a_end.month else a_end.year + 1
+        if y == b_first.year:
+            continue
+        shift = y - b_first.year
+        def moved(d):
+            return d.replace(year=d.year + shift)
+        value = _iso_month(y, b_first.month) if b[3] == "month" else _range_value(moved(b_first), moved(b_last))
+        out[i] = (b[0], b[1], value, b[3], b[4])
+    return out
 
 
 def _sentence_initial(text: str, pos: int) -> bool:
@@ -1209,14 +1291,16 @@ def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
 #   narrative steps       "the following year", "that year", "the next day", "the previous month"
 _DISCOURSE = re.compile(
     r"(?<![\w-])(?:"
-    r"(?P<qend>the\s+(?:fiscal\s+)?quarter\s+(?:that\s+)?ended\s+)"
-    r"|(?P<qana>(?:the|that|this)\s+(?:same\s+|latest\s+|fiscal\s+)?quarter)(?!\s+(?:a\s+year|ended|ending)\b)"
+    r"(?P<qend>the\s+(?:fiscal\s+)?quarter)(?=\s+(?:that\s+)?ended\s+)"
+    r"|(?P<qana>(?:the|that|this)\s+(?:same\s+|latest\s+|fiscal\s+)?quarter|the\s+latest\s+period)"
+    r"(?!\s+(?:a\s+year|ended|ending)\b)"
     r"|(?P<yago>(?:the\s+)?(?:comparable\s+|corresponding\s+)?year[-\s](?:ago|earlier)"
     r"\s+(?:(?:first|second|third|fourth)[-\s])?(?:quarter|period)"
     r"|the\s+(?:same\s+)?(?:quarter|period)\s+(?:a\s+year\s+(?:ago|earlier)|(?:of\s+)?last\s+year)"
     r"|the\s+(?:corresponding|comparable|same)\s+(?:quarter|period)\s+(?:of\s+|in\s+)?last\s+year"
     r"|last\s+year['’]s\s+(?:quarter|period))"
     r"|(?P<ayear>a\s+year\s+(?:ago|earlier))"
+    r"|(?P<lastyear>last\s+year)(?!['’]s\s+(?:first|second|third|fourth|fiscal))"
     r"|(?:the\s+)?(?P<yadj>year[-\s](?:ago|earlier))(?!\s*(?:\$|\d|nine|six|first|half|months))"
     r"|(?P<yperiod>the\s+(?P<py>(?:19|20)\d\d)\s+(?:quarter|period))"
     r"|(?P<step>(?:the\s+(?:following|next|previous|preceding|same)|that)\s+(?P<su>day|week|month|year)"
@@ -1225,7 +1309,8 @@ _DISCOURSE = re.compile(
     r")(?![\w-])", re.IGNORECASE)
 _DURATION_BEFORE = re.compile(r"(?i)\b(?:over|within|during|throughout|for|in)\s+$")
 _YEAR_AGO_RULE = -2      # marks the year-ago comparisons among the mentions
-_QUARTER_BACK = 1500     # how far back "the quarter" looks for the quarter it means
+_QUARTER_BACK = 1500
+_COMPARISON_BACK = 400   # "a year ago" compares with a quarter named at most this far before     # how far back "the quarter" looks for the quarter it means
 _STEP_BACK = 400         # how far back "the following year" looks for the date it follows
 
 
@@ -1267,13 +1352,16 @@ def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
                 out.sort(key=lambda c: c[0])
             continue
         if m["qend"]:
-            after = [o for o in out if o[0] == e and o[3] == "day"]
-            if after:
+            ended = re.match(r"\s+(?:that\s+)?ended\s+", text[e:e + 20])
+            after = [o for o in out if o[0] == e + ended.end() and o[3] == "day"]
+            q = quarter_before(s)
+            if q and s - q[1] <= _COMPARISON_BACK:
+                res = (s, e, q[2], "quarter")        # "its fiscal first quarter ... the quarter ended Sept. 29"
+            elif after:
                 # the calendar quarter holding most of the three months that end on that day
                 end_day = _bounds(after[0][2])[0]
                 mid = end_day - _timedelta(days=45)
-                res = (s, after[0][1], _quarter_value(mid.year, _quarter_of(mid)), "quarter")
-                inside = inside + after
+                res = (s, e, _quarter_value(mid.year, _quarter_of(mid)), "quarter")
         elif m["qana"]:
             q = quarter_before(s)
             if q:
@@ -1292,18 +1380,35 @@ def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
                 res, rule = (s, e, str(anchor.year - 1), "year"), _YEAR_AGO_RULE
         elif m["ayear"]:
             ss, se = _sentence_bounds(text, s)
-            ps, _ = _sentence_bounds(text, max(0, ss - 2))      # the sentence before
-            q = [o for o in out if o[3] == "quarter" and ps <= o[0] < se and o[0] != s and o[4] != _YEAR_AGO_RULE]
-            if q:
+            q = [o for o in out if o[3] == "quarter" and ss <= o[0] < se and o[0] != s and o[4] != _YEAR_AGO_RULE]
+            q_back = quarter_before(s)
+            if q_back and s - q_back[1] > _COMPARISON_BACK:
+                q_back = None
+            if q or q_back:
                 q_near = [o for o in q if o[1] <= s]
-                res, rule = (s, e, year_before(q_near[-1] if q_near else q[0]), "quarter"), _YEAR_AGO_RULE
+                q = q_near[-1] if q_near else q_back or q[0]
+                res, rule = (s, e, year_before(q), "quarter"), _YEAR_AGO_RULE
             elif m["ayear"].lower().endswith("ago") and anchor is not None:
                 res = (s, e, str(anchor.year - 1), "year")
+            else:
+                # "a year earlier": than the date just given in the sentence, else than the publication
+                prev = [o for o in out if ss <= o[0] and o[1] <= s and o[3] in ("day", "month", "year")]
+                if prev:
+                    res = (s, e, str(_bounds(prev[-1][2])[0].year - 1), "year")
+                elif anchor is not None:
+                    res = (s, e, str(anchor.year - 1), "year")
+        elif m["lastyear"]:
+            # "net rose to $5m in the third quarter from $3m last year": that quarter, last year
+            ss, se = _sentence_bounds(text, s)
+            q = [o for o in out if o[3] == "quarter" and ss <= o[0] and o[1] <= s and o[4] != _YEAR_AGO_RULE]
+            if q:
+                res, rule = (s, e, year_before(q[-1]), "quarter"), _YEAR_AGO_RULE
         elif m["yperiod"]:
             y = int(m["py"])
             q = quarter_before(s)
             res = (s, e, _quarter_value(y, _quarter_of(_quarter_start(q[2]))) if q else str(y),
                    "quarter" if q else "year")
+            rule = _YEAR_AGO_RULE
         elif m["step"]:
             if re.match(r"\s+than\b", text[e:e + 6]):
                 continue      # "a month later than expected": a comparison

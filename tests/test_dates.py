@@ -110,6 +110,16 @@ def test_month_names_alone_after_a_preposition():
     assert only("Aid arrived in early March.").value == "2024-03-01/2024-03-11"
 
 
+def test_a_month_after_another_month_runs_on_from_it():
+    got = found("Fighting raged from November to February.")
+    assert got == {"November": ("2023-11", "month"), "February": ("2024-02", "month")}
+
+
+def test_a_date_the_story_just_gave_anchors_the_next_step():
+    got = found("Troops entered the city on March 3, 2020. The next day they left.")
+    assert got["The next day"] == ("2020-03-04", "day")
+
+
 def test_three_months_after_a_date_is_resolved_and_vague_ones_are_not():
     d = only("They left three months after November 10, 2020.")
     assert (d.text, d.value, d.precision) == ("three months after November 10, 2020", "2021-02-10", "day")
@@ -151,6 +161,8 @@ def test_absolute_dates(text, value, precision):
     "Four of the 12 soldiers were wounded.",
     "He paid $2019 for the ticket.",
     "Bloody Sunday is remembered every year.",
+    "He scored 12 points in the third quarter of the game.",
+    "Flights leave each Thursday.",
 ])
 def test_not_dates(text):
     assert find_dates(text, WEDNESDAY) == []
