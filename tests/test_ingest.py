@@ -96,3 +96,63 @@ def test_killed_ingest_resumes_without_duplicates(tmp_path):
     con = sqlite3.connect(db)
     assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
     con.close()
+
+
+def test_article_without_a_date_is_stored_with_the_date_marked_unknown(tmp_path):
+    db = tmp_path / "events.db"
+    undated = tmp_path / "undated.txt"
+    undated.write_text("Floods in Barda\n\nFloods damaged homes in the town of Barda in Azerbaijan, "
+                       "officials said.\n", encoding="utf-8")
+    r = geo("ingest", str(undated), "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    assert "publication date unknown" in r.stdout and "undated.txt" in r.stdout
+    con = sqlite3.connect(db)
+    try:
+        sources = {row[0] for row in con.execute("select date_source from events")}
+        published = con.execute("select published, published_source from articles").fetchone()
+    finally:
+        con.close()
+    assert sources == {"unknown"} and published == (None, "unknown")
+
+
+def test_ingest_from_a_url_on_a_local_server(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    page = ("<html><head><title>Convoy leaves Khojaly</title>"
+            "<meta property='article:published_time' content='2024-04-17T09:00:00Z'></head><body><article>"
+            "<h1>Convoy leaves Khojaly</h1><p>A convoy of trucks left the base in Khojaly on Wednesday and "
+            "passed through the town of Barda, residents said.</p><p>Officials in Baku gave no details "
+            "about the schedule of the remaining units, which are expected to leave within days.</p>"
+            "</article></body></html>").encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *a):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        db = tmp_path / "events.db"
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/convoy"
+        r = geo("ingest", url, "--db", str(db), env={**os.environ, "NO_PROXY": "*", "no_proxy": "*"})
+        assert r.returncode == 0, r.stderr
+        assert "articles added: 1" in r.stdout
+        con = sqlite3.connect(db)
+        try:
+            url_stored, published = con.execute("select url, published from articles").fetchone()
+            names = {row[0] for row in con.execute("select name from events")}
+        finally:
+            con.close()
+        assert url_stored == url and published == "2024-04-17"
+        assert {"Khojaly", "Barda"} <= names
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
