@@ -63,15 +63,21 @@ def time_spacy(texts: list, repeat: int) -> dict:
     return {"seconds": seconds, "startup": load_s, "pipes": ", ".join(nlp.pipe_names)}
 
 
-def time_pipeline(texts: list, repeat: int) -> dict:
+def time_pipeline(texts: list, repeat: int, stories: list) -> dict:
     from geo.pipeline import Geoparser
+    from geo.types import Article
 
     t0 = time.perf_counter()
     geoparser = Geoparser()
     startup = time.perf_counter() - t0
     geoparser.geoparse(WARM_UP_TEXT)
     seconds = best_of(repeat, lambda: [geoparser.geoparse(t) for t in texts])
-    return {"seconds": seconds, "startup": startup}
+    # The whole pipeline: places, dates and events, batched as the CLI and ingest run it.
+    articles = [Article(id=str(i), text=s["text"], published=(s.get("published") or "")[:10] or None)
+                for i, s in enumerate(stories)]
+    geoparser.extract(Article(id="warm", text=WARM_UP_TEXT, published="2024-01-01"))
+    full = best_of(repeat, lambda: list(geoparser.extract_many(articles)))
+    return {"seconds": seconds, "startup": startup, "full": full}
 
 
 def time_cli(path: Path, repeat: int) -> dict:
@@ -133,10 +139,13 @@ def main(argv=None) -> int:
     print(f"timing spaCy NER ({repeat}×)…", file=sys.stderr)
     spacy_run = time_spacy(texts, repeat)
     print(f"timing Geoparser.geoparse ({repeat}×)…", file=sys.stderr)
-    pipe_run = time_pipeline(texts, repeat)
+    pipe_run = time_pipeline(texts, repeat, stories)
     rows = [row(f"spaCy `{SPACY_MODEL}` ({spacy_run['pipes']}), nlp.pipe", n_docs, n_chars,
                 spacy_run["seconds"], spacy_run["seconds"]),
-            row("Geoparser().geoparse(text), per text", n_docs, n_chars, pipe_run["seconds"], spacy_run["seconds"])]
+            row("Geoparser().geoparse(text), per text (places only)", n_docs, n_chars, pipe_run["seconds"],
+                spacy_run["seconds"]),
+            row("Geoparser().extract_many(articles): places, dates, events", n_docs, n_chars, pipe_run["full"],
+                spacy_run["seconds"])]
     cli_note = "skipped (--no-cli)"
     if not args.no_cli:
         print(f"timing python -m geo extract ({repeat}×)…", file=sys.stderr)
@@ -148,12 +157,12 @@ def main(argv=None) -> int:
         except RuntimeError as e:
             cli_note = f"failed: {e}"
 
-    ratio = pipe_run["seconds"] / spacy_run["seconds"]
+    ratio = pipe_run["full"] / spacy_run["seconds"]   # the whole pipeline, dates and events included
     print(f"## Speed benchmark ({date.today().isoformat()})\n")
     print(f"Command: `{command_line(argv)}`\n")
     print(f"{n_docs} VOA stories, {n_chars:,} characters; fastest of {repeat} runs per step.\n")
     print(markdown_table(rows))
-    print(f"\n- Pipeline / spaCy NER time: **{ratio:.2f}** (target ≤ {TARGET_RATIO}: "
+    print(f"\n- Whole pipeline / spaCy NER time: **{ratio:.2f}** (target ≤ {TARGET_RATIO}: "
           f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}).")
     print(f"- Startup, not counted above: spaCy model load {spacy_run['startup']:.2f} s; "
           f"Geoparser() build {pipe_run['startup']:.2f} s.")
