@@ -59,15 +59,26 @@ class Resolver:
         # Pass 1: priors, match quality, hierarchy and demonyms only.
         first = [self._rank(text, s, c, spans, cands, demonym_focus, None) for s, c in zip(spans, cands)]
         chosen = [r[0].place if r else None for r in first]
-        focus = Counter(demonym_focus)
-        for p in chosen:
-            if p is not None and p.country_code:
-                focus[p.country_code] += 1.0
-        # Pass 2: with the article's country focus and spatial coherence.
+        # Each mention votes for its country, weighted by how sure pass 1 was ("Canada" counts
+        # fully, an ambiguous "London" only by its probability).
+        keys = [fold(s.text) for s in spans]
+        votes = Counter()
+        for r, k in zip(first, keys):
+            if r and r[0].place.country_code:
+                votes[(k, r[0].place.country_code)] += r[0].score
+        focus_all = Counter(demonym_focus)
+        for (k, cc), w in votes.items():
+            focus_all[cc] += w
+        # Pass 2: with the article's country focus and spatial coherence, where a name never
+        # votes for itself (19 mentions of "London" must not make the article British).
         mentions = []
         for i, (s, c) in enumerate(zip(spans, cands)):
-            others = [p for j, p in enumerate(chosen) if j != i and p is not None]
-            ranked = self._rank(text, s, c, spans, cands, focus, others, self_place=chosen[i])
+            focus = Counter(focus_all)
+            for (k, cc), w in votes.items():
+                if k == keys[i]:
+                    focus[cc] -= w
+            others = [p for j, p in enumerate(chosen) if keys[j] != keys[i] and p is not None]
+            ranked = self._rank(text, s, c, spans, cands, +focus, others, self_place=chosen[i])
             if not ranked:
                 mentions.append(Mention(span=s, place=None, score=0.0))
                 continue
