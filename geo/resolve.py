@@ -166,13 +166,13 @@ class Resolver:
         admin_cue = bool(m and m.group(1) in _ADMIN_CUES)
         scored = []
         for p in places:
-            s = _KIND_PRIOR.get(p.kind, 0.0) + math.log10((p.population or 0) + 10) / 7
+            s = _KIND_PRIOR.get(p.kind, 0.0) + math.log10((p.population or 0) + 10) / 6
             if fold(p.name) in (surface_key, surface_key + " city"):   # "New York" is "New York City"
                 s += 0.3
             if admin_cue and p.kind in ("admin1", "admin2"):
                 s += 0.3
             if total_focus and p.country_code:
-                s += 2.0 * focus.get(p.country_code, 0.0) / total_focus
+                s += 1.4 * focus.get(p.country_code, 0.0) / total_focus
             if neighbours and _in_hierarchy(p, neighbours, self.gazetteer):
                 s += 0.9
             if children and _contains_any(p, children):     # "Atlanta and Savannah in Georgia"
