@@ -38,7 +38,8 @@ _PLACE_AFTER = {"district", "districts", "province", "provinces", "region", "reg
                 "rayon", "prefecture", "municipality", "island", "islands", "valley", "river", "coast",
                 "capital", "peninsula", "countryside", "suburb", "airport", "port", "residents", "resident",
                 "authorities", "officials"}
-_LOCATIVE = {"in", "at", "from", "near", "to", "into", "through", "outside", "inside", "across"}
+_LOCATIVE = {"in", "at", "from", "near", "to", "into", "through", "outside", "inside", "across", "northern",
+             "southern", "eastern", "western", "central", "downtown"}
 _HYPHEN_CUES = {"based", "born", "bound", "led", "backed", "run", "held", "controlled", "area", "made"}
 # Nouns after a demonym that make it a mention of the country itself ("Georgian territories").
 _TERRITORY_NOUNS = {"territory", "territories", "soil", "border", "borders", "coast", "coastline",
@@ -278,7 +279,10 @@ class Recogniser:
                     score += penalty
                 c.evidence.append(f"ner:{label}")
             elif label in _NER_DATES:
-                score -= 0.6
+                # calendar words are filtered above, so a known place name tagged DATE ("in
+                # Winnipeg") is the model's error; only a number-like span is really a date
+                if any(ch.isdigit() for ch in text[c.start:c.end]):
+                    score -= 0.6
                 c.evidence.append(f"ner:{label}")
             elif label is None and not c.demonym_of and importance < 0.8:
                 score -= 0.1    # the model misses rare names, so silence counts only for small places
