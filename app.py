@@ -1,58 +1,497 @@
-"""Streamlit UI: widgets and layout only; the work is done in geo/."""
+"""Streamlit UI: widgets and layout only; the decisions are made in geo/views.py.
+
+    streamlit run app.py            # GEO_DB picks the database file (default data/events.db)
+
+Every rerun reads the store again, so articles ingested from the command line while the app runs
+appear on the next interaction. The URL always holds the current view (see geo.views.to_query).
+Article text reaches the page only through widgets that show plain text (st.dataframe, st.text,
+markdown-escaped captions) and through geo.mapview, which escapes it.
+"""
 from __future__ import annotations
 
-import html
-from datetime import date
+import hashlib
+import os
+import tempfile
+import time
+from datetime import date, timedelta
 from pathlib import Path
 
+import altair as alt
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.mapview import build_map
+from geo import mapview, views
 from geo.store import Store
 
 SEEDS = Path(__file__).parent / "seeds"
+PLAY_INTERVAL_S = 1.5
+MAP_HEIGHT = 540
+STEP_DAYS = {"day": 1, "week": 7, "month": 30}
 
 st.set_page_config(page_title="Reported events", layout="wide")
+ss = st.session_state
 
 
-@st.cache_resource
+# --------------------------------------------------------------------------- resources
+
+@st.cache_resource(show_spinner="Loading the geoparser (spaCy and the gazetteer)…")
 def geoparser():
     from geo.pipeline import Geoparser
     return Geoparser()
 
 
-def store() -> Store:
-    return Store.open()   # GEO_DB or data/events.db; a fresh connection sees the CLI's ingests
+@st.cache_resource
+def static_assets() -> bool:
+    """Local Leaflet/jQuery/marker-cluster files for the offline map (once per process)."""
+    try:
+        from geo import assets
+    except ImportError:
+        return False
+    ensure = getattr(assets, "ensure_static_assets", None)
+    if callable(ensure):
+        ensure()
+    return True
 
 
-def fill_from_seeds(s: Store) -> None:
+def _fingerprint(path: str) -> tuple:
+    """Changes whenever the database file (or its write-ahead log) is written."""
+    out = []
+    for p in (path, path + "-wal"):
+        try:
+            s = os.stat(p)
+            out.append((s.st_mtime_ns, s.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _events_cached(path: str, fingerprint: tuple, n_events: int, n_articles: int) -> list:
+    with Store.open(path) as s:
+        return s.events()
+
+
+def load_events(store: Store) -> list:
+    """All stored events; re-read whenever the database changed (cached otherwise; never mutated)."""
+    if store.path == ":memory:":
+        return store.events()
+    return _events_cached(store.path, _fingerprint(store.path), store.count_events(), store.count_articles())
+
+
+# --------------------------------------------------------------------------- ingest helpers
+
+def fill_from_seeds(store: Store) -> None:
     from geo.ingest import ingest, read_inputs
-    with st.status("Empty database: adding the sample articles from seeds/…", expanded=False) as status:
-        summary = ingest(read_inputs([str(SEEDS)]), s, geoparser())
-        status.update(label=f"Added {summary.added} sample article(s), {summary.events} events", state="complete")
+    with st.status("Empty database: adding the sample articles from seeds/…", expanded=True) as status:
+        st.write("Loading the geoparser…")
+        gp = geoparser()
+        st.write("Reading and placing the sample articles…")
+        summary = ingest(read_inputs([str(SEEDS)]), store, gp)
+        status.update(label=f"Added {summary.added} sample article(s) with {summary.events} events",
+                      state="complete", expanded=False)
 
 
-s = store()
-if s.count_articles() == 0:
-    fill_from_seeds(s)
+def run_ingest(store: Store, batches: list, label: str) -> None:
+    """Ingest (name, items) batches with a progress bar; one report line per batch."""
+    from geo.ingest import ingest
+    lines = []
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0, text="Loading the geoparser…")
+        gp = geoparser()
+        for i, (name, items) in enumerate(batches):
+            bar.progress(i / len(batches), text=f"{name} ({i + 1} of {len(batches)})")
+            summary = ingest(items, store, gp)
+            lines.append(views.report_line(name, summary))
+        bar.progress(1.0, text="Done")
+        status.update(label=f"{label}: done", state="complete", expanded=False)
+    ss["_report"] = lines
 
-st.title("Reported events")
-first, last = s.date_span()
-all_events = s.events()
-if first and last:
-    lo, hi = date.fromisoformat(first), date.fromisoformat(last)
+
+def add_uploads(store: Store, files) -> None:
+    from geo.read import iter_articles
+    with tempfile.TemporaryDirectory(prefix="geo-upload-") as tmp:
+        saved = views.save_uploads([(f.name, f.getvalue()) for f in files], tmp)
+        # Read eagerly inside the temporary folder; the one-line reasons name the original file.
+        batches = []
+        for name, path in saved:
+            items = list(iter_articles([str(path)]))
+            for item in items:
+                item.source = name
+            batches.append((name, items))
+        run_ingest(store, batches, f"Adding {len(batches)} file(s)")
+
+
+def add_pasted(store: Store, text: str) -> None:
+    run_ingest(store, [("pasted text", [views.article_from_text(text)])], "Adding the pasted text")
+
+
+def add_url(store: Store, url: str) -> None:
+    from geo.fetch import fetch_articles, is_url
+    if not is_url(url):
+        ss["_report"] = [f"{url}: not an http(s) URL"]
+        return
+    run_ingest(store, [(url, list(fetch_articles(url.strip())))], "Fetching the URL")
+
+
+# --------------------------------------------------------------------------- state helpers
+
+def set_window(start: date, end: date) -> None:
+    ss["w_window"] = (start, end)
+
+
+def current_view(span) -> views.ViewState:
+    win = ss.get("w_window") or (None, None)
+    return views.ViewState(
+        start=win[0], end=win[1], text=ss.get("w_text", ""),
+        countries=tuple(ss.get("w_countries", ())), sources=tuple(ss.get("w_sources", ())),
+        kinds=tuple(ss.get("w_kinds", ())), min_confidence=float(ss.get("w_conf", 0.0)),
+        selected=ss.get("selected"), center=ss.get("center"), zoom=ss.get("zoom"))
+
+
+def step_window(span) -> None:
+    step = STEP_DAYS.get(ss.get("w_step", "week"), 7)
+    v = views.play_step(current_view(span), step, span)
+    set_window(v.start, v.end)
+
+
+def init_from_url(span, opts: dict, events: list) -> None:
+    """First run of a session: the URL's view seeds every widget."""
+    v = views.from_query(st.query_params.to_dict(), span)
+    if v.start and v.end:
+        set_window(v.start, v.end)
+    ss["w_text"] = v.text
+    ss["w_countries"] = [c for c in v.countries if c in opts["countries"]]
+    ss["w_sources"] = [s for s in v.sources if s in opts["sources"]]
+    ss["w_kinds"] = [k for k in v.kinds if k in opts["kinds"]]
+    ss["w_conf"] = round(v.min_confidence, 2)
+    ss["selected"] = v.selected if views.find_event(events, v.selected) else None
+    ss["center"], ss["zoom"] = v.center, v.zoom
+    if ss["selected"] is not None and v.center is None:
+        ss["center"], ss["zoom"] = views.focus(views.find_event(events, ss["selected"]))
+    ss["_span"] = span
+
+
+def keep_widgets_valid(span, opts: dict) -> None:
+    """Widget values that no longer fit the data (a new span, a vanished source) are repaired
+    before the widgets are drawn."""
+    lo, hi = (date.fromisoformat(x) if x else None for x in span)
+    win = ss.get("w_window")
+    old_lo, old_hi = (date.fromisoformat(x) if x else None for x in (ss.get("_span") or (None, None)))
+    if lo and hi:
+        if not win or (old_lo, old_hi) != (lo, hi):
+            start, end = win if win else (lo, hi)
+            if win and win[0] == old_lo:
+                start = lo        # the window reached the data's edges: it follows them as they grow
+            if win and win[1] == old_hi:
+                end = hi
+            start, end = min(max(start, lo), hi), min(max(end, lo), hi)
+            set_window(min(start, end), max(start, end))
+    elif "w_window" in ss:
+        del ss["w_window"]        # no dated events left: no window
+    ss["_span"] = span
+    for key, name in (("w_countries", "countries"), ("w_sources", "sources"), ("w_kinds", "kinds")):
+        cur = ss.get(key, [])
+        ok = [x for x in cur if x in opts[name]]
+        if ok != list(cur):
+            ss[key] = ok
+
+
+def table_key(ids: list) -> str:
+    """The events table's widget key changes with its rows, so a row picked in an older table
+    never stands for a different event in the new one."""
+    return "w_table_" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:10]
+
+
+def take_table_pick(events_by_id: dict) -> None:
+    """A row picked in the events table (as drawn in the last run) selects that event and
+    centres the map on it."""
+    last = ss.get("_table") or {}
+    key, ids = last.get("key"), last.get("ids", [])
+    try:
+        rows = list(ss[key]["selection"]["rows"]) if key else []
+    except (KeyError, TypeError):
+        rows = []
+    if rows == last.get("seen", []):
+        return
+    last["seen"] = rows
+    if rows and rows[0] < len(ids) and ids[rows[0]] in events_by_id:
+        e = events_by_id[ids[rows[0]]]
+        ss["selected"] = e["id"]
+        ss["center"], ss["zoom"] = views.focus(e)
+
+
+def take_map_click(shown: list) -> None:
+    """A click on a marker selects its event (without moving the map)."""
+    out = ss.get("map") or {}
+    obj = out.get("last_object_clicked")
+    if obj and obj != ss.get("_obj_seen"):
+        ss["_obj_seen"] = obj
+        e = views.nearest_event(shown, obj.get("lat"), obj.get("lng"))
+        if e is not None:
+            ss["selected"] = e["id"]
+
+
+def clear_selection() -> None:
+    ss["selected"], ss["center"], ss["zoom"] = None, None, None
+
+
+def country_name(code: str) -> str:
+    try:
+        import pycountry
+        c = pycountry.countries.get(alpha_2=code)
+        return f"{c.name} ({code})" if c else code
+    except Exception:  # noqa: BLE001
+        return code
+
+
+def md(text) -> str:
+    return views.md_escape(str(text if text is not None else ""))
+
+
+# --------------------------------------------------------------------------- page
+
+def sidebar_add(store: Store) -> None:
+    with st.sidebar.expander("Add articles", expanded=False):
+        gen = ss.setdefault("_upload_gen", 0)
+        files = st.file_uploader("Article files (.txt .md .html .json .jsonl)", accept_multiple_files=True,
+                                 key=f"w_upload_{gen}")
+        if st.button("Add files", key="w_add_files", disabled=not files):
+            add_uploads(store, files)
+            ss["_upload_gen"] = gen + 1
+            st.rerun()
+        text = st.text_area("Or paste an article (first line = title)", key="w_paste", height=120)
+        if st.button("Add text", key="w_add_text", disabled=not (text or "").strip()):
+            add_pasted(store, text)
+            st.rerun()
+        url = st.text_input("Or an article / feed URL (needs a network)", key="w_url")
+        if st.button("Fetch", key="w_fetch", disabled=not (url or "").strip()):
+            add_url(store, url)
+            st.rerun()
+    for line in ss.get("_report", []):
+        st.sidebar.text(line)
+
+
+def sidebar_timeline(span) -> None:
+    lo, hi = (date.fromisoformat(x) if x else None for x in span)
+    st.sidebar.subheader("Time")
+    if not (lo and hi):
+        st.sidebar.caption("No dated events yet.")
+        return
     if lo == hi:
-        window = (lo, hi)
+        st.sidebar.text(f"All dated events are on {lo.isoformat()}.")
+        return
+
+    autoplay = ss.get("w_autoplay", False)
+
+    @st.fragment(run_every=PLAY_INTERVAL_S if autoplay else None)
+    def ticker():
+        # Runs inline with the page and then every PLAY_INTERVAL_S on its own: only the timed
+        # runs advance the window (then the whole page reruns with it).
+        now = time.monotonic()
+        if ss.get("w_autoplay") and now - ss.get("_last_tick", now) >= 0.8 * PLAY_INTERVAL_S:
+            ss["_last_tick"] = now
+            step_window(span)
+            st.rerun(scope="app")
+        ss.setdefault("_last_tick", now)
+        if not ss.get("w_autoplay"):
+            ss["_last_tick"] = now
+
+    with st.sidebar:
+        ticker()
+        st.slider("Dates", min_value=lo, max_value=hi, key="w_window", format="YYYY-MM-DD")
+        st.caption("Quick windows (ending on the last day)")
+        names = list(views.presets(hi, lo).items())
+        for row in (names[:2], names[2:]):
+            for col, (name, (s, e)) in zip(st.columns(2), row):
+                col.button(name, key=f"w_preset_{name.lower()}", on_click=set_window, args=(s, e),
+                           width="stretch")
+        c1, c2 = st.columns(2, vertical_alignment="bottom")
+        c1.selectbox("Play step", list(STEP_DAYS), index=1, key="w_step", format_func=lambda k: f"1 {k}")
+        c2.button("Step ▶", key="w_play_step", on_click=step_window, args=(span,), width="stretch",
+                  help="Move the window one step later (wraps round at the end)")
+        st.toggle("Auto-play", key="w_autoplay", help=f"Step every {PLAY_INTERVAL_S:g} s")
+
+
+def sidebar_filters(opts: dict) -> None:
+    sb = st.sidebar
+    sb.subheader("Filters")
+    sb.text_input("Search place, title or sentence", key="w_text")
+    sb.multiselect("Country", opts["countries"], key="w_countries", format_func=country_name)
+    sb.multiselect("Source", opts["sources"], key="w_sources")
+    sb.multiselect("Place kind", opts["kinds"], key="w_kinds")
+    sb.slider("Minimum confidence", 0.0, 1.0, step=0.05, key="w_conf")
+
+
+def histogram(shown: list, view: views.ViewState) -> None:
+    choice = ss.get("w_bucket", "auto")
+    bucket = views.auto_bucket(view.start, view.end) if choice == "auto" else choice
+    frame = views.histogram_frame(shown, bucket)
+    c1, c2 = st.columns([5, 2])
+    with c2:
+        st.radio("Bars per", ["auto", "day", "week", "month"], key="w_bucket", horizontal=True,
+                 label_visibility="collapsed")
+    with c1:
+        if frame.empty:
+            st.caption("No dated events in this view.")
+            return
+        if view.start and view.end:     # the axis spans the window, whatever the bars
+            lo = views.bucket_start(view.start, bucket)
+            hi = view.end + timedelta(days=1)
+            scale = alt.Scale(domain=[alt.DateTime(year=lo.year, month=lo.month, date=lo.day),
+                                      alt.DateTime(year=hi.year, month=hi.month, date=hi.day)])
+        else:
+            scale = alt.Undefined
+        chart = (alt.Chart(frame, height=130)
+                 .mark_bar(color="#277f8e", stroke="#ffffff", strokeWidth=0.5)
+                 .encode(x=alt.X("period:T", title=f"events per {bucket}", scale=scale),
+                         x2="period_end:T",
+                         y=alt.Y("events:Q", title=None, axis=alt.Axis(tickMinStep=1)),
+                         y2=alt.datum(0),
+                         tooltip=[alt.Tooltip("period:T", title=f"{bucket} from"), "events:Q"]))
+        st.altair_chart(chart, width="stretch")
+
+
+def draw_map(shown: list, view: views.ViewState):
+    """The base map is the same on every rerun of a session (so streamlit-folium keeps it mounted,
+    with the user's pan and zoom); the filtered events travel as `feature_group_to_add`, and a
+    picked event moves the view through `center`/`zoom`."""
+    base = ss.get("_base_view") or {}
+    window = (view.start, view.end) if view.start and view.end else None
+    if hasattr(mapview, "event_layer"):
+        m = mapview.build_map(center=base.get("center"), zoom=base.get("zoom"))
+        layer = mapview.event_layer(shown, window=window)
+    else:   # an older geo.mapview: one map with the events on it
+        m, layer = mapview.build_map(shown, center=base.get("center"), zoom=base.get("zoom") or 5), None
+    if base.get("bounds") and base.get("center") is None:
+        m.fit_bounds(base["bounds"], padding=(30, 30), max_zoom=8)
+    return st_folium(m, key="map", feature_group_to_add=layer,
+                     center=view.center, zoom=view.zoom,
+                     returned_objects=["last_clicked", "last_object_clicked"],
+                     use_container_width=True, height=MAP_HEIGHT)
+
+
+def base_view(events: list) -> dict:
+    """The map's opening view for the session: the URL's centre and zoom, else the bounds of all
+    events. Kept fixed for the session so that reruns never remount the map."""
+    if ss.get("center"):
+        return {"center": tuple(ss["center"]), "zoom": ss.get("zoom") or 7, "bounds": None}
+    pts = [(float(e["lat"]), float(e["lon"])) for e in events
+           if e.get("lat") is not None and e.get("lon") is not None]
+    if not pts:
+        return {"center": None, "zoom": None, "bounds": None}
+    lats, lons = [p[0] for p in pts], [p[1] for p in pts]
+    if max(lats) - min(lats) < 1e-6 and max(lons) - min(lons) < 1e-6:
+        return {"center": pts[0], "zoom": 8, "bounds": None}
+    return {"center": None, "zoom": None, "bounds": [[min(lats), min(lons)], [max(lats), max(lons)]]}
+
+
+def events_table(shown: list) -> None:
+    rows = views.table_rows(shown)
+    ids = [r["id"] for r in rows]
+    key = table_key(ids)
+    picked = [ids.index(ss["selected"])] if ss.get("selected") in ids else []
+    last = ss.get("_table") or {}
+    if last.get("key") != key:          # a new table starts with the selected event ticked
+        ss["_table"] = {"key": key, "ids": ids, "seen": picked}
+    st.dataframe(rows, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
+                 selection_default={"selection": {"rows": picked}} if picked else None,
+                 width="stretch", height=min(420, 38 + 35 * max(len(rows), 1)),
+                 column_config={"id": None,
+                                "confidence": st.column_config.NumberColumn(format="%.2f"),
+                                "sentence": st.column_config.TextColumn(width="large")})
+
+
+def fix_pin(store: Store, event: dict) -> None:
+    st.markdown(f"**{md(event.get('name'))}** · {md(event.get('date') or 'unknown date')}"
+                f" ({md(event.get('precision') or '?')}, {md(event.get('date_source'))})")
+    st.caption(md(event.get("title")))
+    st.text(event.get("sentence") or "")
+    lat, lon, conf = event.get("lat"), event.get("lon"), event.get("confidence")
+    where = f"Now at {lat:.4f}, {lon:.4f}" if lat is not None and lon is not None else "No position"
+    st.caption(f"{where} · confidence {conf if conf is not None else '?'}"
+               + (" · corrected by hand" if event.get("corrected") else ""))
+
+    st.markdown("**Fix this pin**")
+    alts = [a for a in (event.get("alternatives") or [])
+            if a.get("lat") is not None and a.get("lon") is not None
+            and (a["lat"], a["lon"]) != (event.get("lat"), event.get("lon"))]
+    modes = (["Pick an alternative"] if alts else []) + ["Click on the map"]
+    mode = st.radio("How", modes, key=f"w_fix_mode_{event['id']}", horizontal=True, label_visibility="collapsed")
+    kwargs = None
+    if mode == "Pick an alternative":
+        i = st.selectbox("Alternative", range(len(alts)), key=f"w_alt_{event['id']}",
+                         format_func=lambda k: views.alternative_label(alts[k]))
+        kwargs = views.correction_for(event, alt=alts[i])
     else:
-        window = st.slider("Dates", min_value=lo, max_value=hi, value=(lo, hi))
-    shown = s.events(start=window[0].isoformat(), end=window[1].isoformat())
-else:
-    shown = all_events
-st.caption(f"Showing {len(shown)} of {len(all_events)} events")
-st_folium(build_map(shown), height=520, use_container_width=True, returned_objects=[])
-st.dataframe([{"place": e["name"], "date": e["date"], "precision": e["precision"],
-               "date source": e["date_source"], "title": e["title"], "confidence": e["confidence"]}
-              for e in shown], use_container_width=True)
-st.caption(html.escape("Place names: GeoNames (CC BY 4.0). Country outlines: Natural Earth."))
-s.close()
+        click = (ss.get("map") or {}).get("last_clicked")
+        if click:
+            st.text(f"Clicked point: {click['lat']:.5f}, {click['lng']:.5f}")
+            name = st.text_input("Place name (optional)", key=f"w_fix_name_{event['id']}")
+            kwargs = views.correction_for(event, point=(click["lat"], click["lng"]), name=name)
+        else:
+            st.caption("Click the map where this happened, then save.")
+    if st.button("Save correction", key="w_save", type="primary", disabled=kwargs is None):
+        n = store.correct(**kwargs)
+        ss["_flash"] = f"Saved: {n} event(s) moved to {kwargs['lat']:.4f}, {kwargs['lon']:.4f}"
+        ss["center"], ss["zoom"] = (kwargs["lat"], kwargs["lon"]), ss.get("zoom") or 9
+        st.rerun()
+
+
+def page(store: Store) -> None:
+    static_assets()
+    if store.count_articles() == 0:
+        fill_from_seeds(store)
+
+    all_events = load_events(store)
+    span = tuple(store.date_span())
+    opts = views.options(all_events)
+    by_id = {e["id"]: e for e in all_events}
+
+    if "_init" not in ss:
+        init_from_url(span, opts, all_events)
+        ss["_base_view"] = base_view(all_events)
+        ss["_init"] = True
+    keep_widgets_valid(span, opts)
+    take_table_pick(by_id)
+
+    st.sidebar.title("Reported events")
+    sidebar_timeline(span)
+    sidebar_filters(opts)
+    sidebar_add(store)
+
+    view = current_view(span)
+    shown = views.filter_events(all_events, view, span)
+    take_map_click(shown)
+    view = current_view(span)
+
+    st.caption(views.caption(len(shown), len(all_events)))
+    if ss.get("_flash"):
+        st.success(ss.pop("_flash"))
+    histogram(shown, view)
+    draw_map(shown, view)
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**Events**")
+        events_table(shown)
+    with right:
+        st.markdown("**Selected event**")
+        selected = by_id.get(ss.get("selected"))
+        if selected is None:
+            st.caption("Pick a row in the table or click a pin.")
+        else:
+            if selected["id"] not in {e["id"] for e in shown}:
+                st.caption("(not in the current view)")
+            fix_pin(store, selected)
+            st.button("Clear selection", key="w_clear", on_click=clear_selection)
+
+    st.caption("Place names: GeoNames (CC BY 4.0). Country outlines: Natural Earth.")
+
+    # The address bar is always a link to this view.
+    wanted = views.to_query(current_view(span))
+    if wanted != st.query_params.to_dict():
+        st.query_params.from_dict(wanted)
+
+
+with Store.open() as _store:
+    page(_store)

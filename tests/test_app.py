@@ -1,18 +1,171 @@
-"""The app's first run: an empty database is filled from seeds/ and the caption counts the events."""
-import re
+"""The app's widget logic through Streamlit's AppTest (no browser; the map component is not drawn).
 
+Each test points GEO_DB at its own file; the geoparser is cached per process, so only the first
+run pays for loading spaCy.
+"""
+import re
+from datetime import date
+
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from geo import views
+from tests.conftest import ROOT, SEED
+
+APP = str(ROOT / "app.py")
 
 
-def test_first_start_fills_an_empty_database_from_the_seeds(tmp_path, monkeypatch):
-    monkeypatch.setenv("GEO_DB", str(tmp_path / "events.db"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "events.db"
+    monkeypatch.setenv("GEO_DB", str(path))
+    return path
+
+
+def new_app(query=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    if query:
+        at.query_params.update(query)
+    return at.run()
+
+
+def counts(at: AppTest) -> tuple:
+    """(N, M) from the one caption that reads 'Showing N of M events'."""
+    found = [re.fullmatch(r"Showing (\d+) of (\d+) events", c.value) for c in at.caption]
+    found = [m for m in found if m]
+    assert len(found) == 1, [c.value for c in at.caption]
+    return int(found[0][1]), int(found[0][2])
+
+
+def stored(db_path):
+    from geo.store import Store
+    with Store.open(db_path) as s:
+        return {e["name"]: e for e in s.events()}
+
+
+def test_first_start_fills_an_empty_database_from_the_seeds_and_filters_change_the_url(db, geoparser):
+    at = new_app()
     assert not at.exception
-    captions = [c.value for c in at.caption]
-    shown = [re.match(r"Showing (\d+) of (\d+) events", c) for c in captions]
-    counts = [m.groups() for m in shown if m]
-    assert counts and counts[0][0] == counts[0][1] and int(counts[0][1]) >= 5
-    assert (tmp_path / "events.db").exists()
+    assert db.exists()
+    assert counts(at) == (5, 5)
+    assert at.query_params == {"start": "2023-09-01", "end": "2024-04-17"}
+
+    # the date slider narrows the view; the URL follows
+    at.slider(key="w_window").set_value((date(2024, 4, 1), date(2024, 4, 17))).run()
+    assert counts(at) == (4, 5)
+    assert (at.query_params["start"], at.query_params["end"]) == ("2024-04-01", "2024-04-17")
+
+    # text search and minimum confidence filters
+    at.text_input(key="w_text").set_value("monastery").run()
+    assert counts(at) == (1, 5) and at.query_params["q"] == "monastery"
+    at.text_input(key="w_text").set_value("").run()
+    at.slider(key="w_conf").set_value(0.35).run()
+    assert counts(at) == (2, 5) and at.query_params["conf"] == "0.35"
+    at.slider(key="w_conf").set_value(0.0).run()
+
+    # presets: "Everything" brings the whole span back
+    at.button(key="w_preset_everything").click().run()
+    assert counts(at) == (5, 5) and at.query_params["start"] == "2023-09-01"
+
+    # the play control steps a window through time
+    at.button(key="w_preset_week").click().run()
+    assert at.slider(key="w_window").value == (date(2024, 4, 11), date(2024, 4, 17))
+    at.button(key="w_play_step").click().run()             # at the end: wraps to the start
+    assert at.slider(key="w_window").value == (date(2023, 9, 1), date(2023, 9, 7))
+    assert counts(at) == (1, 5)
+    at.selectbox(key="w_step").set_value("day")
+    at.button(key="w_play_step").click().run()
+    assert at.slider(key="w_window").value == (date(2023, 9, 2), date(2023, 9, 8))
+    assert at.query_params["start"] == "2023-09-02"
+
+    # an article ingested behind the app's back (as by the CLI) shows on the next interaction
+    from geo.ingest import ingest
+    from geo.store import Store
+    at.button(key="w_preset_everything").click().run()
+    with Store.open(db) as s:
+        summary = ingest([views.article_from_text(
+            "Protest in Yerevan\nBy Staff May 3, 2024\n\n"
+            "Thousands of people protested in Yerevan on Thursday.")], s, geoparser)
+    assert summary.added == 1 and summary.events == 1
+    at.run()                                                  # any interaction
+    assert counts(at) == (6, 6)                               # the window followed the data's end
+    assert at.slider(key="w_window").value == (date(2023, 9, 1), date(2024, 5, 2))
+    assert at.query_params["end"] == "2024-05-02"
+
+
+def test_query_params_set_the_window_on_open(db):
+    new_app()                                               # seeds the database
+    at = new_app({"start": "2024-04-01", "end": "2024-04-30"})
+    assert not at.exception
+    assert counts(at) == (4, 5)
+    assert at.slider(key="w_window").value == (date(2024, 4, 1), date(2024, 4, 17))   # clamped
+    assert at.query_params["end"] == "2024-04-17"
+    bad = new_app({"start": "garbage", "end": "2024-99-99", "conf": "x", "country": "<script>"})
+    assert not bad.exception and counts(bad) == (5, 5)
+
+
+def test_uploaded_files_are_added_with_a_report_per_file(db):
+    at = new_app()
+    at.file_uploader[0].set_value([
+        ("yerevan.txt", b"Protest in Yerevan\nBy Staff April 10, 2024\n\n"
+                        b"Thousands of people protested in Yerevan on Tuesday.", "text/plain"),
+        ("seed-again.txt", SEED.read_bytes(), "text/plain"),
+        ("broken.pdf", b"%PDF-1.4", "application/pdf")]).run()
+    at.button(key="w_add_files").click().run()
+    assert not at.exception
+    report = [t.value for t in at.sidebar.text]
+    assert "yerevan.txt: 1 added, 0 duplicate(s), 0 failed, 1 event(s)" in report
+    assert "seed-again.txt: 0 added, 1 duplicate(s), 0 failed, 0 event(s)" in report
+    assert "broken.pdf: 0 added, 0 duplicate(s), 1 failed, 0 event(s) — unsupported file type" in report
+    assert counts(at) == (6, 6)
+    assert "Yerevan" in stored(db)
+    at.text_area(key="w_paste").set_value("Fire in Shusha\nApril 10, 2024\n\n"
+                                          "A fire broke out in the town of Shusha, officials said.").run()
+    at.button(key="w_add_text").click().run()
+    assert counts(at) == (7, 7) and stored(db)["Shusha"]["date"] == "2024-04-10"
+
+
+def test_fix_this_pin_is_stored_and_survives_reingest(db, geoparser):
+    new_app()
+    barda = stored(db)["Barda"]
+    assert barda["alternatives"] and not barda["corrected"]
+    at = new_app({"event": str(barda["id"])})
+    assert not at.exception
+    alt = barda["alternatives"][0]
+    at.selectbox(key=f"w_alt_{barda['id']}").set_value(0).run()
+    at.button(key="w_save").click().run()
+    assert not at.exception
+    from geo.store import Store
+    with Store.open(db) as s:
+        moved = next(e for e in s.events() if e["id"] == barda["id"])
+        assert s.corrections() and s.corrections()[0]["mention_start"] == barda["mention_start"]
+    assert moved["corrected"] and moved["name"] == alt["name"]
+    assert (moved["lat"], moved["lon"]) == pytest.approx((alt["lat"], alt["lon"]))
+    assert at.query_params["event"] == str(barda["id"])
+    assert any("Saved" in s.value for s in at.success)
+
+    # picking a table row selects that event and centres the map on it (the URL says so)
+    khojaly = stored(db)["Khojaly"]
+    row = list(at.dataframe[0].value["place"]).index("Khojaly")
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert at.query_params["event"] == str(khojaly["id"])
+    lat, lon = (float(x) for x in at.query_params["center"].split(","))
+    assert (lat, lon) == pytest.approx((khojaly["lat"], khojaly["lon"]), abs=1e-4)
+
+    # ... and "fix this pin" by a click on the map
+    at.radio(key=f"w_fix_mode_{khojaly['id']}").set_value("Click on the map").run()
+    at.session_state["map"] = {"last_clicked": {"lat": 39.92, "lng": 46.80}, "last_object_clicked": None}
+    at.run()
+    at.button(key="w_save").click().run()
+    moved = stored(db)["Khojaly"]
+    assert moved["corrected"] and (moved["lat"], moved["lon"]) == pytest.approx((39.92, 46.80))
+
+    # the corrections are used from then on: deleting the article and ingesting it again keeps them
+    from geo.ingest import ingest, read_inputs
+    with Store.open(db) as s:
+        assert s.delete_article(barda["article_id"])
+        assert ingest(read_inputs([str(SEED)]), s, geoparser).added == 1
+    again = stored(db)
+    assert again["Barda Rayon"]["corrected"] and again["Khojaly"]["corrected"]
+    assert (again["Khojaly"]["lat"], again["Khojaly"]["lon"]) == pytest.approx((39.92, 46.80))

@@ -1,0 +1,547 @@
+"""The map app's logic, kept free of Streamlit so it can be tested as plain functions.
+
+`app.py` only lays out widgets; everything it decides goes through here:
+
+* `ViewState` — what the user is looking at (date window, filters, selected event, map view);
+  `to_query` / `from_query` turn it into URL query parameters and back (never raising on a bad
+  URL: garbage is ignored, dates are clamped to the data's span).
+* `filter_events` — the events the map, the table, the histogram and the caption show.
+* `presets`, `play_step` — the timeline's quick windows and its play control.
+* `histogram_frame` — events per day/week/month for the Altair chart.
+* `caption` — ``Showing N of M events`` (checks rely on this exact wording).
+* `article_from_text`, `save_uploads` — what the sidebar's paste and upload boxes feed to ingest.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Iterable, Mapping, Optional, Sequence
+from urllib.parse import unquote, urlparse
+
+from geo.types import Article
+
+# --------------------------------------------------------------------------- view state
+
+MAX_TEXT = 200          # a search string longer than this in a URL is cut
+MAX_ZOOM = 19
+KINDS_AREA = {"continent", "country", "region", "admin1", "admin2"}
+# How close the map comes when an event is picked, by the kind of place.
+ZOOM_BY_KIND = {"continent": 3, "country": 5, "region": 7, "admin1": 7, "admin2": 9,
+                "city": 10, "landmark": 12}
+
+# URL parameter names (the sharing issue relies on them).
+Q_START, Q_END, Q_TEXT, Q_COUNTRY, Q_SOURCE, Q_KIND = "start", "end", "q", "country", "source", "kind"
+Q_CONF, Q_EVENT, Q_CENTER, Q_ZOOM = "conf", "event", "center", "zoom"
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything that defines the view; `to_query` puts all of it in the URL."""
+    start: Optional[date] = None          # date window, inclusive; None = unbounded
+    end: Optional[date] = None
+    text: str = ""                        # substring of place name, article title or sentence
+    countries: tuple = ()                 # ISO 3166-1 alpha-2 codes
+    sources: tuple = ()                   # `source_of(event)` labels
+    kinds: tuple = ()                     # place kinds (city, region, country, ...)
+    min_confidence: float = 0.0
+    selected: Optional[int] = None        # event id
+    center: Optional[tuple] = None        # (lat, lon)
+    zoom: Optional[int] = None
+
+
+def _d(value) -> Optional[date]:
+    """A date from a date, datetime or 'YYYY-MM-DD' string; None for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _span(data_span) -> tuple[Optional[date], Optional[date]]:
+    if not data_span:
+        return None, None
+    lo, hi = (_d(x) for x in tuple(data_span)[:2])
+    if lo and hi and lo > hi:
+        lo, hi = hi, lo
+    return lo, hi
+
+
+def _last(value) -> Optional[str]:
+    """One string from a query value (st.query_params gives str; AppTest may give a list)."""
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else None
+    if value is None:
+        return None
+    return str(value)
+
+
+def _parse_day(value: Optional[str], last: bool) -> Optional[date]:
+    """'YYYY-MM-DD' (also 'YYYY-MM' / 'YYYY': the first or last day) or None."""
+    if not value:
+        return None
+    v = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+            return date.fromisoformat(v)
+        if m := re.fullmatch(r"(\d{4})-(\d{2})", v):
+            y, mo = int(m[1]), int(m[2])
+            first = date(y, mo, 1)
+            return (_month_end(first) if last else first)
+        if m := re.fullmatch(r"(\d{4})", v):
+            y = int(m[1])
+            if y < 1:
+                return None
+            return date(y, 12, 31) if last else date(y, 1, 1)
+    except ValueError:
+        return None
+    return None
+
+
+def _clamp(d: Optional[date], lo: Optional[date], hi: Optional[date]) -> Optional[date]:
+    if d is None:
+        return None
+    if lo and d < lo:
+        d = lo
+    if hi and d > hi:
+        d = hi
+    return d
+
+
+def _join(items: Iterable[str]) -> str:
+    """Items joined by commas; '%' and ',' inside an item are escaped so any string round-trips."""
+    return ",".join(str(i).replace("%", "%25").replace(",", "%2C") for i in items)
+
+
+def _split(value: Optional[str]) -> list[str]:
+    if not value:
+        return []
+    return [unquote(p).strip() for p in value.split(",") if p.strip()]
+
+
+def _float(value: Optional[str]) -> Optional[float]:
+    try:
+        f = float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+    return f if f is not None and math.isfinite(f) else None
+
+
+def _fmt_float(x: float, digits: int = 4) -> str:
+    s = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def to_query(state: ViewState) -> dict[str, str]:
+    """The URL query parameters for `state`: start/end always (when known), the rest only when set."""
+    q: dict[str, str] = {}
+    if state.start:
+        q[Q_START] = state.start.isoformat()
+    if state.end:
+        q[Q_END] = state.end.isoformat()
+    if state.text:
+        q[Q_TEXT] = state.text
+    if state.countries:
+        q[Q_COUNTRY] = _join(state.countries)
+    if state.sources:
+        q[Q_SOURCE] = _join(state.sources)
+    if state.kinds:
+        q[Q_KIND] = _join(state.kinds)
+    if state.min_confidence and state.min_confidence > 0:
+        q[Q_CONF] = _fmt_float(state.min_confidence, 2)
+    if state.selected is not None:
+        q[Q_EVENT] = str(state.selected)
+    if state.center is not None:
+        q[Q_CENTER] = f"{_fmt_float(state.center[0])},{_fmt_float(state.center[1])}"
+    if state.zoom is not None:
+        q[Q_ZOOM] = str(state.zoom)
+    return q
+
+
+def from_query(params: Mapping, data_span=None) -> ViewState:
+    """A ViewState from URL query parameters; never raises.
+
+    Missing or unreadable dates fall back to the data's span; dates are clamped into it (a window
+    entirely outside it shrinks to its nearest edge); a start after the end is swapped. Garbage in
+    any other parameter is ignored."""
+    try:
+        params = dict(params or {})
+    except (TypeError, ValueError):
+        params = {}
+    lo, hi = _span(data_span)
+
+    def get(key: str) -> Optional[str]:
+        try:
+            return _last(params.get(key))
+        except Exception:   # noqa: BLE001 - an odd mapping must not break the page
+            return None
+
+    start = _parse_day(get(Q_START), last=False) or lo
+    end = _parse_day(get(Q_END), last=True) or hi
+    if start and end and start > end:
+        start, end = end, start
+    start, end = _clamp(start, lo, hi), _clamp(end, lo, hi)
+
+    text = (get(Q_TEXT) or "").strip()[:MAX_TEXT]
+    countries = tuple(dict.fromkeys(c.upper() for c in _split(get(Q_COUNTRY))
+                                    if re.fullmatch(r"[A-Za-z]{2}", c)))
+    sources = tuple(dict.fromkeys(s[:MAX_TEXT] for s in _split(get(Q_SOURCE))))
+    kinds = tuple(dict.fromkeys(k.lower() for k in _split(get(Q_KIND))
+                                if re.fullmatch(r"[A-Za-z0-9_-]{1,32}", k)))
+    conf = _float(get(Q_CONF))
+    conf = min(max(conf, 0.0), 1.0) if conf is not None else 0.0
+
+    selected = None
+    ev = get(Q_EVENT)
+    if ev and re.fullmatch(r"\s*\d{1,12}\s*", ev):
+        selected = int(ev)
+
+    center = None
+    c = get(Q_CENTER)
+    if c:
+        parts = c.split(",")
+        if len(parts) == 2:
+            lat, lon = _float(parts[0]), _float(parts[1])
+            if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+                center = (lat, lon)
+    zoom = None
+    z = _float(get(Q_ZOOM))
+    if z is not None:
+        zoom = int(min(max(round(z), 0), MAX_ZOOM))
+
+    return ViewState(start=start, end=end, text=text, countries=countries, sources=sources,
+                     kinds=kinds, min_confidence=conf, selected=selected, center=center, zoom=zoom)
+
+
+# --------------------------------------------------------------------------- filtering
+
+def source_of(event: Mapping) -> str:
+    """An event's source: its article URL's domain when it has one, else the article title."""
+    url = event.get("url") or ""
+    if url:
+        try:
+            host = urlparse(url).hostname or ""
+        except ValueError:
+            host = ""
+        if host:
+            return host[4:] if host.startswith("www.") else host
+    return (event.get("title") or "").strip() or "(untitled)"
+
+
+def covers_span(state: ViewState, data_span) -> bool:
+    """True when the window is unbounded or covers the whole data span ("everything")."""
+    lo, hi = _span(data_span)
+    return ((state.start is None or (lo is not None and state.start <= lo))
+            and (state.end is None or (hi is not None and state.end >= hi)))
+
+
+def filter_events(events: Iterable[Mapping], state: ViewState, data_span=None) -> list:
+    """The events the view shows, in their given order.
+
+    Text: case-insensitive substring of the place name, the article title or the sentence.
+    Countries / sources / kinds: any of the chosen ones (none chosen = all). Confidence: at least
+    `min_confidence`. Dates: the event's [day_start, day_end] overlaps the window. Events with an
+    unknown date are shown only when the window is unbounded or covers the whole `data_span`."""
+    needle = state.text.strip().casefold()
+    countries = {c.upper() for c in state.countries}
+    sources = set(state.sources)
+    kinds = {k.lower() for k in state.kinds}
+    lo = state.start.isoformat() if state.start else None
+    hi = state.end.isoformat() if state.end else None
+    keep_undated = covers_span(state, data_span)
+    out = []
+    for e in events:
+        ds, de = e.get("day_start"), e.get("day_end") or e.get("day_start")
+        if ds is None:
+            if not keep_undated:
+                continue
+        else:
+            if hi and ds > hi:
+                continue
+            if lo and de < lo:
+                continue
+        if countries and (e.get("country_code") or "").upper() not in countries:
+            continue
+        if kinds and (e.get("kind") or "").lower() not in kinds:
+            continue
+        if sources and source_of(e) not in sources:
+            continue
+        if state.min_confidence and (e.get("confidence") is None
+                                     or e["confidence"] < state.min_confidence - 1e-9):
+            continue
+        if needle and not any(needle in (e.get(k) or "").casefold() for k in ("name", "title", "sentence")):
+            continue
+        out.append(e)
+    return out
+
+
+def options(events: Iterable[Mapping]) -> dict:
+    """The choices the filter widgets offer: sorted countries, sources and kinds present in `events`."""
+    countries, sources, kinds = set(), set(), set()
+    for e in events:
+        if e.get("country_code"):
+            countries.add(e["country_code"].upper())
+        sources.add(source_of(e))
+        if e.get("kind"):
+            kinds.add(e["kind"])
+    return {"countries": sorted(countries), "sources": sorted(sources, key=str.casefold),
+            "kinds": sorted(kinds)}
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+
+
+def md_escape(text: str) -> str:
+    """`text` as literal Markdown: every ASCII punctuation character that Markdown (or Streamlit's
+    :color[...] / :emoji: directives) could read is backslash-escaped; line breaks become spaces."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def caption(n: int, m: int) -> str:
+    """The caption over the map; browser and AppTest checks rely on this exact wording."""
+    return f"Showing {n} of {m} events"
+
+
+# --------------------------------------------------------------------------- timeline
+
+def presets(span_end, span_start=None) -> dict:
+    """Quick windows ending at the data's last day: a day, a week, a month, everything.
+
+    Values are (start, end) dates; starts are clamped to `span_start` when it is given."""
+    end = _d(span_end)
+    if end is None:
+        return {}
+    first = _d(span_start)
+
+    def back(days: int) -> tuple:
+        s = end - timedelta(days=days - 1)
+        return (max(s, first) if first else s, end)
+
+    # "Everything" without a known first day is unbounded at the start.
+    return {"Day": back(1), "Week": back(7), "Month": back(30), "Everything": (first, end)}
+
+
+def play_step(state: ViewState, step_days: int, span) -> ViewState:
+    """The window moved `step_days` later, keeping its width; past the data's end it wraps round to
+    the start. Windows as wide as the span (or no span) are returned unchanged."""
+    lo, hi = _span(span)
+    if lo is None or hi is None:
+        return state
+    start, end = state.start or lo, state.end or hi
+    width = (end - start).days
+    if width >= (hi - lo).days or step_days <= 0:
+        return replace(state, start=start, end=end)
+    if end >= hi:                     # at the end: back to the beginning
+        new_start = lo
+    else:
+        new_start = start + timedelta(days=step_days)
+        if new_start + timedelta(days=width) > hi:   # last step lands flush with the end
+            new_start = hi - timedelta(days=width)
+    new_start = max(new_start, lo)
+    return replace(state, start=new_start, end=new_start + timedelta(days=width))
+
+
+def at_end(state: ViewState, span) -> bool:
+    """True when the window already reaches the span's last day (the play control then stops)."""
+    _, hi = _span(span)
+    return hi is None or (state.end is not None and state.end >= hi)
+
+
+BUCKETS = ("day", "week", "month")
+
+
+def auto_bucket(start, end) -> str:
+    """A histogram bucket that gives a readable number of bars for the window."""
+    s, e = _d(start), _d(end)
+    if not s or not e:
+        return "month"
+    days = (e - s).days + 1
+    return "day" if days <= 62 else "week" if days <= 366 else "month"
+
+
+def _month_end(d: date) -> date:
+    nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def bucket_start(d: date, bucket: str) -> date:
+    if bucket == "week":
+        return d - timedelta(days=d.weekday())
+    if bucket == "month":
+        return d.replace(day=1)
+    return d
+
+
+def histogram_frame(events: Iterable[Mapping], bucket: str = "day"):
+    """A pandas DataFrame of events per bucket (day, ISO week starting Monday, or month), by the
+    event's first day: columns `period` (the bucket's first day), `period_end` (the next bucket's
+    first day, so bars can span their bucket) and `events` (count), sorted by period, with empty
+    buckets between the first and the last filled with 0. Undated events are not counted."""
+    import pandas as pd
+
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {BUCKETS}, not {bucket!r}")
+    counts: dict[date, int] = {}
+    for e in events:
+        d = _d(e.get("day_start"))
+        if d is None:
+            continue
+        k = bucket_start(d, bucket)
+        counts[k] = counts.get(k, 0) + 1
+    if not counts:
+        return pd.DataFrame({"period": pd.Series([], dtype="datetime64[ns]"),
+                             "period_end": pd.Series([], dtype="datetime64[ns]"),
+                             "events": pd.Series([], dtype="int64")})
+
+    def following(k: date) -> date:
+        if bucket == "month":
+            return _month_end(k) + timedelta(days=1)
+        return k + timedelta(days=7 if bucket == "week" else 1)
+
+    first, last = min(counts), max(counts)
+    periods, k = [], first
+    while k <= last and len(periods) <= 5000:
+        periods.append(k)
+        k = following(k)
+    if len(periods) > 5000:             # a very long span by day: no zero-filling
+        periods = sorted(counts)
+    return pd.DataFrame({"period": pd.to_datetime(periods),
+                         "period_end": pd.to_datetime([following(p) for p in periods]),
+                         "events": [counts.get(p, 0) for p in periods]})
+
+
+# --------------------------------------------------------------------------- table, selection, fixing
+
+TABLE_COLUMNS = ("id", "place", "kind", "country", "date", "precision", "date source", "confidence",
+                 "corrected", "title", "source", "sentence")
+
+
+def table_rows(events: Iterable[Mapping]) -> list[dict]:
+    """One plain-text row per event for the events table (Streamlit renders cells as text)."""
+    return [{"id": e.get("id"), "place": e.get("name"), "kind": e.get("kind"),
+             "country": e.get("country_code"), "date": e.get("date") or "unknown",
+             "precision": e.get("precision"), "date source": e.get("date_source"),
+             "confidence": e.get("confidence"), "corrected": bool(e.get("corrected")),
+             "title": e.get("title"), "source": source_of(e), "sentence": e.get("sentence")}
+            for e in events]
+
+
+def find_event(events: Iterable[Mapping], event_id) -> Optional[Mapping]:
+    if event_id is None:
+        return None
+    return next((e for e in events if e.get("id") == event_id), None)
+
+
+def focus(event: Mapping) -> tuple[Optional[tuple], Optional[int]]:
+    """(center, zoom) for showing one event on the map."""
+    if event.get("lat") is None or event.get("lon") is None:
+        return None, None
+    return (float(event["lat"]), float(event["lon"])), ZOOM_BY_KIND.get(event.get("kind") or "", 8)
+
+
+def nearest_event(events: Iterable[Mapping], lat: float, lon: float, tolerance: float = 1e-4):
+    """The event drawn at (lat, lon) — for a click on a marker — or None."""
+    best, best_d = None, tolerance
+    for e in events:
+        if e.get("lat") is None or e.get("lon") is None:
+            continue
+        d = abs(e["lat"] - lat) + abs(e["lon"] - lon)
+        if d <= best_d:
+            best, best_d = e, d
+    return best
+
+
+def place_key_of(alt: Mapping) -> Optional[str]:
+    if alt.get("place_key") or alt.get("key"):
+        return alt.get("place_key") or alt.get("key")
+    if alt.get("geonameid"):
+        return f"gn:{alt['geonameid']}"
+    return None
+
+
+def alternative_label(alt: Mapping) -> str:
+    parts = [str(alt.get("name") or "?")]
+    extra = ", ".join(str(x) for x in (alt.get("kind"), alt.get("country_code")) if x)
+    if extra:
+        parts.append(f"({extra})")
+    if alt.get("score") is not None:
+        parts.append(f"score {alt['score']:.2f}")
+    if alt.get("lat") is not None and alt.get("lon") is not None:
+        parts.append(f"{alt['lat']:.3f}, {alt['lon']:.3f}")
+    return " ".join(parts)
+
+
+def correction_for(event: Mapping, alt: Optional[Mapping] = None, point: Optional[tuple] = None,
+                   name: Optional[str] = None) -> dict:
+    """Keyword arguments for `Store.correct` moving `event` to an alternative or to a clicked point."""
+    base = {"article_id": event["article_id"], "mention_start": event["mention_start"],
+            "mention_end": event["mention_end"]}
+    if alt is not None:
+        return {**base, "lat": float(alt["lat"]), "lon": float(alt["lon"]), "name": alt.get("name"),
+                "place_key": place_key_of(alt), "note": "picked an alternative in the app"}
+    if point is not None:
+        lat, lon = float(point[0]), float(point[1])
+        lon = ((lon + 180) % 360) - 180 if not -180 <= lon <= 180 else lon
+        return {**base, "lat": lat, "lon": lon, "name": (name or "").strip() or None, "place_key": None,
+                "note": "placed on the map in the app"}
+    raise ValueError("a correction needs an alternative or a point")
+
+
+# --------------------------------------------------------------------------- adding articles
+
+def article_from_text(text: str, title: Optional[str] = None, url: Optional[str] = None) -> Article:
+    """An Article for pasted text: title = first non-empty line, publication date from a byline or
+    dateline near the top (never today's date), id from the text's hash."""
+    from geo.dates import publication_date_from_text
+
+    text = text or ""
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    found = publication_date_from_text(text)
+    digest = hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
+    return Article(id=f"pasted-{digest}", text=text, title=" ".join((title or first).split())[:300],
+                   published=found[0] if found else None,
+                   published_source="byline" if found else "unknown",
+                   url=url or None, source="pasted text")
+
+
+_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def safe_filename(name: str, index: int = 0) -> str:
+    """The base name of an uploaded file, without any directory part or odd characters."""
+    base = Path(str(name).replace("\\", "/")).name
+    base = _UNSAFE.sub("_", base).strip(" .")
+    return base or f"upload-{index}"
+
+
+def save_uploads(files: Sequence[tuple], folder) -> list[tuple[str, Path]]:
+    """Write uploaded (name, bytes) pairs into `folder` under their own (sanitised) names, each in
+    its own sub-folder so equal names do not collide; returns (original name, path) pairs."""
+    folder = Path(folder)
+    out = []
+    for i, (name, data) in enumerate(files):
+        sub = folder / f"{i:03d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        path = sub / safe_filename(name, i)
+        path.write_bytes(bytes(data))
+        out.append((str(name), path))
+    return out
+
+
+def report_line(name: str, summary) -> str:
+    """One line per uploaded file: added / duplicates / failed (with the reason) / events."""
+    line = (f"{name}: {summary.added} added, {summary.duplicates} duplicate(s), "
+            f"{len(summary.failed)} failed, {summary.events} event(s)")
+    if summary.failed:
+        reasons = "; ".join(why for _, why in summary.failed[:3])
+        line += f" — {reasons}"
+    return line

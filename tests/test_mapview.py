@@ -1,0 +1,505 @@
+"""The map as a user meets it: no CDN, escaped popups, honest shapes, a dated legend, and a real
+browser (Chromium, network blocked) showing the map from one standalone file and inside
+Streamlit through streamlit-folium with the static-serving assets.
+
+Browser tests skip when /usr/bin/chromium is missing, except with CI=true (then they fail).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from geo import assets
+from geo.mapview import (PALETTE, UNDATED_COLOUR, build_map, event_layer, event_payload, popup_html,
+                         standalone_html, tooltip_text)
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+XSS_SCRIPT = "<script>window.__xss = 'script'</script>"
+XSS_IMG = "<img src=x onerror=\"window.__xss = 'img'\">"
+XSS = XSS_SCRIPT + XSS_IMG
+
+URL_RE = re.compile(r"https?://[^\s\"'<>()\\]+")
+# The only absolute URLs a page may contain: the OSM tile template and attribution/credit links
+# (plain <a href> the user may follow), Leaflet's own "Leaflet" credit link, the SVG namespace
+# and a comment in leaflet.css; the test events' article URLs.
+ALLOWED_URL_PREFIXES = (
+    "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "https://www.openstreetmap.org/copyright",
+    "https://www.naturalearthdata.com/",
+    "https://www.geonames.org/",
+    "https://creativecommons.org/licenses/by/4.0/",
+    "https://leafletjs.com",
+    "http://www.w3.org/2000/svg",
+    "https://bugzilla.mozilla.org/show_bug.cgi?id=888319",
+    "https://news.example.org/",
+)
+CDN_HOSTS = ("jsdelivr", "cdnjs", "cloudflare", "code.jquery.com", "bootstrapcdn", "unpkg",
+             "googleapis", "d3js.org", "fontawesome", "rawcdn", "gitcdn")
+
+
+def ev(i: int, **kw) -> dict:
+    """An event dict as `geo.store.Store.events()` returns it."""
+    day = f"2024-03-{1 + i % 28:02d}"
+    e = {"id": i, "article_id": 1 + i // 5, "name": f"Town{i}", "lat": 50.0 + (i % 7) * 0.3,
+         "lon": 30.0 + (i % 5) * 0.4, "country_code": "UA", "kind": "city", "date": day,
+         "date_end": None, "day_start": day, "day_end": day, "precision": "day",
+         "date_source": "stated", "sentence": f"Shelling was reported in Town{i} on Tuesday.",
+         "confidence": 0.8, "place_key": f"geonames:{1000 + i}",
+         "alternatives": [{"name": f"Town{i}", "lat": 40.0, "lon": -80.0, "country_code": "US",
+                           "kind": "city", "score": 0.12}],
+         "corrected": 0, "title": f"Article {1 + i // 5}", "url": f"https://news.example.org/a/{1 + i // 5}",
+         "published": "2024-03-29", "mention_start": 10, "mention_end": 15}
+    e.update(kw)
+    return e
+
+
+def xss_event(i: int = 900, **kw) -> dict:
+    return ev(i, name="Wellington" + XSS, lat=-41.29, lon=174.78, country_code="NZ",
+              title="Riots " + XSS, sentence="Riots in Wellington" + XSS + " went on.",
+              url="javascript:window.__xss='link'",
+              alternatives=[{"name": XSS, "country_code": "AU" + XSS, "kind": "city", "score": 0.2}], **kw)
+
+
+def decode_payload(rendered: str) -> dict:
+    """The event layer's JSON as the browser receives it (one per rendered page here)."""
+    m = re.search(r"var D = (\{.*?\});\n", rendered)
+    assert m, "no event payload in the page"
+    return json.loads(m.group(1))
+
+
+def popups(payload: dict) -> list[str]:
+    """Every popup's HTML as the browser assembles it."""
+    arts = payload["articles"]
+    return ([arts[p[5]][0] + p[4] + arts[p[5]][1] for p in payload["points"]]
+            + [a[6] for a in payload["areas"]])
+
+
+def assert_no_cdn(page: str) -> None:
+    urls = set(URL_RE.findall(page))
+    stray = sorted(u for u in urls if not u.startswith(ALLOWED_URL_PREFIXES))
+    assert not stray, f"unexpected absolute URLs in the page: {stray[:5]}"
+    assert not any(h in page for h in CDN_HOSTS), [h for h in CDN_HOSTS if h in page]
+    assert not re.search(r"<script[^>]+src=[\"']?https?:", page)
+    assert not re.search(r"<link[^>]+href=[\"']?https?:", page)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_asset_urls(monkeypatch):
+    monkeypatch.setattr(assets, "_current", None)   # ensure_static_assets sets a module default
+
+
+# --------------------------------------------------------------------------- offline assets
+
+def test_rendered_map_uses_only_local_assets(tmp_path):
+    events = [ev(i) for i in range(6)] + [ev(7, kind="country", country_code="FR", lat=46.6, lon=2.4)]
+    urls = assets.ensure_static_assets(tmp_path / "static", static_serving=True)
+    m = build_map(events, window=("2024-03-01", "2024-03-31"))
+    page = m.get_root().render()
+    assert_no_cdn(page)
+    # Leaflet, jQuery (folium popups) and markercluster, from the static-serving paths
+    srcs = re.findall(r'<script src="([^"]+)"', page)
+    assert [s.rsplit("/", 1)[-1] for s in srcs] == ["leaflet.js", "jquery.min.js", "leaflet.markercluster.js"]
+    assert srcs == [urls[k] for k in assets.JS_KEYS]
+    assert all(s.startswith(assets.STATIC_URL_PREFIX) for s in srcs)
+    hrefs = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert sorted(h.rsplit("/", 1)[-1] for h in hrefs) == [
+        "MarkerCluster.Default.css", "MarkerCluster.css", "leaflet.css"]
+    # no icon fonts, no Bootstrap, no awesome-markers: nothing that would draw blank boxes
+    for dropped in ("bootstrap", "font-awesome", "fontawesome", "awesome-markers", "glyphicon", "fa-"):
+        assert dropped not in page.lower()
+    # folium's own defaults are untouched for other maps
+    import folium
+    assert "jsdelivr" in dict(folium.Map.default_js)["leaflet"]
+
+
+def test_standalone_file_inlines_every_asset():
+    page = standalone_html([ev(i) for i in range(3)], window=("2024-03-01", "2024-03-31"))
+    assert_no_cdn(page)
+    assert not re.search(r"<script\s[^>]*\bsrc=", page)      # nothing to fetch…
+    assert not re.search(r"<link\s[^>]*\bhref=", page)
+    assert "L.MarkerClusterGroup" in page and "jQuery" in page and ".leaflet-container" in page
+    assert "url(images/" not in page                  # leaflet.css images inlined as data: URIs
+    assert "sourceMappingURL" not in page
+    # the vector basemap is inlined too (countries by name)
+    assert '"name":"France"' in page and '"name":"Brazil"' in page
+
+
+def credits(page: str) -> str:
+    """The attribution texts the page gives Leaflet (tile layer option and addAttribution)."""
+    found = re.findall(r'"attribution": ("(?:[^"\\]|\\.)*")', page)
+    found += re.findall(r'addAttribution\(("(?:[^"\\]|\\.)*")\)', page)
+    return " | ".join(json.loads(s) for s in found)
+
+
+def test_osm_tiles_and_credits():
+    page = build_map().get_root().render()
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in page
+    text = credits(page)
+    assert '<a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors' in text
+    assert ">Natural Earth</a>" in text
+    assert ">GeoNames</a>" in text and ">CC BY 4.0</a>" in text
+    no_tiles = build_map(tiles=False).get_root().render()
+    assert "tile.openstreetmap.org" not in no_tiles and "OpenStreetMap" not in credits(no_tiles)
+    assert "Natural Earth" in credits(no_tiles) and "GeoNames" in credits(no_tiles)
+
+
+def test_static_assets_are_copied_and_mapped(tmp_path, monkeypatch):
+    urls = assets.ensure_static_assets(tmp_path / "static", static_serving=True)
+    vendor = tmp_path / "static" / "vendor"
+    for key in assets.JS_KEYS + assets.CSS_KEYS + ("basemap",):
+        assert urls[key].startswith("../../app/static/vendor/")
+        path = vendor / urls[key][len(assets.STATIC_URL_PREFIX):]
+        assert path.is_file() and path.stat().st_size > 500, key
+    assert (vendor / "leaflet" / "images" / "layers.png").is_file()   # leaflet.css's url(images/…)
+    leaflet = (vendor / "leaflet" / "leaflet.js").read_text(encoding="utf-8")
+    assert "1.9.3" in leaflet
+    basemap = json.loads((vendor / assets.BASEMAP_FILE).read_text(encoding="utf-8"))
+    assert len(basemap["features"]) > 200
+    # build_map now uses these URLs by default (before the call: data: URIs, which always work)
+    assert urls["leaflet_js"] in build_map().get_root().render()
+    monkeypatch.setattr(assets, "_current", None)
+    assert 'src="data:text/javascript;base64,' in build_map().get_root().render()
+    # static serving off: the map still works, with data: URIs
+    fallback = assets.ensure_static_assets(tmp_path / "static", static_serving=False)
+    assert all(u.startswith("data:") for u in fallback.values())
+    page = build_map().get_root().render()
+    assert 'src="data:text/javascript;base64,' in page
+    assert_no_cdn(page)
+
+
+# --------------------------------------------------------------------------- untrusted text
+
+def test_popup_and_tooltip_escape_article_text():
+    e = xss_event()
+    html_ = popup_html(e)
+    assert "<script" not in html_ and "<img" not in html_
+    assert "&lt;script&gt;window.__xss" in html_ and "&lt;img src=x onerror=" in html_
+    assert "javascript:" not in html_ and "<a " not in html_       # not an http(s) URL: no link
+    tip = tooltip_text(e)
+    assert "<" not in tip and tip.startswith("Wellington&lt;script&gt;")
+    assert tip.endswith(" · 2024-03-05")
+
+
+def test_popup_shows_what_the_user_needs():
+    e = ev(3, title="Strikes & <b>fires</b>", sentence="Sirens sounded across Kharkiv at dawn.",
+           name="Kharkiv", date="2024-03-04", precision="day", date_source="published",
+           confidence=0.734, published="2024-03-04")
+    html_ = popup_html(e)
+    assert "Strikes &amp; &lt;b&gt;fires&lt;/b&gt;" in html_
+    assert "Sirens sounded across <mark>Kharkiv</mark> at dawn." in html_
+    assert "2024-03-04" in html_ and "day" in html_ and "inferred from the publication date" in html_
+    assert "confidence 0.73" in html_
+    assert "Town3 (US) city · score 0.12" in html_                 # the alternatives
+    assert '<a href="https://news.example.org/a/1" target="_blank" rel="noopener">' in html_
+    stated = popup_html(ev(3, date_source="stated"))
+    assert "stated in the article" in stated
+    # the place found in the sentence before escaping, not inside an entity
+    amp = popup_html(ev(4, name="amp", sentence="Fuel & amp depots near Amp."))
+    assert "Fuel &amp; <mark>amp</mark> depots" in amp
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>",
+    "//evil.example/x", "ftp://example.org/x", "https:evil", "http://exa mple.org/", "java\tscript:x",
+    "vbscript:msgbox(1)", "", None,
+])
+def test_only_http_urls_become_links(url):
+    assert "<a " not in popup_html(ev(1, url=url))
+
+
+def test_link_attribute_cannot_be_broken_out_of():
+    html_ = popup_html(ev(1, url='https://news.example.org/a?q="><script>alert(1)</script>'))
+    assert "<script" not in html_
+    assert 'href="https://news.example.org/a?q=&quot;&gt;&lt;script&gt;' in html_
+    assert html_.count("<a ") == 1 and 'rel="noopener"' in html_
+
+
+def test_template_syntax_in_articles_is_shown_not_run():
+    """folium/branca compile rendered element text as Jinja: `{{ }}` from an article must stay
+    text (a plain folium.Popup would run it on the server)."""
+    events = [ev(1, title="{{ 6*7 }} {{ cycler.__init__.__globals__.os.getpid() }}",
+                 sentence="Town1 {% for x in range(3) %}x{% endfor %} {# c #}", name="Town1"),
+              ev(2, kind="country", country_code="FR", lat=46.6, lon=2.4, name="{{ 7*7 }}",
+                 title="{{'feature_group_0'}}")]
+    for page in (build_map(events).get_root().render(), standalone_html(events)):
+        texts = popups(decode_payload(page))
+        joined = "".join(texts)
+        assert "&#123;&#123; 6*7 &#125;&#125;" in joined
+        assert "&#123;% for x in range(3) %&#125;" in joined
+        assert "&#123;&#123; cycler.__init__.__globals__.os.getpid() &#125;&#125;" in joined
+        assert "42" not in joined and "xxx" not in joined
+        assert "{{" not in page.split("var D = ", 1)[1].split(";\n", 1)[0]
+
+
+def test_streamlit_folium_passes_the_layer_through_intact():
+    """What st_folium sends as `feature_group` decodes to exactly our payload (its regexes rename
+    folium variables inside the generated JS)."""
+    from streamlit_folium import _get_feature_group_string, _get_map_string
+
+    events = [ev(i) for i in range(5)] + [xss_event(), ev(20, title="_blank_0 {{'x'}} map_div")]
+    m = build_map()
+    m.get_root().render()
+    _get_map_string(m)
+    js = _get_feature_group_string(event_layer(events, window=("2024-03-01", "2024-03-31")), m)
+    assert json.loads(re.search(r"var D = (\{.*?\});\n", js).group(1)) == json.loads(
+        json.dumps(event_payload(events, window=("2024-03-01", "2024-03-31"))))
+    assert "map_div.addLayer(feature_group_feature_group_0)" in js
+
+
+# --------------------------------------------------------------------------- shapes, colours, legend
+
+def test_country_is_an_area_and_a_town_is_a_point():
+    events = [ev(1, name="Lviv"),
+              ev(2, name="France", kind="country", country_code="FR", lat=46.6, lon=2.4),
+              ev(3, name="France", kind="country", country_code="FR", lat=46.6, lon=2.4, date="2024-03-20",
+                 day_start="2024-03-20", day_end="2024-03-20"),
+              ev(4, name="Bavaria", kind="admin1", country_code="DE", lat=48.9, lon=11.4),
+              ev(5, name="Europe", kind="continent", country_code=None, lat=50.0, lon=10.0),
+              ev(6, name="Eiffel Tower", kind="landmark", country_code="FR", lat=48.858, lon=2.294)]
+    p = event_payload(events)
+    assert sorted(tooltip.split(" · ")[0] for *_, tooltip, _, _ in p["points"]) == ["Eiffel Tower", "Lviv"]
+    by_name = {a[5].split(" · ")[0]: a for a in p["areas"]}
+    assert set(by_name) == {"France", "Bavaria", "Europe"}
+    france = by_name["France"]
+    assert france[0] == "FR" and p["shapes"]["FR"]["type"] in ("Polygon", "MultiPolygon")
+    assert "(2 events)" in france[5] and france[6].count('class="ev-popup"') == 2   # one area, both events
+    assert by_name["Bavaria"][0] is None and by_name["Europe"][0] is None            # circles…
+    assert by_name["Europe"][3] > by_name["Bavaria"][3] >= 50_000                     # …sized by kind
+    # the map draws them as paths (areas) and the towns as clustered pins
+    page = build_map(events).get_root().render()
+    assert "L.markerClusterGroup" in page and "L.geoJSON(D.shapes" in page and "L.circle(" in page
+
+
+def test_colours_follow_the_date_within_the_window_and_the_legend_shows_it():
+    events = [ev(0, date="2024-03-01", day_start="2024-03-01", day_end="2024-03-01"),
+              ev(1, date="2024-03-31", day_start="2024-03-31", day_end="2024-03-31"),
+              ev(2, date=None, day_start=None, day_end=None, date_source="unknown", precision=None)]
+    p = event_payload(events, window=("2024-03-01", "2024-03-31"))
+    colour = {tip.split(" · ")[0]: p["colours"][ci] for _, _, ci, tip, _, _ in p["points"]}
+    assert colour == {"Town0": PALETTE[0], "Town1": PALETTE[-1], "Town2": UNDATED_COLOUR}
+    assert "2024-03-01" in p["legend"] and "2024-03-31" in p["legend"] and "no date" in p["legend"]
+    # the legend travels with the event layer, in the page
+    page = build_map(events, window=("2024-03-01", "2024-03-31")).get_root().render()
+    legend = decode_payload(page)["legend"]
+    assert "2024-03-01" in legend and "2024-03-16" in legend and "2024-03-31" in legend
+    # a month-long window given as a partial date
+    assert "2024-02-29" in event_payload(events, window=("2024-02", "2024-02"))["legend"]
+
+
+def test_base_map_is_identical_across_reruns():
+    """streamlit-folium keys the component on the base map's script: it must not change."""
+    from streamlit_folium import _get_map_string, generate_js_hash
+
+    def key():
+        m = build_map()
+        m.get_root().render()
+        return generate_js_hash(_get_map_string(m))
+    assert key() == key()
+
+
+# --------------------------------------------------------------------------- real browser
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} not found, and CI=true: browser tests must run in CI")
+        pytest.skip(f"{CHROMIUM} not found: browser tests skipped (install Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def watch(page, allowed: tuple[str, ...]):
+    """Abort every request not starting with `allowed`; collect errors and blocked URLs."""
+    seen = {"errors": [], "blocked": []}
+
+    def route(r):
+        if r.request.url.startswith(allowed):
+            r.continue_()
+        else:
+            seen["blocked"].append(r.request.url)
+            r.abort()
+    page.context.route("**/*", route)
+    page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and "Failed to load resource" not in msg.text
+            and seen["errors"].append(msg.text))
+    return seen
+
+
+COUNT_JS = """() => {
+    const clusters = [...document.querySelectorAll('.marker-cluster span')];
+    return {pins: document.querySelectorAll('.ev-pin').length,
+            clustered: clusters.reduce((n, s) => n + parseInt(s.textContent, 10), 0),
+            basemap: document.querySelectorAll('path.basemap-country').length,
+            countries: document.querySelectorAll('path.ev-area.ev-country').length,
+            circles: document.querySelectorAll('path.ev-area.ev-circle').length};
+}"""
+
+
+def test_standalone_map_works_offline_in_chromium(browser, tmp_path):
+    window = ("2024-03-01", "2024-03-31")
+    towns = [ev(i, lat=49.0 + (i % 9) * 0.25, lon=29.0 + (i // 9) * 0.3) for i in range(44)]
+    areas = [ev(60, name="France", kind="country", country_code="FR", lat=46.6, lon=2.4),
+             ev(61, name="France", kind="country", country_code="FR", lat=46.6, lon=2.4),
+             ev(62, name="Brazil", kind="country", country_code="BR", lat=-10.0, lon=-52.0),
+             ev(63, name="Bavaria", kind="admin1", country_code="DE", lat=48.9, lon=11.4),
+             ev(64, name="Sahel", kind="region", country_code=None, lat=15.0, lon=5.0, date=None,
+                day_start=None, day_end=None)]
+    events = towns + [xss_event()] + areas
+    assert len(events) == 50
+    path = tmp_path / "map.html"
+    path.write_text(standalone_html(events, window=window), encoding="utf-8")
+
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    seen = watch(page, ("file:", "data:"))
+    page.goto(path.as_uri())
+    page.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 45", timeout=10_000)
+    page.wait_for_function(f"() => ({COUNT_JS})().basemap > 200", timeout=10_000)
+    counts = page.evaluate(COUNT_JS)
+    assert counts["pins"] + counts["clustered"] == 45          # every town, as a pin or in a cluster
+    assert counts["countries"] == 2 and counts["circles"] == 2  # France (2 events, 1 area), Brazil
+    assert not any("is not defined" in e for e in seen["errors"]), seen["errors"]
+    assert seen["errors"] == []
+    # only the OSM tiles tried the network (and failed): the map drew anyway
+    assert seen["blocked"] and all(u.startswith("https://tile.openstreetmap.org/") for u in seen["blocked"])
+
+    legend = page.inner_text(".ev-legend")
+    assert "2024-03-01" in legend and "2024-03-31" in legend and "50 events" in legend
+    credits = page.inner_text(".leaflet-control-attribution")
+    assert "OpenStreetMap" in credits and "Natural Earth" in credits and "GeoNames" in credits
+
+    # the Wellington pin: tooltip and popup show the injected markup as text, and nothing runs
+    pins = page.locator(".ev-pin")
+    target = None
+    for k in range(pins.count()):
+        pins.nth(k).hover()
+        tip = page.locator(".leaflet-tooltip").last
+        tip.wait_for(timeout=3000)
+        if tip.inner_text().startswith("Wellington"):
+            target = pins.nth(k)
+            break
+    assert target is not None, "no pin shows the Wellington tooltip"
+    assert XSS_SCRIPT in page.locator(".leaflet-tooltip").last.inner_text()
+    target.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "Riots " + XSS in text                              # the title, literally
+    assert "Riots in Wellington" + XSS_SCRIPT in text          # the sentence, literally
+    assert "2024-03-05 (day, stated in the article)" in text
+    assert "confidence 0.80" in text and "Other candidates" in text
+    assert popup.locator("script, img, a").count() == 0        # no element from the text; no link
+    assert popup.locator("mark").count() == 1
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__xss") is None
+    assert seen["errors"] == []
+    page.close()
+
+
+APP = '''
+import json, os
+import streamlit as st
+from streamlit_folium import st_folium
+from geo.assets import ensure_static_assets
+from geo.mapview import build_map, event_layer
+
+urls = ensure_static_assets(os.path.join(os.path.dirname(os.path.abspath(__file__)), "static"))
+events = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "events.json")))
+subset = st.radio("subset", ["all", "first ten"], horizontal=True)
+shown = events if subset == "all" else events[:10]
+st.caption("asset mode: " + ("static" if urls["leaflet_js"].startswith("../../app/static/") else "other"))
+out = st_folium(build_map(), feature_group_to_add=event_layer(shown, window=("2024-03-01", "2024-03-31")),
+                center=(49.5, 30.0), zoom=5, height=450, use_container_width=True,
+                returned_objects=["last_object_clicked_tooltip"], key="map")
+st.write("clicked:", (out or {}).get("last_object_clicked_tooltip"))
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_map_inside_streamlit_loads_local_assets_offline(browser, tmp_path):
+    """st_folium + static serving: Leaflet & co. come from /app/static/vendor, the basemap too,
+    no request leaves the machine, and a new event layer replaces the old one in place."""
+    (tmp_path / "app.py").write_text(APP, encoding="utf-8")
+    events = [ev(i, lat=48.5 + (i % 6) * 0.4, lon=28.0 + (i // 6) * 0.5) for i in range(24)]
+    (tmp_path / "events.json").write_text(json.dumps(events), encoding="utf-8")
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log = open(tmp_path / "streamlit.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--server.enableStaticServing", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.time() < deadline, (tmp_path / "streamlit.log").read_text()
+            time.sleep(0.2)
+
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        seen = watch(page, (base + "/", "data:", "blob:", "about:"))
+        page.goto(base + "/")
+        page.get_by_text("asset mode: static").wait_for(timeout=20_000)
+        page.locator("iframe[title='streamlit_folium.st_folium']").wait_for(timeout=20_000)
+        frame = next(f for f in page.frames if "streamlit_folium.st_folium" in f.url)
+        frame.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 24",
+                                timeout=20_000)
+        frame.wait_for_function(f"() => ({COUNT_JS})().basemap > 200", timeout=10_000)
+        scripts = frame.evaluate("[...document.scripts].map(s => s.src).filter(Boolean)")
+        vendor = [s for s in scripts if "/app/static/vendor/" in s]
+        assert [s.rsplit("/", 1)[-1] for s in vendor] == ["leaflet.js", "jquery.min.js",
+                                                         "leaflet.markercluster.js"]
+        assert all(s.startswith(base + "/") for s in scripts)
+        assert "24 events" in frame.inner_text(".ev-legend")
+        frame.evaluate("window.__mounted = 'once'")
+
+        page.get_by_text("first ten").click()
+        frame.wait_for_function("() => document.querySelector('.ev-legend') &&"
+                                " document.querySelector('.ev-legend').innerText.includes('10 events')",
+                                timeout=15_000)
+        frame.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 10",
+                                timeout=10_000)
+        assert frame.evaluate("window.__mounted") == "once"     # same map: no remount, no flicker
+        assert frame.evaluate("document.querySelectorAll('.ev-legend').length") == 1
+
+        assert not any("is not defined" in e for e in seen["errors"]), seen["errors"]
+        assert all(u.startswith("https://tile.openstreetmap.org/") for u in seen["blocked"]), \
+            sorted(set(seen["blocked"]))[:5]
+        page.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

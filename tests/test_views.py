@@ -1,0 +1,257 @@
+"""The map app's pure logic (geo/views.py): URL state, filters, timeline, histogram, caption."""
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from geo import views
+from geo.views import ViewState
+
+SPAN = ("2023-09-01", "2024-04-17")
+
+
+def ev(i, name="Khojaly", day="2024-04-17", day_end=None, cc="AZ", kind="city", conf=0.6,
+       title="Russian peacekeepers leave", url=None, sentence="", **kw):
+    return {"id": i, "article_id": 1, "name": name, "lat": 39.9 + i / 100, "lon": 46.8, "country_code": cc,
+            "kind": kind, "date": day, "date_end": None, "day_start": day, "day_end": day_end or day,
+            "precision": "day", "date_source": "stated", "sentence": sentence or f"Troops left {name}.",
+            "confidence": conf, "title": title, "url": url, "published": "2024-04-17",
+            "mention_start": 10, "mention_end": 10 + len(name), "alternatives": [], "corrected": False, **kw}
+
+
+EVENTS = [
+    ev(1, "Nagorno-Karabakh", day="2023-09-01", day_end="2023-09-30", kind="region", conf=0.57),
+    ev(2, "Dadivank Monastery", kind="landmark", conf=0.38),
+    ev(3, "Khojaly", conf=0.6),
+    ev(4, "Tartar", conf=0.33, url="https://www.example.com/news/1", title="Another story"),
+    ev(5, "Yerevan", cc="AM", day="2024-03-02", conf=0.9, url="https://news.example.org/a"),
+    ev(6, "Somewhere", day=None, conf=0.5),
+]
+
+
+# --------------------------------------------------------------------------- caption
+
+def test_caption_wording_is_exact():
+    assert views.caption(3, 5) == "Showing 3 of 5 events"
+    assert views.caption(1, 1) == "Showing 1 of 1 events"
+    assert views.caption(0, 0) == "Showing 0 of 0 events"
+
+
+# --------------------------------------------------------------------------- URL state
+
+def test_query_round_trip_keeps_every_field():
+    state = ViewState(start=date(2023, 10, 1), end=date(2024, 4, 1), text="peace keepers",
+                      countries=("AZ", "AM"), sources=("example.com", "A title, with a comma % sign"),
+                      kinds=("city", "region"), min_confidence=0.35, selected=4,
+                      center=(40.1234, 46.5), zoom=9)
+    q = views.to_query(state)
+    assert q["start"] == "2023-10-01" and q["end"] == "2024-04-01"
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in q.items())
+    assert views.from_query(q, SPAN) == state
+
+
+def test_query_leaves_defaults_out():
+    q = views.to_query(ViewState(start=date(2023, 9, 1), end=date(2024, 4, 17)))
+    assert q == {"start": "2023-09-01", "end": "2024-04-17"}
+
+
+def test_missing_params_give_the_whole_span():
+    v = views.from_query({}, SPAN)
+    assert (v.start, v.end) == (date(2023, 9, 1), date(2024, 4, 17))
+    assert v == ViewState(start=date(2023, 9, 1), end=date(2024, 4, 17))
+
+
+@pytest.mark.parametrize("params", [
+    {"start": "yesterday", "end": "2024-13-45"},
+    {"start": "", "end": None},
+    {"start": ["garbage"], "end": []},
+    {"start": "2024-02-30"},
+    {"conf": "nan", "zoom": "x", "event": "1; drop table", "center": "abc",
+     "country": "Azerbaijan,<script>", "kind": "<b>", "q": None},
+    {"center": "95,10", "zoom": "-4"},
+])
+def test_bad_params_are_ignored_never_raise(params):
+    v = views.from_query(params, SPAN)
+    assert (v.start, v.end) == (date(2023, 9, 1), date(2024, 4, 17))
+    assert v.countries == () and v.kinds == () and v.min_confidence == 0.0 and v.selected is None
+    assert v.center is None
+    assert v.zoom in (None, 0)
+
+
+def test_from_query_tolerates_odd_inputs():
+    assert views.from_query(None, SPAN).start == date(2023, 9, 1)
+    assert views.from_query({"start": "2024-01-01"}, (None, None)).start == date(2024, 1, 1)
+    assert views.from_query({"start": "2024-01-01"}, None).end is None
+
+
+def test_dates_are_clamped_to_the_data_span_and_swapped():
+    v = views.from_query({"start": "2020-01-01", "end": "2030-01-01"}, SPAN)
+    assert (v.start, v.end) == (date(2023, 9, 1), date(2024, 4, 17))
+    v = views.from_query({"start": "2024-04-10", "end": "2024-04-01"}, SPAN)
+    assert (v.start, v.end) == (date(2024, 4, 1), date(2024, 4, 10))
+    v = views.from_query({"start": "2025-01-01", "end": "2025-02-01"}, SPAN)   # all after the data
+    assert v.start == v.end == date(2024, 4, 17)
+    v = views.from_query({"start": "2024-04", "end": "2024-04"}, SPAN)          # a month
+    assert (v.start, v.end) == (date(2024, 4, 1), date(2024, 4, 17))
+
+
+def test_other_params_are_normalised():
+    v = views.from_query({"country": "az,am,AZ", "kind": "City", "conf": "1.7", "zoom": "30",
+                          "event": " 12 ", "center": "40.5,46.25", "q": "  x  "}, SPAN)
+    assert v.countries == ("AZ", "AM") and v.kinds == ("city",)
+    assert v.min_confidence == 1.0 and v.zoom == views.MAX_ZOOM and v.selected == 12
+    assert v.center == (40.5, 46.25) and v.text == "x"
+
+
+# --------------------------------------------------------------------------- filters
+
+def ids(events):
+    return [e["id"] for e in events]
+
+
+def whole():
+    return ViewState(start=date(2023, 9, 1), end=date(2024, 4, 17))
+
+
+def test_whole_span_shows_everything_including_undated():
+    assert ids(views.filter_events(EVENTS, whole(), SPAN)) == [1, 2, 3, 4, 5, 6]
+    assert ids(views.filter_events(EVENTS, ViewState(), SPAN)) == [1, 2, 3, 4, 5, 6]
+
+
+def test_date_window_overlap():
+    v = ViewState(start=date(2023, 9, 15), end=date(2023, 10, 1))      # inside event 1's month
+    assert ids(views.filter_events(EVENTS, v, SPAN)) == [1]
+    v = ViewState(start=date(2024, 4, 1), end=date(2024, 4, 17))
+    assert ids(views.filter_events(EVENTS, v, SPAN)) == [2, 3, 4]
+    v = ViewState(start=date(2023, 10, 1), end=date(2024, 3, 1))
+    assert ids(views.filter_events(EVENTS, v, SPAN)) == []
+
+
+def test_text_search_matches_place_title_and_sentence_case_insensitively():
+    assert ids(views.filter_events(EVENTS, replace(whole(), text="dadivank"), SPAN)) == [2]
+    assert ids(views.filter_events(EVENTS, replace(whole(), text="ANOTHER story"), SPAN)) == [4]
+    assert ids(views.filter_events(EVENTS, replace(whole(), text="troops left yerevan"), SPAN)) == [5]
+    assert ids(views.filter_events(EVENTS, replace(whole(), text="nowhere at all"), SPAN)) == []
+
+
+def test_country_kind_source_and_confidence_filters():
+    assert ids(views.filter_events(EVENTS, replace(whole(), countries=("am",)), SPAN)) == [5]
+    assert ids(views.filter_events(EVENTS, replace(whole(), kinds=("region", "landmark")), SPAN)) == [1, 2]
+    assert ids(views.filter_events(EVENTS, replace(whole(), sources=("example.com",)), SPAN)) == [4]
+    assert ids(views.filter_events(EVENTS, replace(whole(), sources=("Russian peacekeepers leave",)),
+                                   SPAN)) == [1, 2, 3, 6]
+    assert ids(views.filter_events(EVENTS, replace(whole(), min_confidence=0.57), SPAN)) == [1, 3, 5]
+
+
+def test_source_is_url_domain_else_title():
+    assert views.source_of(EVENTS[3]) == "example.com"
+    assert views.source_of(EVENTS[4]) == "news.example.org"
+    assert views.source_of(EVENTS[0]) == "Russian peacekeepers leave"
+    assert views.source_of({"title": None, "url": None}) == "(untitled)"
+    assert views.options(EVENTS)["countries"] == ["AM", "AZ"]
+    assert "example.com" in views.options(EVENTS)["sources"]
+
+
+# --------------------------------------------------------------------------- timeline
+
+def test_presets_end_at_the_last_day():
+    p = views.presets("2024-04-17", "2023-09-01")
+    assert list(p) == ["Day", "Week", "Month", "Everything"]
+    assert p["Day"] == (date(2024, 4, 17), date(2024, 4, 17))
+    assert p["Week"] == (date(2024, 4, 11), date(2024, 4, 17))
+    assert p["Month"] == (date(2024, 3, 19), date(2024, 4, 17))
+    assert p["Everything"] == (date(2023, 9, 1), date(2024, 4, 17))
+    assert views.presets("2024-04-17", "2024-04-15")["Month"] == (date(2024, 4, 15), date(2024, 4, 17))
+    assert views.presets(None) == {}
+
+
+def test_play_steps_the_window_and_wraps_round():
+    v = ViewState(start=date(2023, 9, 1), end=date(2023, 9, 7))
+    v2 = views.play_step(v, 7, SPAN)
+    assert (v2.start, v2.end) == (date(2023, 9, 8), date(2023, 9, 14))
+    near_end = ViewState(start=date(2024, 4, 8), end=date(2024, 4, 14))
+    v3 = views.play_step(near_end, 7, SPAN)
+    assert (v3.start, v3.end) == (date(2024, 4, 11), date(2024, 4, 17))    # flush with the end
+    assert views.at_end(v3, SPAN)
+    v4 = views.play_step(v3, 7, SPAN)
+    assert (v4.start, v4.end) == (date(2023, 9, 1), date(2023, 9, 7))      # back to the start
+    everything = ViewState(start=date(2023, 9, 1), end=date(2024, 4, 17))
+    assert views.play_step(everything, 7, SPAN) == everything
+    assert views.play_step(v, 7, (None, None)) == v
+
+
+def test_histogram_buckets():
+    evs = [ev(1, day="2024-04-15"), ev(2, day="2024-04-17"), ev(3, day="2024-04-17"),
+           ev(4, day="2024-05-02"), ev(5, day=None)]
+    by_day = views.histogram_frame(evs, "day")
+    assert list(by_day.columns) == ["period", "period_end", "events"]
+    assert by_day["events"].sum() == 4                       # the undated one is not counted
+    assert len(by_day) == 18                                   # 15 Apr … 2 May, zeros filled
+    assert by_day.set_index("period").loc["2024-04-17", "events"] == 2
+    by_week = views.histogram_frame(evs, "week")
+    assert [str(p.date()) for p in by_week["period"]] == ["2024-04-15", "2024-04-22", "2024-04-29"]
+    assert list(by_week["events"]) == [3, 0, 1]
+    assert str(by_week["period_end"].iloc[0].date()) == "2024-04-22"
+    by_month = views.histogram_frame(evs, "month")
+    assert [str(p.date()) for p in by_month["period"]] == ["2024-04-01", "2024-05-01"]
+    assert list(by_month["events"]) == [3, 1]
+    assert views.histogram_frame([], "day").empty
+    with pytest.raises(ValueError):
+        views.histogram_frame(evs, "fortnight")
+
+
+def test_histogram_reflects_the_filters():
+    shown = views.filter_events(EVENTS, replace(whole(), countries=("AZ",)), SPAN)
+    assert views.histogram_frame(shown, "month")["events"].sum() == 4
+
+
+def test_auto_bucket():
+    assert views.auto_bucket(date(2024, 4, 1), date(2024, 4, 17)) == "day"
+    assert views.auto_bucket(date(2023, 9, 1), date(2024, 4, 17)) == "week"
+    assert views.auto_bucket(date(2020, 9, 1), date(2024, 4, 17)) == "month"
+
+
+# --------------------------------------------------------------------------- fixing, adding
+
+def test_correction_from_an_alternative_or_a_click():
+    e = ev(4, "Barda", alternatives=[{"name": "Barda Rayon", "lat": 40.38, "lon": 47.12, "country_code": "AZ",
+                                      "kind": "admin1", "place_key": "adm1:AZ:Barda Rayon", "score": 0.46}])
+    kw = views.correction_for(e, alt=e["alternatives"][0])
+    assert kw["lat"] == 40.38 and kw["name"] == "Barda Rayon" and kw["place_key"] == "adm1:AZ:Barda Rayon"
+    assert (kw["article_id"], kw["mention_start"], kw["mention_end"]) == (1, 10, 15)
+    kw = views.correction_for(e, point=(40.0, 407.0))
+    assert kw["lon"] == 47.0 and kw["name"] is None
+    assert views.place_key_of({"geonameid": 586268}) == "gn:586268"
+    assert "Barda Rayon" in views.alternative_label(e["alternatives"][0])
+    with pytest.raises(ValueError):
+        views.correction_for(e)
+
+
+def test_article_from_pasted_text_uses_the_byline_date():
+    a = views.article_from_text("Troops leave Khojaly\nBy Someone in Baku April 17, 2024\n\nThe troops left.")
+    assert a.title == "Troops leave Khojaly" and a.published == "2024-04-17" and a.published_source == "byline"
+    assert a.id.startswith("pasted-") and a.source == "pasted text"
+    b = views.article_from_text("No date here\n\nSomething happened in Baku.")
+    assert b.published is None and b.published_source == "unknown"
+
+
+def test_uploads_are_saved_under_their_own_names(tmp_path):
+    saved = views.save_uploads([("../../etc/passwd.txt", b"x"), ("a b.md", b"y"), ("a b.md", b"z")], tmp_path)
+    assert [p.name for _, p in saved] == ["passwd.txt", "a b.md", "a b.md"]
+    assert all(tmp_path in p.parents for _, p in saved)
+    assert saved[2][1].read_bytes() == b"z"
+
+
+def test_markdown_escape_neutralises_markup():
+    s = views.md_escape("**bold** [x](http://e) <img src=x onerror=alert(1)> :red[hi]")
+    assert "**" not in s.replace("\\*", "") and "\\[x\\]\\(http" in s and "\\<img" in s
+
+
+def test_table_rows_and_focus():
+    rows = views.table_rows(EVENTS)
+    assert tuple(rows[0]) == views.TABLE_COLUMNS and rows[5]["date"] == "unknown"
+    center, zoom = views.focus(EVENTS[2])
+    assert center == (EVENTS[2]["lat"], EVENTS[2]["lon"]) and zoom == views.ZOOM_BY_KIND["city"]
+    assert views.nearest_event(EVENTS, EVENTS[2]["lat"], 46.8)["id"] == 3
+    assert views.nearest_event(EVENTS, 0, 0) is None
+
