@@ -30,21 +30,14 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from benchmarks.corpora import DEFAULT_CORPORA, LOADERS, CorpusNotFound  # noqa: E402
+from geo.resolve import haversine_km  # noqa: E402
 
-EARTH_RADIUS_KM = 6371.0088
 ACCURACY_KM = 161.0          # 100 miles, the customary threshold
 MAX_ERROR_KM = 20039.0       # half the Earth's circumference: the error given to an unresolved toponym in AUC
 CONTEXT_CHARS = 300          # how far to look for the sentence around a span in the error file
 
 
-# --- geometry and scores ---------------------------------------------------------------------------
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
+# --- scores ----------------------------------------------------------------------------------------
 
 def ratio(num: float, den: float) -> float:
     return num / den if den else 0.0

@@ -45,7 +45,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
 from functools import cache
 from pathlib import Path
 

@@ -36,8 +36,9 @@ def write(events: list, fmt: str, path: str) -> int:
     """Write `events` as `fmt` to `path` (atomically); returns the number written."""
     import os
     if fmt == "geojson":
-        data = json.dumps(to_geojson(events), ensure_ascii=False, indent=1)
-        n = len(json.loads(data)["features"])
+        collection = to_geojson(events)
+        data = json.dumps(collection, ensure_ascii=False, indent=1)
+        n = len(collection["features"])
     elif fmt == "csv":
         data, n = to_csv(events), len(events)
     else:

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlparse
 from geo import __version__
 from geo.dates import normalise_date
 from geo.exceptions import ReadError
-from geo.read import ReadResult, _article, _one_line
+from geo.read import ReadResult, _article, _one_line, html_document
 
 MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_USER_AGENT = f"Mozilla/5.0 (compatible; geo-news-geoparser/{__version__}; Python urllib)"
@@ -130,25 +130,20 @@ def _page_article(body: bytes, charset: Optional[str], url: str,
     Title: the page's, else the feed entry's. Date: the page metadata's, else the
     entry's, else the byline rule (in geo.read._article).
     """
-    import trafilatura  # heavy; only loaded when HTML is read
-
     html = body
     if charset:  # the server's charset; without one, trafilatura detects the encoding
         try:
             html = body.decode(charset, errors="replace")
         except LookupError:
             pass
-    doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True,
-        date_extraction_params={"original_date": True, "extensive_search": False})
-    text = getattr(doc, "text", None) if doc is not None else None
-    if not text or not text.strip():
+    doc = html_document(html, url=url)
+    if doc is None:
         return _error(url, "no article text found in the page")
     fallback = fallback or {}
     page_date = doc.date if normalise_date(doc.date) else None
     meta = {"title": doc.title or fallback.get("title"),
             "date": page_date or fallback.get("date"), "url": url, "id": url}
-    return _article(text, url, url, meta)
+    return _article(doc.text, url, url, meta)
 
 
 def _too_big(url: str) -> ReadError:

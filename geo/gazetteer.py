@@ -286,8 +286,8 @@ def _add_admin_areas(b: _Builder, rg_rows: list, pop_of_coord: dict) -> None:
         kind = "admin1" if level == "adm1" else "admin2"
         key = f"{level}:{cc}:{a1}" + (f":{a2}" if level == "adm2" else "")
         names = [name]
-        bare = " ".join(w for w in name.split() if fold(w) not in ADMIN_WORDS)
-        if bare and bare != name:
+        bare = bare_name(name)
+        if bare and bare != fold(name):
             names.append(bare)
         b.add(Place(key=key, name=name, lat=round(lat, 5), lon=round(lon, 5), country_code=cc, kind=kind,
                     population=sum(p[2] for p in pts), admin1=a1 if level == "adm2" else "",
@@ -306,14 +306,14 @@ def _add_states(b: _Builder) -> None:
         if key.startswith("adm1:"):
             _, cc, name = key.split(":", 2)
             by_name.setdefault((cc, fold(name)), row)
-            by_name.setdefault((cc, _bare(name)), row)
+            by_name.setdefault((cc, bare_name(name)), row)
     for country in csc.get_countries():
         for st in csc.get_states_of_country(country.iso2):
             if not st.latitude or not st.longitude:
                 continue
             lat, lon = round(float(st.latitude), 5), round(float(st.longitude), 5)
             names = {st.name} | ({st.native} if st.native and is_latin(st.native) else set())
-            row = by_name.get((country.iso2, fold(st.name))) or by_name.get((country.iso2, _bare(st.name)))
+            row = by_name.get((country.iso2, fold(st.name))) or by_name.get((country.iso2, bare_name(st.name)))
             if row is not None:
                 r = b.rows[row]
                 b.rows[row] = r[:2] + (lat, lon) + r[4:]
@@ -321,10 +321,11 @@ def _add_states(b: _Builder) -> None:
             else:
                 b.add(Place(key=f"adm1:{country.iso2}:{st.name}", name=st.name, lat=lat, lon=lon,
                             country_code=country.iso2, kind="admin1", population=0,
-                            source="countrystatecity"), names | {_bare(st.name)} - {""})
+                            source="countrystatecity"), names | {bare_name(st.name)} - {""})
 
 
-def _bare(name: str) -> str:
+def bare_name(name: str) -> str:
+    """The folded name without its admin words: "Zangilan Rayon" → "zangilan"."""
     return " ".join(w for w in fold(name).split() if w not in ADMIN_WORDS)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from geo.types import Article, Mention, Span
+from geo.types import Article, Span
 
 
 @dataclass
@@ -57,16 +57,13 @@ class Geoparser:
     def _finish(self, article: Article, mentions: list) -> ArticleResult:
         """The date and events steps, once the places are known."""
         from datetime import date as _date
-        from geo.dates import find_dates, publication_date_from_text
+        from geo.dates import find_dates
         from geo.events import build_events
 
         anchor = _date.fromisoformat(article.published) if article.published else None
         dates = find_dates(article.text, anchor)
-        dateline = None
-        if article.published_source == "byline":
-            found = publication_date_from_text(article.text)
-            dateline = found[1:] if found else None
-        events = build_events(article.text, mentions, dates, article.published, article.title, dateline)
+        events = build_events(article.text, mentions, dates, article.published, article.title,
+                              article.published_span)
         return ArticleResult(article=article, mentions=mentions, dates=dates, events=events)
 
     def extract_many(self, articles, batch_size: int = 16):

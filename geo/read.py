@@ -196,19 +196,25 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _read_html(html: str, path: Path) -> ReadResult:
+def html_document(html, url: Optional[str] = None):
+    """trafilatura's reading of a page (text and metadata), or None when it holds no article text."""
     import trafilatura  # heavy; only loaded when HTML is read
 
     # extensive_search off: the date must come from the page's metadata, not its text
     # (a date in the text is found by our own byline rule instead).
     doc = trafilatura.bare_extraction(
-        html, with_metadata=True,
+        html, url=url, with_metadata=True,
         date_extraction_params={"original_date": True, "extensive_search": False})
     text = getattr(doc, "text", None) if doc is not None else None
-    if not text or not text.strip():
+    return doc if text and text.strip() else None
+
+
+def _read_html(html: str, path: Path) -> ReadResult:
+    doc = html_document(html)
+    if doc is None:
         return ReadError(str(path), "no article text found in the HTML")
     meta = {"title": doc.title, "date": doc.date, "url": doc.url}
-    return _article(text, path.stem, str(path), meta)
+    return _article(doc.text, path.stem, str(path), meta)
 
 
 def _iter_json(text: str, path: Path) -> Iterator[ReadResult]:
@@ -283,7 +289,7 @@ def _article(text: str, default_id: str, source: str, meta: dict) -> Article:
     """Article from text and its metadata (title, date, url, id; author is ignored)."""
     if not text.strip():
         raise ReadError(source, "no article text after the metadata")
-    published, how = _published(meta.get("date"), text)
+    published, how, span = _published(meta.get("date"), text)
     article_id = meta.get("id")
     return Article(
         id=str(article_id) if article_id not in (None, "") else default_id,
@@ -291,20 +297,21 @@ def _article(text: str, default_id: str, source: str, meta: dict) -> Article:
         title=_one_line(str(meta.get("title") or _first_line(text))),
         published=published,
         published_source=how,
+        published_span=span,
         url=str(meta["url"]) if meta.get("url") else None,
         source=source,
     )
 
 
-def _published(meta_date, text: str) -> tuple[Optional[str], str]:
-    """Metadata date first, then a byline/dateline date; never today's date by default."""
+def _published(meta_date, text: str) -> tuple[Optional[str], str, Optional[tuple]]:
+    """Metadata date first, then a byline/dateline date (with its span); never today's date by default."""
     iso = normalise_date(meta_date) if meta_date else None
     if iso:
-        return iso, "metadata"
+        return iso, "metadata", None
     found = publication_date_from_text(text)
     if found:
-        return found[0], "byline"
-    return None, "unknown"
+        return found[0], "byline", found[1:]
+    return None, "unknown", None
 
 
 def _first_line(text: str) -> str:

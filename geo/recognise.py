@@ -123,11 +123,9 @@ class Recogniser:
         cands = self._gazetteer_candidates(text, tokens)
         if ents is not None:
             cands = self._add_ner_only(text, cands, ents)
-        by_start = {t.start: i for i, t in enumerate(tokens)}
-        by_end = {t.end: i for i, t in enumerate(tokens)}
         accepted = []
         for c in sorted(cands, key=lambda c: c.start):
-            self._score(text, c, tokens, by_start, by_end, ents)
+            self._score(text, c, ents)
         # One sense per discourse: a name accepted once as a place supports its other occurrences.
         accepted_keys = {fold(text[c.start:c.end]) for c in cands if c.score >= ACCEPT}
         for c in cands:
@@ -238,7 +236,7 @@ class Recogniser:
             cands.append(_Candidate(s, e, ["ner-only"] + (["ner-span"] if inside else [])))
         return cands
 
-    def _score(self, text, c: _Candidate, tokens, by_start, by_end, ents) -> None:
+    def _score(self, text, c: _Candidate, ents) -> None:
         gz = self.gazetteer
         surface = text[c.start:c.end]
         key = fold(surface)
@@ -249,6 +247,8 @@ class Recogniser:
             c.score = -1.0
             return
         importance = max((_importance(p) for p in places), default=0.0)
+        prev_word = _prev_word(text, c.start)
+        next_word = _next_word(text, c.end)
         if c.demonym_of:
             score += 0.6
         elif places:
@@ -268,13 +268,13 @@ class Recogniser:
                 # A place named inside an organisation ("University of Georgia") is no mention, but a
                 # country qualifying one is ("U.S. Army", "Taco Bell Canada", "Iraq's Health Ministry").
                 if relation == "inside":
-                    qualifies = importance >= 1.0 and _prev_word(text, c.start) != "of"
+                    qualifies = importance >= 1.0 and prev_word != "of"
                     score += -0.1 if qualifies else _INSIDE_PENALTY
                 else:
                     # "in Winnipeg" tagged PRODUCT: a locative preposition before a well-known
                     # place outweighs half of the model's vote
                     penalty = _NER_AGAINST[label]
-                    if importance >= 0.6 and _prev_word(text, c.start) in _LOCATIVE:
+                    if importance >= 0.6 and prev_word in _LOCATIVE:
                         penalty /= 2
                     score += penalty
                 c.evidence.append(f"ner:{label}")
@@ -290,10 +290,6 @@ class Recogniser:
                     and relation != "exact":
                 score -= 0.3
         # context cues
-        ti = by_start.get(c.start)
-        tj = by_end.get(c.end)
-        prev_word = _prev_word(text, c.start)
-        next_word = _next_word(text, c.end)
         if next_word in _NOT_PLACE_AFTER or text[c.end:c.end + 1] == "$":   # "US$460 million"
             score -= 0.8
             c.evidence.append("not-a-place-after")

@@ -16,10 +16,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Optional
 
 from geo.exceptions import GeocoderError
-from geo.gazetteer import ADMIN_WORDS
+from geo.gazetteer import ADMIN_WORDS, bare_name
 from geo.text import fold
 from geo.types import Candidate, Mention, Place, Span
 
@@ -78,7 +77,7 @@ class Resolver:
                 if k == keys[i]:
                     focus[cc] -= w
             others = [p for j, p in enumerate(chosen) if keys[j] != keys[i] and p is not None]
-            ranked = self._rank(text, s, c, spans, cands, +focus, others, self_place=chosen[i])
+            ranked = self._rank(text, s, c, spans, cands, +focus, others)
             if not ranked:
                 mentions.append(Mention(span=s, place=None, score=0.0))
                 continue
@@ -155,7 +154,7 @@ class Resolver:
         return out
 
     # -- scoring --------------------------------------------------------------------------
-    def _rank(self, text, span, places, spans, cands, focus, others, self_place=None) -> list:
+    def _rank(self, text, span, places, spans, cands, focus, others) -> list:
         if not places:
             return []
         total_focus = sum(focus.values()) if focus else 0.0
@@ -216,9 +215,7 @@ class Resolver:
 def _in_hierarchy(p: Place, neighbour_keys: set, gz) -> bool:
     for parent in (p.admin1, p.admin2):
         if parent:
-            k = fold(parent)
-            bare = " ".join(w for w in k.split() if w not in ADMIN_WORDS)
-            if k in neighbour_keys or bare in neighbour_keys:
+            if fold(parent) in neighbour_keys or bare_name(parent) in neighbour_keys:
                 return True
     if p.country_code and p.kind != "country":
         c = gz.country(p.country_code)

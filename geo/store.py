@@ -720,14 +720,7 @@ class Store:
                 sql += " LIMIT ?"
                 params.append(int(limit))
             rows = self._read(sql, params)
-        names = _EVENT_COLUMNS + ("title", "url", "published")
-        out = []
-        for r in rows:
-            d = dict(zip(names, r))
-            d["alternatives"] = json.loads(d["alternatives"] or "[]")
-            d["corrected"] = bool(d["corrected"])
-            out.append(d)
-        return out
+        return [_decoded(_EVENT_COLUMNS + ("title", "url", "published"), r) for r in rows]
 
     def _driver(self, lo: Optional[str], hi: Optional[str], box: Optional[tuple]) -> Optional[str]:
         """Which index drives an events query: 'rtree', 'start' (day_start <= hi), 'end'
@@ -773,13 +766,7 @@ class Store:
         """The stored mentions of one article, in text order."""
         rows = self._read(f"SELECT {', '.join(_QUOTED_MENTION_COLUMNS)} FROM mentions"
                           ' WHERE article_id = ? ORDER BY "start", id', (article_id,))
-        out = []
-        for r in rows:
-            d = dict(zip(_MENTION_COLUMNS, r))
-            d["alternatives"] = json.loads(d["alternatives"] or "[]")
-            d["corrected"] = bool(d["corrected"])
-            out.append(d)
-        return out
+        return [_decoded(_MENTION_COLUMNS, r) for r in rows]
 
     def corrections(self) -> list:
         cols = ("content_hash", "mention_start", "mention_end", "mention_text", "lat", "lon", "name", "place_key",
@@ -791,6 +778,14 @@ class Store:
         """(first day, last day) over the dated events, as 'YYYY-MM-DD', or (None, None)."""
         # Two subqueries: each is one step down an index (one query over both would scan).
         return tuple(self._read("SELECT (SELECT MIN(day_start) FROM events), (SELECT MAX(day_end) FROM events)")[0])
+
+
+def _decoded(names: Sequence[str], row: Sequence) -> dict:
+    """A stored mention or event row as a dict, its JSON and flag columns decoded."""
+    d = dict(zip(names, row))
+    d["alternatives"] = json.loads(d["alternatives"] or "[]")
+    d["corrected"] = bool(d["corrected"])
+    return d
 
 
 def _check_span(start: int, end: int, text: str) -> None:

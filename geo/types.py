@@ -13,6 +13,7 @@ class Article:
     title: str = ""
     published: Optional[str] = None      # ISO date (YYYY-MM-DD) when known
     published_source: str = "unknown"    # metadata | byline | unknown
+    published_span: Optional[tuple] = None   # (start, end) of the byline date in `text`, when found there
     url: Optional[str] = None
     source: str = ""                     # file path or "-" for stdin
 

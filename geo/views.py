@@ -510,6 +510,7 @@ def article_from_text(text: str, title: Optional[str] = None, url: Optional[str]
     return Article(id=f"pasted-{digest}", text=text, title=" ".join((title or first).split())[:300],
                    published=found[0] if found else None,
                    published_source="byline" if found else "unknown",
+                   published_span=found[1:] if found else None,
                    url=url or None, source="pasted text")
 
 
