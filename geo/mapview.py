@@ -21,12 +21,14 @@
   10,000 events). Countries are their simplified outline; admin1, regions and continents a
   circle with a radius by kind: translucent areas, so a country-level place never looks like a
   precise point. Areas at the same place are drawn once, with every event in the popup.
-* **Untrusted text.** Titles, sentences, names, alternatives and URLs come from articles: every
-  piece is ``html.escape``-d (braces too, as entities) before it reaches HTML (popups,
-  tooltips); only http(s) URLs become links (``rel="noopener"``); the JSON carrying them cannot
-  close its ``<script>``. And no text is compiled as a Jinja template: folium/branca do that to
-  every rendered element (``Element(text)``), so ``{{ … }}`` in an article given to a plain
-  ``folium.Popup`` runs on the server; our elements output their text verbatim (`_RawElement`).
+* **Untrusted text.** Titles, sentences, names, alternatives and URLs come from articles. They
+  travel to the page as JSON data (`event_payload`; `_js_json` keeps it from closing its
+  ``<script>``), and the page's script escapes every string as it puts tooltips and popups
+  together, on first hover or click (cheap for 10,000 events, and one place that escapes).
+  Only http(s) URLs become links (checked here and again in the page; ``rel="noopener"``).
+  No text is compiled as a Jinja template: folium/branca do that to every rendered element
+  (``Element(text)``), so ``{{ … }}`` in an article given to a plain ``folium.Popup`` would run
+  on the server; our elements output their text verbatim (`_RawElement`).
 """
 from __future__ import annotations
 
@@ -81,13 +83,24 @@ def _day(v) -> Optional[date]:
 
 def event_days(e: Mapping) -> Optional[tuple[date, date]]:
     """First and last day an event covers (``day_start``/``day_end``, else parsed from ``date``)."""
-    lo, hi = _day(e.get("day_start")), _day(e.get("day_end"))
+    ds, de = e.get("day_start"), e.get("day_end")
+    if type(ds) is str and (de is None or type(de) is str):   # the store's ISO days (the fast path)
+        return _iso_days(ds, de)
+    lo, hi = _day(ds), _day(de)
     if lo is None and e.get("date"):
         from geo.store import day_bounds
         try:
             lo, hi = (_day(d) for d in day_bounds(e.get("date"), e.get("date_end")))
         except Exception:        # an unparseable date is shown as undated, never an error
             lo = hi = None
+    if lo is None:
+        return None
+    return lo, (hi if hi is not None and hi >= lo else lo)
+
+
+@lru_cache(maxsize=65536)
+def _iso_days(ds: str, de: Optional[str]) -> Optional[tuple[date, date]]:
+    lo, hi = _day(ds), _day(de)
     if lo is None:
         return None
     return lo, (hi if hi is not None and hi >= lo else lo)
@@ -133,6 +146,11 @@ def date_colour(e: Mapping, window: Optional[tuple[date, date]]) -> str:
     days = event_days(e)
     if days is None or window is None:
         return UNDATED_COLOUR
+    return _days_colour(days, window)
+
+
+@lru_cache(maxsize=65536)
+def _days_colour(days: tuple[date, date], window: tuple[date, date]) -> str:
     (lo, hi), (ws, we) = days, window
     lo, hi = max(lo, ws), min(hi, we)
     if lo > hi:                                   # outside the window: the nearer end
@@ -170,17 +188,6 @@ def legend_html(window: Optional[tuple[date, date]], *, undated: bool = False,
 
 # --------------------------------------------------------------------------- popups and tooltips
 
-def _h(text: str) -> str:
-    """html.escape, and braces as entities too: folium/branca compile rendered element text as a
-    Jinja template, where ``{{ … }}`` from an article would run on the server (see `_RawElement`);
-    our elements never re-parse text, this keeps any other path (e.g. a folium.Popup) safe."""
-    return html.escape(text, quote=True).replace("{", "&#123;").replace("}", "&#125;")
-
-
-def _esc(v) -> str:
-    return _h("" if v is None else str(v))
-
-
 _URL_BAD_CHARS = re.compile(r"[\x00-\x20\x7f\s]")
 
 
@@ -213,8 +220,10 @@ def _find(sentence: str, needle: str) -> Optional[tuple[int, int]]:
     return m.span() if m else None
 
 
-def _highlight(sentence: str, e: Mapping) -> str:
-    """The sentence, escaped, with the place's mention wrapped in <mark> (found before escaping)."""
+def highlight_parts(sentence: str, e: Mapping) -> list[str]:
+    """The sentence split as [before, the place's mention, after] (found before any escaping),
+    or [sentence] when the mention is not in it. Split here, not by offsets in the browser:
+    Python and JavaScript count characters differently (UTF-16 surrogates)."""
     span = None
     s0, a, b = e.get("sentence_start"), e.get("mention_start"), e.get("mention_end")
     if all(isinstance(v, int) for v in (s0, a, b)) and 0 <= a - s0 < b - s0 <= len(sentence):
@@ -226,9 +235,9 @@ def _highlight(sentence: str, e: Mapping) -> str:
                 if span:
                     break
     if span is None:
-        return _h(sentence)
+        return [sentence]
     i, j = span
-    return _h(sentence[:i]) + "<mark>" + _h(sentence[i:j]) + "</mark>" + _h(sentence[j:])
+    return [sentence[:i], sentence[i:j], sentence[j:]]
 
 
 _SOURCE_TEXT = {
@@ -246,8 +255,8 @@ def date_text(e: Mapping) -> str:
 
 
 def tooltip_text(e: Mapping) -> str:
-    """``place · date``, escaped (Leaflet puts tooltip strings into innerHTML)."""
-    return _esc(f"{e.get('name') or '?'} · {date_text(e)}")
+    """``place · date`` as plain text (the browser escapes it)."""
+    return f"{e.get('name') or '?'} · {date_text(e)}"
 
 
 def _alternatives(e: Mapping) -> list:
@@ -267,59 +276,34 @@ def _number(v, fmt: str = "{:.2f}") -> str:
         return "?"
 
 
+def _str(v) -> Optional[str]:
+    return None if v is None or v == "" else str(v)
+
+
 @lru_cache(maxsize=4096)
-def _article_parts(title: Optional[str], url: Optional[str], published: Optional[str]) -> tuple[str, str]:
-    """A popup's first and last parts, which only depend on the article (title; source link)."""
-    head = f'<div class="ev-popup"><b class="ev-title">{_esc(title or "(untitled article)")}</b>'
+def _article_row(title: Optional[str], url: Optional[str], published: Optional[str]) -> tuple:
     url = safe_url(url)
-    if url:
-        host = urlsplit(url).hostname or url
-        link = f'<a href="{_h(url)}" target="_blank" rel="noopener">source: {_esc(host)}</a>'
-    else:
-        link = "<i>no source link</i>"
-    published = f" · published {_esc(published)}" if published else ""
-    return head, f'<p class="ev-source">{link}{published}</p></div>'
+    return (title or "(untitled article)", url, (urlsplit(url).hostname or url) if url else None, published)
 
 
-def article_parts(e: Mapping) -> tuple[str, str]:
-    return _article_parts(*(None if e.get(k) is None else str(e.get(k)) for k in ("title", "url", "published")))
+def article_row(e: Mapping) -> tuple:
+    """[title, http(s) URL or None, its host, published] — what a popup shows of the article."""
+    return _article_row(*(_str(e.get(k)) for k in ("title", "url", "published")))
 
 
-def popup_body(e: Mapping) -> str:
-    """The event-specific middle of the popup: date, sentence, place, confidence, alternatives."""
-    source = e.get("date_source") or "unknown"
-    prec = e.get("precision")
-    how = _esc(_SOURCE_TEXT.get(source, source))
-    parts = [f"<p>{_esc(date_text(e))} <i>({_esc(prec) + ', ' if prec else ''}{how})</i></p>"]
-
+def event_row(e: Mapping, article: int) -> list:
+    """What a popup and tooltip show of one event, as plain text (escaped in the browser):
+    [place, date text, precision, date source, sentence split by `highlight_parts` or None,
+    kind, country code, confidence, corrected (0/1), alternatives [[name, cc, kind, score]],
+    index of its article row]."""
     sentence = e.get("sentence")
-    if sentence:
-        parts.append(f"<blockquote>{_highlight(str(sentence), e)}</blockquote>")
-
-    where = ", ".join(_esc(v) for v in (e.get("kind"), e.get("country_code")) if v)
-    parts.append(f'<p><b>{_esc(e.get("name") or "?")}</b>{f" <i>({where})</i>" if where else ""}'
-                 f' · geocode confidence {_number(e.get("confidence"))}'
-                 f'{" · <i>corrected by a user</i>" if e.get("corrected") else ""}</p>')
-
-    alts = _alternatives(e)[:6]
-    if alts:
-        items = "".join(
-            f"<li>{_esc(a.get('name') or '?')}"
-            f"{' (' + _esc(a.get('country_code')) + ')' if a.get('country_code') else ''}"
-            f"{' ' + _esc(a.get('kind')) if a.get('kind') else ''}"
-            f" · score {_number(a.get('score'))}</li>" for a in alts)
-        parts.append(f"<p>Other candidates:</p><ul>{items}</ul>")
-    else:
-        parts.append("<p><i>No other candidates.</i></p>")
-    return "".join(parts)
-
-
-def popup_html(e: Mapping) -> str:
-    """The popup for one event: article title, date with precision and whether it was stated or
-    inferred, the sentence with the place highlighted, place and geocode confidence, other
-    candidates, source link. Every value taken from `e` is escaped; only http(s) URLs link."""
-    head, foot = article_parts(e)
-    return head + popup_body(e) + foot
+    return [str(e.get("name") or "?"), date_text(e), _str(e.get("precision")), e.get("date_source") or "unknown",
+            highlight_parts(str(sentence), e) if sentence else None,
+            _str(e.get("kind")), _str(e.get("country_code")), _number(e.get("confidence")),
+            1 if e.get("corrected") else 0,
+            [[str(a.get("name") or "?"), _str(a.get("country_code")), _str(a.get("kind")), _number(a.get("score"))]
+             for a in _alternatives(e)[:6]],
+            article]
 
 
 # --------------------------------------------------------------------------- folium elements
@@ -327,8 +311,8 @@ def popup_html(e: Mapping) -> str:
 def _js_json(obj) -> str:
     """JSON that is also safe inside an HTML <script> element."""
     s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    # "<" only occurs inside JSON strings; "<\/" and "\u0021" read the same there. Article text
-    # arrives here html-escaped already, so this only guards our own markup.
+    # "<" only occurs inside JSON strings, where "<\/" and "<\u0021" read the same: no "</script>"
+    # or "<!--" from an article can end the script element.
     # "{{", "{%" and "{#" (Jinja delimiters) can only occur inside strings too.
     return (s.replace("</", "<\\/").replace("<!", "<\\u0021")
             .replace("{{", "{\\u007b").replace("{%", "{\\u0025").replace("{#", "{\\u0023")
@@ -435,22 +419,58 @@ class _Basemap(_VerbatimMacro):
 
 class _EventData(_VerbatimMacro):
     """Builds the event layer's contents in the browser from one JSON payload."""
-    _template = Template("""
+    _template = Template(r"""
         {% macro script(this, kwargs) %}
         (function (fg) {
             var D = {{ this.payload }};
-            var C = D.colours, icons = {};
+            var C = D.colours, E = D.events, icons = {};
+            // Every string from an article is escaped here, as the HTML is put together.
+            var ENT = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
+            function esc(v) {
+                return v === null || v === undefined ? '' : String(v).replace(/[&<>"']/g, function (c) { return ENT[c]; });
+            }
+            function tipOf(k) { return esc(E[k][0] + ' · ' + E[k][1]); }
+            function popupOf(k) {
+                var e = E[k], a = D.articles[e[10]], s = e[4];
+                var h = '<div class="ev-popup"><b class="ev-title">' + esc(a[0]) + '</b>'
+                    + '<p>' + esc(e[1]) + ' <i>(' + (e[2] ? esc(e[2]) + ', ' : '') + esc(D.how[e[3]] || e[3]) + ')</i></p>';
+                if (s) {
+                    h += '<blockquote>' + (s.length === 3 ? esc(s[0]) + '<mark>' + esc(s[1]) + '</mark>' + esc(s[2])
+                                                          : esc(s[0])) + '</blockquote>';
+                }
+                var where = [e[5], e[6]].filter(Boolean).map(esc).join(', ');
+                h += '<p><b>' + esc(e[0]) + '</b>' + (where ? ' <i>(' + where + ')</i>' : '')
+                    + ' \u00b7 geocode confidence ' + esc(e[7]) + (e[8] ? ' \u00b7 <i>corrected by a user</i>' : '') + '</p>';
+                if (e[9].length) {
+                    h += '<p>Other candidates:</p><ul>' + e[9].map(function (c) {
+                        return '<li>' + esc(c[0]) + (c[1] ? ' (' + esc(c[1]) + ')' : '') + (c[2] ? ' ' + esc(c[2]) : '')
+                            + ' \u00b7 score ' + esc(c[3]) + '</li>';
+                    }).join('') + '</ul>';
+                } else {
+                    h += '<p><i>No other candidates.</i></p>';
+                }
+                var url = a[1] && /^https?:\/\//i.test(a[1]) ? a[1] : null;   // checked in Python too
+                return h + '<p class="ev-source">' + (url ? '<a href="' + esc(url) + '" target="_blank" rel="noopener">source: '
+                    + esc(a[2]) + '</a>' : '<i>no source link</i>') + (a[3] ? ' \u00b7 published ' + esc(a[3]) : '') + '</p></div>';
+            }
+            function areaTip(r) { return r[5] === null ? tipOf(r[6][0]) : esc(r[5]); }
+            function areaPopup(r) {
+                if (r[7] === 1) { return popupOf(r[6][0]); }
+                return '<div class="ev-group"><i>' + r[7] + ' events at this place' + (r[8] ? ', most recent first' : '')
+                    + '</i><hr>' + r[6].map(popupOf).join('<hr>')
+                    + (r[7] > r[6].length ? '<hr><i>\u2026 and ' + (r[7] - r[6].length) + ' more</i>' : '') + '</div>';
+            }
             function pin(ci) {
                 return icons[ci] || (icons[ci] = L.divIcon({
                     className: 'ev-pin', html: '<span style="background:' + C[ci] + '"></span>',
                     iconSize: [14, 14], iconAnchor: [7, 7], popupAnchor: [0, -6], tooltipAnchor: [6, -6]}));
             }
             var popupOptions = {maxWidth: 360, maxHeight: 340};
-            // Tooltips and popups are bound on first hover/click: 10,000 markers cost no more
-            // than 10,000 markers.
-            function lazy(group, rows, tipAt, popupOf, tipOptions) {
+            // Tooltips and popups are built and bound on first hover/click: 10,000 markers cost
+            // no more than 10,000 markers.
+            function lazy(group, rows, tipOfRow, popupOfRow, tipOptions) {
                 function tip(l) {
-                    if (!l.getTooltip()) { l.bindTooltip(rows[l._ev][tipAt], tipOptions); }
+                    if (!l.getTooltip()) { l.bindTooltip(tipOfRow(rows[l._ev]), tipOptions); }
                 }
                 group.on('mouseover', function (e) {
                     var l = e.layer;
@@ -463,11 +483,15 @@ class _EventData(_VerbatimMacro):
                     if (l === undefined || l._ev === undefined) { return; }
                     tip(l);   // also for streamlit-folium's last_object_clicked_tooltip
                     if (!l.getPopup()) {
-                        l.bindPopup(popupOf(rows[l._ev]), popupOptions);
+                        l.bindPopup(popupOfRow(rows[l._ev]), popupOptions);
                         l.openPopup(l.getLatLng ? undefined : e.latlng);
                     }
                 });
             }
+            // For tests and scripts: the HTML a popup / tooltip of event k gets.
+            fg.eventPopupHtml = popupOf;
+            fg.eventTooltipHtml = tipOf;
+            window.__eventLayer = fg;
             var cluster = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
                                                 maxClusterRadius: 45});
             var markers = new Array(D.points.length);
@@ -477,10 +501,8 @@ class _EventData(_VerbatimMacro):
                 m._ev = i;
                 markers[i] = m;
             }
-            lazy(cluster, D.points, 3, function (r) {
-                var a = D.articles[r[5]];
-                return a[0] + r[4] + a[1];
-            }, {direction: 'top'});
+            lazy(cluster, D.points, function (r) { return tipOf(r[3]); }, function (r) { return popupOf(r[3]); },
+                 {direction: 'top'});
             cluster.addLayers(markers);
             var areas = L.featureGroup();
             for (var j = 0; j < D.areas.length; j++) {
@@ -499,7 +521,7 @@ class _EventData(_VerbatimMacro):
                 }
                 areas.addLayer(layer);
             }
-            lazy(areas, D.areas, 5, function (r) { return r[6]; }, {sticky: true});
+            lazy(areas, D.areas, areaTip, areaPopup, {sticky: true});
             fg.addLayer(areas);
             fg.addLayer(cluster);
             fg.on('popupopen', function (e) {
@@ -559,32 +581,47 @@ def _sort_key_latest(e: Mapping):
 
 
 def event_payload(events: Sequence[Mapping], window=None) -> dict:
-    """What the browser needs to draw `events` (points, grouped areas, shapes, legend)."""
+    """What the browser needs to draw `events`: plain data, no HTML built from article text
+    (the page's script escapes it while building tooltips and popups; see `_EventData`).
+
+    ``events``: `event_row` per event; ``articles``: `article_row` per article;
+    ``points``: [lat, lon, colour index, event index]; ``areas``: [outline key or None, lat,
+    lon, radius (m), colour index, group tooltip text or None, [event indexes, latest first,
+    at most POPUP_GROUP_LIMIT], number of events, any dated]; ``shapes``: outlines by key;
+    ``colours``, ``how`` (date source wording), ``legend`` (HTML of dates only), ``window``."""
     events = [e for e in events if _has_point(e)]
     win = resolve_window(events, window)
     colours: list[str] = []
-    index: dict[str, int] = {}
+    colour_index: dict[str, int] = {}
 
     def ci(e) -> int:
         c = date_colour(e, win)
-        if c not in index:
-            index[c] = len(colours)
+        if c not in colour_index:
+            colour_index[c] = len(colours)
             colours.append(c)
-        return index[c]
+        return colour_index[c]
 
-    articles: list[list[str]] = []
-    article_index: dict[tuple[str, str], int] = {}
+    articles: list[tuple] = []
+    article_index: dict = {}       # article row (and article id) -> index
+    rows: list[list] = []
 
-    def ai(e) -> int:
-        parts = article_parts(e)
-        if parts not in article_index:
-            article_index[parts] = len(articles)
-            articles.append(list(parts))
-        return article_index[parts]
+    def row(e) -> int:
+        key = e.get("article_id")
+        k = article_index.get(key) if key is not None else None
+        if k is None:
+            art = article_row(e)
+            k = article_index.get(art)
+            if k is None:
+                k = article_index[art] = len(articles)
+                articles.append(art)
+            if key is not None:
+                article_index[key] = k
+        rows.append(event_row(e, k))
+        return len(rows) - 1
 
     points, groups = [], {}
     for e in events:
-        if is_area(e):
+        if e.get("kind") in AREA_KINDS:
             cc = (e.get("country_code") or "").upper()
             if e.get("kind") == "country" and cc and country_outline(cc) is not None:
                 key = ("country", cc)
@@ -592,8 +629,7 @@ def event_payload(events: Sequence[Mapping], window=None) -> dict:
                 key = (e.get("kind"), round(float(e["lat"]), 4), round(float(e["lon"]), 4))
             groups.setdefault(key, []).append(e)
         else:
-            points.append([round(float(e["lat"]), 6), round(float(e["lon"]), 6), ci(e),
-                           tooltip_text(e), popup_body(e), ai(e)])
+            points.append([round(float(e["lat"]), 6), round(float(e["lon"]), 6), ci(e), row(e)])
 
     areas, shapes = [], {}
     for key, members in sorted(groups.items(), key=lambda kv: _AREA_ORDER.get(kv[0][0], 9)):
@@ -603,28 +639,18 @@ def event_payload(events: Sequence[Mapping], window=None) -> dict:
         if key[0] == "country" and len(key) == 2:
             shape_key = key[1]
             shapes[shape_key] = country_outline(shape_key)
-        if len(members) == 1:
-            tip = tooltip_text(first)
-            pop = popup_html(first)
-        else:
-            dated = [d for d in (event_days(e) for e in members) if d]
-            span = (f"{min(d[0] for d in dated)} – {max(d[1] for d in dated)}" if dated else "no date")
-            tip = _esc(f"{first.get('name') or '?'} · {span} ({len(members)} events)")
-            shown = members[:POPUP_GROUP_LIMIT]
-            more = (f"<hr><i>… and {len(members) - len(shown)} more</i>"
-                    if len(members) > len(shown) else "")
-            pop = (f'<div class="ev-group"><i>{len(members)} events at this place'
-                   f"{', most recent first' if dated else ''}</i><hr>"
-                   + "<hr>".join(popup_html(e) for e in shown) + more + "</div>")
-        kind = first.get("kind")
+        dated = [d for d in (event_days(e) for e in members) if d]
+        tip = None
+        if len(members) > 1:
+            span = f"{min(d[0] for d in dated)} – {max(d[1] for d in dated)}" if dated else "no date"
+            tip = f"{first.get('name') or '?'} · {span} ({len(members)} events)"
         areas.append([shape_key, round(float(first["lat"]), 5), round(float(first["lon"]), 5),
-                      AREA_RADIUS_M.get(kind, AREA_RADIUS_M["region"]), ci(first), tip, pop])
+                      AREA_RADIUS_M.get(first.get("kind"), AREA_RADIUS_M["region"]), ci(first), tip,
+                      [row(e) for e in members[:POPUP_GROUP_LIMIT]], len(members), bool(dated)])
 
     undated = any(event_days(e) is None for e in events)
-    # points: [lat, lon, colour, tooltip, popup body, article]; a popup is
-    # articles[a][0] + body + articles[a][1] (= popup_html). areas: [outline key or None, lat,
-    # lon, radius, colour, tooltip, popup].
-    return {"colours": colours, "articles": articles, "points": points, "areas": areas, "shapes": shapes,
+    return {"colours": colours, "how": _SOURCE_TEXT, "articles": articles, "events": rows,
+            "points": points, "areas": areas, "shapes": shapes,
             "legend": legend_html(win, undated=undated, counts=(len(events),)),
             "window": [win[0].isoformat(), win[1].isoformat()] if win else None}
 
@@ -633,7 +659,7 @@ def event_layer(events: Iterable[Mapping] = (), window=None) -> folium.FeatureGr
     """The events as one FeatureGroup named "events" (for streamlit-folium's
     ``feature_group_to_add``): clustered pins for towns/landmarks/admin2, translucent outlines or
     circles for countries/regions, colours by date within `window` ((start, end) dates or ISO
-    strings; default: the events' span), tooltips ``place · date``, popups from `popup_html`,
+    strings; default: the events' span), tooltips ``place · date``, popups (see `event_payload`),
     and the date legend (shown while the layer is on the map)."""
     fg = folium.FeatureGroup(name="events")
     _EventData(_js_json(event_payload(list(events), window))).add_to(fg)

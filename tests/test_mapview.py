@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from geo import assets
-from geo.mapview import (PALETTE, UNDATED_COLOUR, build_map, event_layer, event_payload, popup_html,
-                         standalone_html, tooltip_text)
+from geo.mapview import PALETTE, UNDATED_COLOUR, build_map, event_layer, event_payload, standalone_html
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -80,11 +79,8 @@ def decode_payload(rendered: str) -> dict:
     return json.loads(m.group(1))
 
 
-def popups(payload: dict) -> list[str]:
-    """Every popup's HTML as the browser assembles it."""
-    arts = payload["articles"]
-    return ([arts[p[5]][0] + p[4] + arts[p[5]][1] for p in payload["points"]]
-            + [a[6] for a in payload["areas"]])
+def names_of(payload: dict, rows) -> list[str]:
+    return [payload["events"][k][0] for k in rows]
 
 
 def assert_no_cdn(page: str) -> None:
@@ -182,65 +178,32 @@ def test_static_assets_are_copied_and_mapped(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- untrusted text
 
-def test_popup_and_tooltip_escape_article_text():
+def test_article_text_travels_as_data_not_markup():
+    """The payload carries article text verbatim (the page escapes it); no markup is built from it
+    on the server, and nothing in it can end the <script> it travels in."""
     e = xss_event()
-    html_ = popup_html(e)
-    assert "<script" not in html_ and "<img" not in html_
-    assert "&lt;script&gt;window.__xss" in html_ and "&lt;img src=x onerror=" in html_
-    assert "javascript:" not in html_ and "<a " not in html_       # not an http(s) URL: no link
-    tip = tooltip_text(e)
-    assert "<" not in tip and tip.startswith("Wellington&lt;script&gt;")
-    assert tip.endswith(" · 2024-03-05")
-
-
-def test_popup_shows_what_the_user_needs():
-    e = ev(3, title="Strikes & <b>fires</b>", sentence="Sirens sounded across Kharkiv at dawn.",
-           name="Kharkiv", date="2024-03-04", precision="day", date_source="published",
-           confidence=0.734, published="2024-03-04")
-    html_ = popup_html(e)
-    assert "Strikes &amp; &lt;b&gt;fires&lt;/b&gt;" in html_
-    assert "Sirens sounded across <mark>Kharkiv</mark> at dawn." in html_
-    assert "2024-03-04" in html_ and "day" in html_ and "inferred from the publication date" in html_
-    assert "confidence 0.73" in html_
-    assert "Town3 (US) city · score 0.12" in html_                 # the alternatives
-    assert '<a href="https://news.example.org/a/1" target="_blank" rel="noopener">' in html_
-    stated = popup_html(ev(3, date_source="stated"))
-    assert "stated in the article" in stated
-    # the place found in the sentence before escaping, not inside an entity
-    amp = popup_html(ev(4, name="amp", sentence="Fuel & amp depots near Amp."))
-    assert "Fuel &amp; <mark>amp</mark> depots" in amp
-
-
-@pytest.mark.parametrize("url", [
-    "javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>",
-    "//evil.example/x", "ftp://example.org/x", "https:evil", "http://exa mple.org/", "java\tscript:x",
-    "vbscript:msgbox(1)", "", None,
-])
-def test_only_http_urls_become_links(url):
-    assert "<a " not in popup_html(ev(1, url=url))
-
-
-def test_link_attribute_cannot_be_broken_out_of():
-    html_ = popup_html(ev(1, url='https://news.example.org/a?q="><script>alert(1)</script>'))
-    assert "<script" not in html_
-    assert 'href="https://news.example.org/a?q=&quot;&gt;&lt;script&gt;' in html_
-    assert html_.count("<a ") == 1 and 'rel="noopener"' in html_
+    page = standalone_html([e, ev(1)])
+    p = decode_payload(page)
+    row = next(r for r in p["events"] if r[0].startswith("Wellington"))
+    assert row[0] == "Wellington" + XSS and row[4] == ["Riots in ", "Wellington" + XSS, " went on."]
+    assert p["articles"][row[10]][0] == "Riots " + XSS
+    assert p["articles"][row[10]][1] is None                 # javascript: is no source link
+    script = page.split("var D = ", 1)[1].split(";\n", 1)[0]
+    assert "</script" not in script.lower() and "<!--" not in script   # cannot end or confuse the <script>
 
 
 def test_template_syntax_in_articles_is_shown_not_run():
     """folium/branca compile rendered element text as Jinja: `{{ }}` from an article must stay
     text (a plain folium.Popup would run it on the server)."""
-    events = [ev(1, title="{{ 6*7 }} {{ cycler.__init__.__globals__.os.getpid() }}",
-                 sentence="Town1 {% for x in range(3) %}x{% endfor %} {# c #}", name="Town1"),
+    title = "{{ 6*7 }} {{ cycler.__init__.__globals__.os.getpid() }}"
+    sentence = "Town1 {% for x in range(3) %}x{% endfor %} {# c #}"
+    events = [ev(1, title=title, sentence=sentence, name="Town1"),
               ev(2, kind="country", country_code="FR", lat=46.6, lon=2.4, name="{{ 7*7 }}",
-                 title="{{'feature_group_0'}}")]
+                 title="{{'feature_group_0'}}", article_id=2)]
     for page in (build_map(events).get_root().render(), standalone_html(events)):
-        texts = popups(decode_payload(page))
-        joined = "".join(texts)
-        assert "&#123;&#123; 6*7 &#125;&#125;" in joined
-        assert "&#123;% for x in range(3) %&#125;" in joined
-        assert "&#123;&#123; cycler.__init__.__globals__.os.getpid() &#125;&#125;" in joined
-        assert "42" not in joined and "xxx" not in joined
+        p = decode_payload(page)
+        assert title in [a[0] for a in p["articles"]] and "{{'feature_group_0'}}" in [a[0] for a in p["articles"]]
+        assert "".join(p["events"][0][4]) == sentence and "{{ 7*7 }}" in [r[0] for r in p["events"]]
         assert "{{" not in page.split("var D = ", 1)[1].split(";\n", 1)[0]
 
 
@@ -270,12 +233,12 @@ def test_country_is_an_area_and_a_town_is_a_point():
               ev(5, name="Europe", kind="continent", country_code=None, lat=50.0, lon=10.0),
               ev(6, name="Eiffel Tower", kind="landmark", country_code="FR", lat=48.858, lon=2.294)]
     p = event_payload(events)
-    assert sorted(tooltip.split(" · ")[0] for *_, tooltip, _, _ in p["points"]) == ["Eiffel Tower", "Lviv"]
-    by_name = {a[5].split(" · ")[0]: a for a in p["areas"]}
+    assert sorted(names_of(p, [pt[3] for pt in p["points"]])) == ["Eiffel Tower", "Lviv"]
+    by_name = {names_of(p, a[6])[0]: a for a in p["areas"]}
     assert set(by_name) == {"France", "Bavaria", "Europe"}
     france = by_name["France"]
     assert france[0] == "FR" and p["shapes"]["FR"]["type"] in ("Polygon", "MultiPolygon")
-    assert "(2 events)" in france[5] and france[6].count('class="ev-popup"') == 2   # one area, both events
+    assert france[7] == 2 and "(2 events)" in france[5] and len(france[6]) == 2   # one area, both events
     assert by_name["Bavaria"][0] is None and by_name["Europe"][0] is None            # circles…
     assert by_name["Europe"][3] > by_name["Bavaria"][3] >= 50_000                     # …sized by kind
     # the map draws them as paths (areas) and the towns as clustered pins
@@ -288,7 +251,7 @@ def test_colours_follow_the_date_within_the_window_and_the_legend_shows_it():
               ev(1, date="2024-03-31", day_start="2024-03-31", day_end="2024-03-31"),
               ev(2, date=None, day_start=None, day_end=None, date_source="unknown", precision=None)]
     p = event_payload(events, window=("2024-03-01", "2024-03-31"))
-    colour = {tip.split(" · ")[0]: p["colours"][ci] for _, _, ci, tip, _, _ in p["points"]}
+    colour = {p["events"][k][0]: p["colours"][ci] for _, _, ci, k in p["points"]}
     assert colour == {"Town0": PALETTE[0], "Town1": PALETTE[-1], "Town2": UNDATED_COLOUR}
     assert "2024-03-01" in p["legend"] and "2024-03-31" in p["legend"] and "no date" in p["legend"]
     # the legend travels with the event layer, in the page
@@ -410,6 +373,70 @@ def test_standalone_map_works_offline_in_chromium(browser, tmp_path):
     assert page.evaluate("window.__xss") is None
     assert seen["errors"] == []
     page.close()
+
+
+def built_popups(browser, tmp_path, events) -> dict[str, tuple[str, str]]:
+    """{article title: (popup HTML, tooltip HTML)} as the page's script builds them in Chromium."""
+    page_html = standalone_html(events)
+    p = decode_payload(page_html)
+    path = tmp_path / "popups.html"
+    path.write_text(page_html, encoding="utf-8")
+    page = browser.new_page()
+    seen = watch(page, ("file:", "data:"))
+    page.goto(path.as_uri())
+    page.wait_for_function("() => window.__eventLayer !== undefined", timeout=10_000)
+    built = page.evaluate("n => [...Array(n).keys()].map(k => [window.__eventLayer.eventPopupHtml(k),"
+                          " window.__eventLayer.eventTooltipHtml(k)])", len(p["events"]))
+    assert page.evaluate("window.__xss") is None and seen["errors"] == []
+    page.close()
+    return {p["articles"][row[10]][0]: tuple(b) for row, b in zip(p["events"], built)}
+
+
+def test_popup_and_tooltip_escape_article_text(browser, tmp_path):
+    popup, tip = built_popups(browser, tmp_path, [xss_event()])["Riots " + XSS]
+    assert "<script" not in popup and "<img" not in popup
+    assert "&lt;script&gt;window.__xss" in popup and "&lt;img src=x onerror=" in popup
+    assert "javascript:" not in popup and "<a " not in popup       # not an http(s) URL: no link
+    assert "<" not in tip and tip.startswith("Wellington&lt;script&gt;")
+    assert tip.endswith(" · 2024-03-05")
+
+
+def test_popup_shows_what_the_user_needs(browser, tmp_path):
+    events = [ev(3, title="Strikes & <b>fires</b>", sentence="Sirens sounded across Kharkiv at dawn.",
+                 name="Kharkiv", date="2024-03-04", precision="day", date_source="published",
+                 confidence=0.734, published="2024-03-04", mention_start=None),
+              ev(8, article_id=8, title="stated", date_source="stated"),
+              # the place found in the sentence before escaping, not inside an entity
+              ev(9, article_id=9, title="amp", name="amp", sentence="Fuel & amp depots near Amp.",
+                 mention_start=None)]
+    built = built_popups(browser, tmp_path, events)
+    popup = built["Strikes & <b>fires</b>"][0]
+    assert "Strikes &amp; &lt;b&gt;fires&lt;/b&gt;" in popup
+    assert "Sirens sounded across <mark>Kharkiv</mark> at dawn." in popup
+    assert "2024-03-04" in popup and "day" in popup and "inferred from the publication date" in popup
+    assert "confidence 0.73" in popup
+    assert "Town3 (US) city · score 0.12" in popup                 # the alternatives
+    assert '<a href="https://news.example.org/a/1" target="_blank" rel="noopener">' in popup
+    assert "stated in the article" in built["stated"][0]
+    assert "Fuel &amp; <mark>amp</mark> depots" in built["amp"][0]
+
+
+BAD_URLS = ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>",
+            "//evil.example/x", "ftp://example.org/x", "https:evil", "http://exa mple.org/", "java\tscript:x",
+            "vbscript:msgbox(1)", "", None]
+
+
+def test_only_http_urls_become_links(browser, tmp_path):
+    events = [ev(i, article_id=100 + i, title=f"bad url {i}", url=u) for i, u in enumerate(BAD_URLS)]
+    events.append(ev(50, article_id=150, title="breakout",
+                     url='https://news.example.org/a?q="><script>alert(1)</script>'))
+    built = built_popups(browser, tmp_path, events)
+    for i, u in enumerate(BAD_URLS):
+        assert "<a " not in built[f"bad url {i}"][0], u
+    popup = built["breakout"][0]                # the link attribute cannot be broken out of
+    assert "<script" not in popup
+    assert 'href="https://news.example.org/a?q=&quot;&gt;&lt;script&gt;' in popup
+    assert popup.count("<a ") == 1 and 'rel="noopener"' in popup
 
 
 APP = '''
