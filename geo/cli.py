@@ -4,7 +4,8 @@
     python -m geo extract - --format json                     JSON Lines on stdin {"id","text",...}
     python -m geo resolve --format json                       JSON Lines on stdin {"id","text","spans"}
     python -m geo ingest PATH_OR_URL... [--db FILE]           geoparse and store (idempotent)
-    python -m geo export --format geojson|csv --out FILE [--start --end --bbox W,S,E,N --country CC]
+    python -m geo export --format html|png|geojson|csv|kml --out FILE [--start --end --country CC
+                         --text --source --kind --min-confidence --bbox W,S,E,N | --link URL | --snapshot ID]
 
 Bad inputs get one line each on stderr naming the file and the reason; the rest still go through.
 The exit status is non-zero only when nothing at all could be read.
@@ -16,6 +17,7 @@ import json
 import sys
 
 from geo.exceptions import ReadError
+from geo.export import FORMATS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,13 +34,25 @@ def _parser() -> argparse.ArgumentParser:
     ig.add_argument("--db", help="SQLite file (default: $GEO_DB or data/events.db)")
     _common(ig)
 
-    exp = sub.add_parser("export", help="write stored events to a file")
-    exp.add_argument("--format", choices=["geojson", "csv"], required=True)
-    exp.add_argument("--start", help="YYYY-MM-DD: first day of the window")
-    exp.add_argument("--end", help="YYYY-MM-DD: last day of the window")
-    exp.add_argument("--bbox", help="W,S,E,N in degrees")
-    exp.add_argument("--country", help="ISO country code")
+    exp = sub.add_parser("export", help="write the events of a view (or a snapshot) to a file",
+                         description="The view is chosen as in the app: a date window and filters, or a "
+                                     "permalink copied from the app (--link), or a frozen snapshot.")
+    exp.add_argument("--format", choices=list(FORMATS), required=True)
     exp.add_argument("--out", required=True, help="output file")
+    exp.add_argument("--start", help="YYYY-MM-DD (or YYYY-MM, YYYY): first day of the window")
+    exp.add_argument("--end", help="YYYY-MM-DD (or YYYY-MM, YYYY): last day of the window")
+    exp.add_argument("--text", help="only events whose place, title or sentence contains this")
+    exp.add_argument("--country", help="ISO country code(s), comma-separated")
+    exp.add_argument("--source", help="source(s) as the app lists them (site or title), comma-separated")
+    exp.add_argument("--kind", help="place kind(s): city, landmark, admin1, admin2, region, country, continent")
+    exp.add_argument("--min-confidence", type=float, help="0..1: minimum geocode confidence")
+    exp.add_argument("--bbox", help="W,S,E,N in degrees")
+    exp.add_argument("--link", help="a link copied from the app: its view (options above override it)")
+    exp.add_argument("--snapshot", help="a snapshot id: export exactly the events frozen in it")
+    exp.add_argument("--title", help="title of the map / document (default: Reported events)")
+    exp.add_argument("--width", type=int, default=1200, help="PNG width in pixels (default 1200)")
+    exp.add_argument("--height", type=int, default=800, help="PNG height in pixels (default 800)")
+    exp.add_argument("--tiles", action="store_true", help="PNG: let OpenStreetMap tiles load (needs a network)")
     exp.add_argument("--db", help="SQLite file (default: $GEO_DB or data/events.db)")
 
     rs = sub.add_parser("resolve", help="place the given spans (JSON Lines on stdin)")
@@ -140,10 +154,33 @@ def cmd_ingest(args, stdin, out) -> int:
     return 0 if (summary.added or summary.duplicates) else 1
 
 
+def _view_params(args) -> dict:
+    """URL-style view parameters from --link, overridden by the explicit options."""
+    from urllib.parse import parse_qs, urlsplit
+    from geo import views
+    params = {}
+    if args.link:
+        params = {k: v[-1] for k, v in parse_qs(urlsplit(args.link.strip()).query).items()}
+    for key, value in ((views.Q_START, args.start), (views.Q_END, args.end), (views.Q_TEXT, args.text),
+                       (views.Q_COUNTRY, args.country), (views.Q_SOURCE, args.source),
+                       (views.Q_KIND, args.kind), (views.Q_CONF, args.min_confidence)):
+        if value is not None:
+            params[key] = str(value)
+    return params
+
+
 def cmd_export(args, stdin, out) -> int:
-    from geo import export
+    from geo import export, views
+    from geo.exceptions import GeoError
     from geo.store import Store
 
+    for opt, value in (("--start", args.start), ("--end", args.end)):
+        if value is not None and views.parse_day(value, last=opt == "--end") is None:
+            _warn(f"error: {opt} must be a date YYYY-MM-DD (or YYYY-MM, YYYY), not {value!r}")
+            return 2
+    if args.min_confidence is not None and not 0 <= args.min_confidence <= 1:
+        _warn(f"error: --min-confidence must be between 0 and 1, not {args.min_confidence}")
+        return 2
     bbox = None
     if args.bbox:
         try:
@@ -152,10 +189,27 @@ def cmd_export(args, stdin, out) -> int:
         except (ValueError, AssertionError):
             _warn(f"error: --bbox must be W,S,E,N, not {args.bbox!r}")
             return 2
-    with Store.open(args.db) as store:
-        events = store.events(start=args.start, end=args.end, bbox=bbox, country=args.country)
-    n = export.write(events, args.format, args.out)
-    print(f"{n} events written to {args.out}", file=out)
+    params = _view_params(args)
+    snapshot_id = args.snapshot or params.get("snapshot")
+    try:
+        with Store.open(args.db) as store:
+            if snapshot_id:
+                snap = store.snapshot(snapshot_id)
+                view = views.from_query(snap.view)
+                events = views.view_events(snap.events, view, None, bbox) if bbox else snap.events
+                title = args.title or snap.title or "Snapshot"
+            else:
+                span = store.date_span()
+                view = views.from_query(params, span)
+                events = views.view_events(store.events(), view, span, bbox)
+                title = args.title or "Reported events"
+        opts = views.map_options(view, export.count(events, args.format), title=title,
+                                 width=args.width, height=args.height, tiles=args.tiles)
+        n = export.write(events, args.format, args.out, opts)
+    except (GeoError, OSError) as exc:
+        _warn(f"error: {exc}")
+        return 1
+    print(f"{n} events written to {args.out} ({views.describe(view, n)})", file=out)
     return 0
 
 

@@ -28,3 +28,7 @@ class GeocoderUnavailable(GeocoderError):
 
 class StoreError(GeoError):
     """The store could not be opened, or a record could not be stored (the message says why)."""
+
+
+class ExportError(GeoError):
+    """An export could not be produced (unknown format, no browser for PNG, bad size…)."""

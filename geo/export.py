@@ -1,50 +1,299 @@
-"""Exports of stored events: GeoJSON (RFC 7946, lon/lat order) and CSV."""
+"""Exports of a view's events: standalone HTML map, PNG picture, GeoJSON, CSV and KML.
+
+    data = export.render(events, "kml", MapOptions(title="April 2024"))     # bytes
+    n = export.write(events, "png", "map.png", MapOptions(width=1600, height=900))
+
+The same functions serve the app's download buttons and ``python -m geo export``, so both write
+the same events for the same view. Every format writes one record per event with a position
+(`mappable`); CSV also keeps events without one (there are none in a normal store).
+
+* HTML: `geo.mapview.standalone_html` — one file, every asset inlined, vector basemap, OSM tiles
+  over it when online; markers, popups (escaped in the page), legend and a caption.
+* PNG: that HTML rendered by headless Chromium (Playwright) at the requested size, after the
+  basemap and the events are drawn. Offline by default (only file: and data: requests allowed;
+  ``tiles=True`` lets the OSM tiles load). No browser: `ExportError` saying how to get one.
+* GeoJSON: RFC 7946 (lon, lat order; WGS 84), one Point feature per event.
+* KML 2.2 (Google Earth): one Placemark per event with a TimeSpan (Earth's time slider),
+  coloured by date like the map, the popup's facts as description and ExtendedData. Written with
+  ElementTree so article text is always well-formed XML (simplekml builds XML by string
+  concatenation and breaks on ``<`` or ``&`` in an article).
+"""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import os
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Mapping, Optional, Sequence
 
+from geo.exceptions import ExportError
+
+FORMATS = ("html", "png", "geojson", "csv", "kml")
+MEDIA_TYPES = {"html": "text/html", "png": "image/png", "geojson": "application/geo+json",
+               "csv": "text/csv", "kml": "application/vnd.google-earth.kml+xml"}
 CSV_FIELDS = ["name", "lat", "lon", "country_code", "kind", "date", "date_end", "precision", "date_source",
-              "confidence", "sentence", "title", "url", "published"]
-_PROPERTIES = [f for f in CSV_FIELDS if f not in ("lat", "lon")] + ["id", "article_id"]
+              "confidence", "sentence", "title", "url", "published", "source"]
+_PROPERTIES = [f for f in CSV_FIELDS if f not in ("lat", "lon")] + ["corrected", "id", "article_id"]
+KML_NS = "http://www.opengis.net/kml/2.2"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+MAX_PNG_SIDE = 8000
 
 
-def to_geojson(events: list) -> dict:
-    features = []
+@dataclass(frozen=True)
+class MapOptions:
+    """How a map export looks: the view's window (colours, legend), centre and zoom (default: fit
+    the events), title, caption line, and for PNG the size in pixels and whether tiles may load."""
+    window: Optional[tuple] = None
+    center: Optional[tuple] = None
+    zoom: Optional[int] = None
+    title: str = "Reported events"
+    caption: Optional[str] = None
+    width: int = 1200
+    height: int = 800
+    tiles: bool = False
+
+
+def mappable(events: Iterable[Mapping]) -> list:
+    """The events that have a position (what the map, GeoJSON and KML can show)."""
+    out = []
     for e in events:
-        if e.get("lat") is None or e.get("lon") is None:
-            continue   # an event without a place cannot be a feature
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(e["lon"], 6), round(e["lat"], 6)]},
-            "properties": {k: e.get(k) for k in _PROPERTIES},
-        })
+        try:
+            if e.get("lat") is not None and e.get("lon") is not None and \
+                    -90 <= float(e["lat"]) <= 90 and -180 <= float(e["lon"]) <= 180:
+                out.append(e)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _source(e: Mapping) -> str:
+    from geo.views import source_of
+    return source_of(e)
+
+
+# --------------------------------------------------------------------------- GeoJSON, CSV
+
+def to_geojson(events: Iterable[Mapping]) -> dict:
+    """RFC 7946 FeatureCollection: [lon, lat] points, the event's facts as properties."""
+    features = []
+    for e in mappable(events):
+        props = {k: e.get(k) for k in _PROPERTIES if k != "source"}
+        props["source"] = _source(e)
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Point",
+                                      "coordinates": [round(float(e["lon"]), 6), round(float(e["lat"]), 6)]},
+                         "properties": props})
     return {"type": "FeatureCollection", "features": features}
 
 
-def to_csv(events: list) -> str:
+def to_csv(events: Iterable[Mapping]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for e in events:
-        w.writerow({k: e.get(k) for k in CSV_FIELDS})
+        row = {k: e.get(k) for k in CSV_FIELDS}
+        row["source"] = _source(e)
+        w.writerow(row)
     return buf.getvalue()
 
 
-def write(events: list, fmt: str, path: str) -> int:
-    """Write `events` as `fmt` to `path` (atomically); returns the number written."""
-    import os
+# --------------------------------------------------------------------------- KML
+
+def _kml_colour(hex_rgb: str) -> str:
+    """'#rrggbb' -> KML's 'aabbggrr'."""
+    r, g, b = hex_rgb[1:3], hex_rgb[3:5], hex_rgb[5:7]
+    return f"ff{b}{g}{r}"
+
+
+def _kml_description(e: Mapping) -> str:
+    """The popup's facts as the HTML Google Earth shows (every value escaped here, then again
+    as XML by ElementTree: Earth reads back exactly this escaped HTML)."""
+    from geo.mapview import date_text, safe_url
+    esc = lambda v: html.escape("" if v is None else str(v))  # noqa: E731
+    parts = [f"<b>{esc(e.get('title') or '(untitled article)')}</b>",
+             f"{esc(date_text(e))} ({esc(e.get('precision') or '?')}, {esc(e.get('date_source') or 'unknown')})"]
+    if e.get("sentence"):
+        parts.append(f"<i>{esc(e.get('sentence'))}</i>")
+    conf = e.get("confidence")
+    parts.append(f"geocode confidence {esc(f'{conf:.2f}' if isinstance(conf, (int, float)) else '?')}")
+    url = safe_url(e.get("url"))
+    if url:
+        parts.append(f'<a href="{esc(url)}">{esc(url)}</a>')
+    return "<br>".join(parts)
+
+
+def to_kml(events: Iterable[Mapping], title: str = "Reported events", window=None) -> str:
+    from geo.mapview import date_colour, event_days, resolve_window
+    events = mappable(events)
+    win = resolve_window(events, window)
+    ET.register_namespace("", KML_NS)
+
+    def sub(parent, tag, text=None):
+        el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}")
+        if text is not None:
+            el.text = str(text)
+        return el
+
+    root = ET.Element(f"{{{KML_NS}}}kml")
+    doc = sub(root, "Document")
+    sub(doc, "name", title)
+    styles: dict[str, str] = {}
+    for e in events:
+        colour = date_colour(e, win)
+        if colour not in styles:
+            styles[colour] = f"d{len(styles)}"
+            style = sub(doc, "Style")
+            style.set("id", styles[colour])
+            icon = sub(style, "IconStyle")
+            sub(icon, "color", _kml_colour(colour))
+            sub(icon, "scale", "0.9")
+    for e in events:
+        pm = sub(doc, "Placemark")
+        sub(pm, "name", e.get("name") or "?")
+        sub(pm, "description", _kml_description(e))
+        days = event_days(e)
+        if days:
+            span = sub(pm, "TimeSpan")
+            sub(span, "begin", days[0].isoformat())
+            sub(span, "end", days[1].isoformat())
+        sub(pm, "styleUrl", "#" + styles[date_colour(e, win)])
+        data = sub(pm, "ExtendedData")
+        for key in ("date", "date_end", "precision", "date_source", "confidence", "kind", "country_code",
+                    "sentence", "title", "url", "published"):
+            if e.get(key) is not None:
+                d = sub(data, "Data")
+                d.set("name", key)
+                sub(d, "value", e.get(key))
+        point = sub(pm, "Point")
+        sub(point, "coordinates", f"{float(e['lon']):.6f},{float(e['lat']):.6f}")
+    ET.indent(root, space=" ")
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+# --------------------------------------------------------------------------- HTML, PNG
+
+def to_html(events: Iterable[Mapping], opts: MapOptions = MapOptions()) -> str:
+    from geo.mapview import standalone_html
+    return standalone_html(mappable(events), title=opts.title, caption=opts.caption, window=opts.window,
+                           center=opts.center, zoom=opts.zoom)
+
+
+def find_chromium(explicit: Optional[str] = None) -> str:
+    """A Chromium executable: `explicit`, $GEO_CHROMIUM, Debian's, one on PATH, or Playwright's own."""
+    for candidate in (explicit, os.environ.get("GEO_CHROMIUM"), *CHROMIUM_CANDIDATES,
+                      shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    try:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as pw:
+            bundled = pw.chromium.executable_path
+        if bundled and Path(bundled).is_file():
+            return bundled
+    except Exception:  # noqa: BLE001 - no Playwright or no browser of its own
+        pass
+    raise ExportError("PNG export needs a Chromium browser and none was found: install Debian's "
+                      "`chromium` (apt install chromium), run `playwright install chromium`, or set GEO_CHROMIUM")
+
+
+# The map is settled when the basemap is drawn and the event layer (if any) is on the map.
+_SETTLED_JS = """n => document.querySelectorAll('path.basemap-country').length > 50
+    && (n === 0 || (window.__eventLayer !== undefined && document.querySelector('.ev-legend') !== null))"""
+
+
+def to_png(events: Iterable[Mapping], opts: MapOptions = MapOptions(), chromium: Optional[str] = None) -> bytes:
+    """The HTML export as a PNG of `opts.width` × `opts.height` pixels, rendered by Chromium."""
+    if not (100 <= opts.width <= MAX_PNG_SIDE and 100 <= opts.height <= MAX_PNG_SIDE):
+        raise ExportError(f"PNG size must be between 100 and {MAX_PNG_SIDE} pixels a side, "
+                          f"not {opts.width}×{opts.height}")
+    exe = find_chromium(chromium)
+    events = mappable(events)
+    try:
+        from playwright.sync_api import Error as PlaywrightError, sync_playwright
+    except ImportError as exc:
+        raise ExportError("PNG export needs the `playwright` package (pip install -r requirements.txt)") from exc
+    with tempfile.TemporaryDirectory(prefix="geo-png-") as tmp:
+        page_path = Path(tmp) / "map.html"
+        page_path.write_text(to_html(events, opts), encoding="utf-8")
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+                try:
+                    page = browser.new_page(viewport={"width": opts.width, "height": opts.height},
+                                            device_scale_factor=1)
+                    if not opts.tiles:
+                        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
+                                   else r.abort())
+                    page.goto(page_path.as_uri(), wait_until="load")
+                    page.wait_for_function(_SETTLED_JS, arg=len(events), timeout=30_000)
+                    if opts.tiles:
+                        page.wait_for_load_state("networkidle", timeout=30_000)
+                    # let marker-cluster finish its first (animated) layout
+                    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                    page.wait_for_timeout(300)
+                    return page.screenshot(type="png")
+                finally:
+                    browser.close()
+        except PlaywrightError as exc:
+            raise ExportError(f"Chromium could not render the map: {str(exc).splitlines()[0]}") from exc
+
+
+# --------------------------------------------------------------------------- one entry point
+
+def render(events: Sequence[Mapping], fmt: str, opts: MapOptions = MapOptions()) -> bytes:
+    """`events` in format `fmt` (one of FORMATS) as bytes."""
     if fmt == "geojson":
-        collection = to_geojson(events)
-        data = json.dumps(collection, ensure_ascii=False, indent=1)
-        n = len(collection["features"])
-    elif fmt == "csv":
-        data, n = to_csv(events), len(events)
-    else:
-        raise ValueError(f"unknown export format {fmt!r}")
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(data)
-    os.replace(tmp, path)
-    return n
+        return json.dumps(to_geojson(events), ensure_ascii=False, indent=1).encode("utf-8")
+    if fmt == "csv":
+        return to_csv(events).encode("utf-8")
+    if fmt == "kml":
+        return to_kml(events, title=opts.title, window=opts.window).encode("utf-8")
+    if fmt == "html":
+        return to_html(events, opts).encode("utf-8")
+    if fmt == "png":
+        return to_png(events, opts)
+    raise ExportError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+
+
+def count(events: Sequence[Mapping], fmt: str) -> int:
+    """How many events an export in `fmt` holds."""
+    return len(events) if fmt == "csv" else len(mappable(events))
+
+
+def write(events: Sequence[Mapping], fmt: str, path, opts: MapOptions = MapOptions()) -> int:
+    """Write `events` as `fmt` to `path` atomically (a temporary file renamed into place, so a
+    failed export never leaves half a file); returns the number of events written."""
+    data = render(events, fmt, opts)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)          # mkstemp's 0600 is for the temporary file only
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count(events, fmt)
+
+
+def file_name(fmt: str, opts: MapOptions = MapOptions(), stem: str = "events") -> str:
+    """A download name such as ``events_2024-04-01_2024-04-30.kml``."""
+    if opts.window and all(isinstance(d, date) for d in opts.window):
+        stem = f"{stem}_{opts.window[0].isoformat()}_{opts.window[1].isoformat()}"
+    return f"{stem}.{fmt}"
+
+
+def with_size(opts: MapOptions, width: int, height: int) -> MapOptions:
+    return replace(opts, width=int(width), height=int(height))

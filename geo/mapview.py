@@ -374,6 +374,8 @@ class _Style(_VerbatimMacro):
         .ev-popup blockquote { margin: 4px 0; padding: 2px 6px; border-left: 3px solid #ccc; color: #333; }
         .ev-popup mark { background: #ffe066; padding: 0 1px; }
         .ev-popup ul { margin: 2px 0 2px 16px; padding: 0; }
+        .ev-caption { background: rgba(255,255,255,.92); padding: 4px 8px; font: 12px/1.35 sans-serif;
+                      color: #222; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 420px; }
         .ev-group > hr { border: 0; border-top: 1px solid #ddd; margin: 6px 0; }
         .ev-group > i { color: #666; font: 12px sans-serif; }
         </style>
@@ -547,6 +549,28 @@ class _EventData(_VerbatimMacro):
         super().__init__()
         self._name = "EventData"
         self.payload = payload
+
+
+class _Caption(_VerbatimMacro):
+    """A line of plain text over the map (what an exported view shows: title, window, count)."""
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var c = L.control({position: 'topright'});
+            c.onAdd = function () {
+                var d = L.DomUtil.create('div', 'ev-caption');
+                d.textContent = {{ this.text }};
+                return d;
+            };
+            c.addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Caption"
+        self.text = _js_json(text)
 
 
 # --------------------------------------------------------------------------- layers and maps
@@ -726,9 +750,13 @@ def build_map(events: Iterable[Mapping] = (), *, center=None, zoom: Optional[int
     return m
 
 
-def standalone_html(events: Iterable[Mapping] = (), *, title: str = "Reported events", **kw) -> str:
-    """One HTML file with the same map and every asset inlined (opens from disk, no network)."""
+def standalone_html(events: Iterable[Mapping] = (), *, title: str = "Reported events",
+                    caption: Optional[str] = None, **kw) -> str:
+    """One HTML file with the same map and every asset inlined (opens from disk, no network);
+    `caption` (plain text) is shown over the map."""
     kw.pop("assets_mode", None)
     m = build_map(events, assets_mode="inline", **kw)
+    if caption:
+        _Caption(caption).add_to(m)
     m.get_root().title = html.escape(title)
     return m.get_root().render()

@@ -32,20 +32,24 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import sqlite3
 import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import date as _date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence, Union
+from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from geo.exceptions import StoreError  # noqa: F401  (re-exported: callers import it from here too)
+from geo.types import Snapshot
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "events.db"
 DATE_SOURCES = ("stated", "published", "unknown")
 # Keys every event dict must carry (values may be None where noted in `_event_row`).
+SNAPSHOT_ID_BYTES = 16                     # 128 random bits: unguessable
+SNAPSHOT_ID_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REQUIRED_EVENT_KEYS = ("name", "lat", "lon", "mention_start", "mention_end")
 
 DateLike = Union[_date, str, None]
@@ -285,10 +289,27 @@ def _migration_2(conn: sqlite3.Connection, has_rtree: bool) -> None:
     conn.execute("CREATE INDEX events_long ON events(day_start) WHERE long_span = 1")
 
 
+def _migration_3(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """Frozen snapshots of a view: the view's URL parameters and a copy of the events it showed,
+    so a shared snapshot never changes with later ingests, corrections or deletions."""
+    conn.execute("""
+        CREATE TABLE snapshots (
+            id           TEXT PRIMARY KEY,           -- unguessable (secrets.token_urlsafe)
+            created_at   TEXT NOT NULL,
+            title        TEXT NOT NULL DEFAULT '',
+            note         TEXT NOT NULL DEFAULT '',
+            view         TEXT NOT NULL,              -- JSON: the view's URL query parameters
+            events       TEXT NOT NULL,              -- JSON: the events as Store.events() gave them
+            n_events     INTEGER NOT NULL,
+            content_hash TEXT NOT NULL               -- sha256 of view + events (canonical JSON)
+        )""")
+
+
 # Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
     _migration_2,
+    _migration_3,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -773,6 +794,44 @@ class Store:
                 "note", "created_at")
         rows = self._read(f"SELECT {', '.join(cols)} FROM corrections ORDER BY created_at")
         return [dict(zip(cols, r)) for r in rows]
+
+    # -- snapshots
+
+    def save_snapshot(self, view: Mapping[str, str], events: Sequence[Mapping], title: str = "",
+                      note: str = "") -> Snapshot:
+        """Freeze a view: its query parameters and a copy of `events` under a new unguessable id."""
+        view = {str(k): str(v) for k, v in dict(view).items()}
+        events = [dict(e) for e in events]
+        body = json.dumps({"view": view, "events": events}, sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":"), default=str)
+        snap = Snapshot(id=secrets.token_urlsafe(SNAPSHOT_ID_BYTES), created_at=_now(), title=title or "",
+                        note=note or "", view=view, events=json.loads(body)["events"],
+                        content_hash=hashlib.sha256(body.encode("utf-8")).hexdigest())
+        with self._write() as conn:
+            conn.execute("INSERT INTO snapshots (id, created_at, title, note, view, events, n_events, content_hash)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (snap.id, snap.created_at, snap.title, snap.note, json.dumps(view, ensure_ascii=False),
+                          json.dumps(snap.events, ensure_ascii=False), len(snap.events), snap.content_hash))
+        return snap
+
+    def snapshot(self, snapshot_id: str) -> Snapshot:
+        """The snapshot `snapshot_id`; StoreError with a plain reason if the id is malformed or unknown."""
+        if not isinstance(snapshot_id, str) or not SNAPSHOT_ID_RE.fullmatch(snapshot_id):
+            shown = snapshot_id if isinstance(snapshot_id, str) and len(snapshot_id) <= 80 else "(that value)"
+            raise StoreError(f"{shown!r} is not a snapshot id")
+        rows = self._read("SELECT id, created_at, title, note, view, events, content_hash FROM snapshots"
+                          " WHERE id = ?", (snapshot_id,))
+        if not rows:
+            raise StoreError(f"no snapshot with id {snapshot_id!r} in this database")
+        sid, created, title, note, view, events, digest = rows[0]
+        return Snapshot(id=sid, created_at=created, title=title, note=note, view=json.loads(view),
+                        events=json.loads(events), content_hash=digest)
+
+    def snapshots(self) -> list:
+        """All snapshots, newest first, without their events: dicts id, created_at, title, note, n_events."""
+        cols = ("id", "created_at", "title", "note", "n_events")
+        return [dict(zip(cols, r)) for r in
+                self._read(f"SELECT {', '.join(cols)} FROM snapshots ORDER BY created_at DESC, rowid DESC")]
 
     def date_span(self) -> tuple:
         """(first day, last day) over the dated events, as 'YYYY-MM-DD', or (None, None)."""

@@ -81,3 +81,19 @@ class Mention:
                 for c in self.alternatives[:n_alternatives]
             ],
         }
+
+
+@dataclass
+class Snapshot:
+    """A frozen view: its URL query parameters and a copy of the events it showed (see Store.save_snapshot)."""
+    id: str
+    created_at: str                     # ISO 8601, UTC
+    title: str
+    note: str
+    view: dict                          # query parameters (geo.views.to_query) of the view
+    events: list                        # event dicts as Store.events() returned them then
+    content_hash: str                   # sha256 of the canonical JSON of view + events
+
+    @property
+    def n_events(self) -> int:
+        return len(self.events)

@@ -85,7 +85,7 @@ def _last(value) -> Optional[str]:
     return str(value)
 
 
-def _parse_day(value: Optional[str], last: bool) -> Optional[date]:
+def parse_day(value: Optional[str], last: bool) -> Optional[date]:
     """'YYYY-MM-DD' (also 'YYYY-MM' / 'YYYY': the first or last day) or None."""
     if not value:
         return None
@@ -185,8 +185,8 @@ def from_query(params: Mapping, data_span=None) -> ViewState:
         except Exception:   # noqa: BLE001 - an odd mapping must not break the page
             return None
 
-    start = _parse_day(get(Q_START), last=False) or lo
-    end = _parse_day(get(Q_END), last=True) or hi
+    start = parse_day(get(Q_START), last=False) or lo
+    end = parse_day(get(Q_END), last=True) or hi
     if start and end and start > end:
         start, end = end, start
     start, end = _clamp(start, lo, hi), _clamp(end, lo, hi)
@@ -309,6 +309,53 @@ def md_escape(text: str) -> str:
 def caption(n: int, m: int) -> str:
     """The caption over the map; browser and AppTest checks rely on this exact wording."""
     return f"Showing {n} of {m} events"
+
+
+def describe(state: ViewState, n: int) -> str:
+    """One plain-text line saying what a view shows (for exports and snapshots):
+    ``2024-04-01 – 2024-04-30 · 4 events · country AM · search "Kalbajar"``."""
+    parts = []
+    if state.start and state.end:
+        parts.append(state.start.isoformat() if state.start == state.end
+                     else f"{state.start.isoformat()} – {state.end.isoformat()}")
+    parts.append(f"{n} event{'s' if n != 1 else ''}")
+    if state.countries:
+        parts.append(("country " if len(state.countries) == 1 else "countries ") + ", ".join(state.countries))
+    if state.kinds:
+        parts.append("kind " + ", ".join(state.kinds))
+    if state.sources:
+        parts.append("source " + ", ".join(state.sources))
+    if state.min_confidence:
+        parts.append(f"confidence ≥ {state.min_confidence:.2f}")
+    if state.text:
+        parts.append(f'search "{state.text}"')
+    return " · ".join(parts)
+
+
+def map_options(state: ViewState, n: int, title: str = "Reported events", **kw):
+    """`geo.export.MapOptions` reproducing `state`: its window, centre, zoom, and a caption."""
+    from geo.export import MapOptions
+    window = (state.start, state.end) if state.start and state.end else None
+    return MapOptions(window=window, center=state.center, zoom=state.zoom, title=title,
+                      caption=f"{title} · {describe(state, n)}", **kw)
+
+
+def view_events(events: Iterable[Mapping], state: ViewState, data_span=None,
+                bbox: Optional[Sequence[float]] = None) -> list:
+    """`filter_events`, optionally also inside a W,S,E,N box (the command line's --bbox)."""
+    shown = filter_events(events, state, data_span)
+    if bbox is None:
+        return shown
+    w, s_, e_, n_ = (float(v) for v in bbox)
+
+    def inside(ev) -> bool:
+        try:
+            lat, lon = float(ev["lat"]), float(ev["lon"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        in_lon = (w <= lon <= e_) if w <= e_ else (lon >= w or lon <= e_)   # a box across 180°
+        return s_ <= lat <= n_ and in_lon
+    return [ev for ev in shown if inside(ev)]
 
 
 # --------------------------------------------------------------------------- timeline
