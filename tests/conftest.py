@@ -26,3 +26,11 @@ def seed_gold() -> dict:
     shared = SHARED / "seeds" / "gold.json"
     path = shared if shared.exists() else ROOT / "tests" / "fixtures" / "seed_gold.json"
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright (tests/browser.py); skips without /usr/bin/chromium,
+    except with CI=true (then the tests fail)."""
+    from tests.browser import launch_chromium
+    yield from launch_chromium()

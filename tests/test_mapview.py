@@ -7,24 +7,14 @@ Browser tests skip when /usr/bin/chromium is missing, except with CI=true (then 
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from geo import assets
 from geo.mapview import PALETTE, UNDATED_COLOUR, build_map, event_layer, event_payload, standalone_html
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests.browser import (COUNT_JS, ROOT, STREAMLIT_FOLIUM_IFRAME, assert_only_tiles_blocked, streamlit_server,
+                           watch)
 
 XSS_SCRIPT = "<script>window.__xss = 'script'</script>"
 XSS_IMG = "<img src=x onerror=\"window.__xss = 'img'\">"
@@ -274,45 +264,7 @@ def test_base_map_is_identical_across_reruns():
 
 
 # --------------------------------------------------------------------------- real browser
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} not found, and CI=true: browser tests must run in CI")
-        pytest.skip(f"{CHROMIUM} not found: browser tests skipped (install Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def watch(page, allowed: tuple[str, ...]):
-    """Abort every request not starting with `allowed`; collect errors and blocked URLs."""
-    seen = {"errors": [], "blocked": []}
-
-    def route(r):
-        if r.request.url.startswith(allowed):
-            r.continue_()
-        else:
-            seen["blocked"].append(r.request.url)
-            r.abort()
-    page.context.route("**/*", route)
-    page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
-    page.on("console", lambda msg: msg.type == "error" and "Failed to load resource" not in msg.text
-            and seen["errors"].append(msg.text))
-    return seen
-
-
-COUNT_JS = """() => {
-    const clusters = [...document.querySelectorAll('.marker-cluster span')];
-    return {pins: document.querySelectorAll('.ev-pin').length,
-            clustered: clusters.reduce((n, s) => n + parseInt(s.textContent, 10), 0),
-            basemap: document.querySelectorAll('path.basemap-country').length,
-            countries: document.querySelectorAll('path.ev-area.ev-country').length,
-            circles: document.querySelectorAll('path.ev-area.ev-circle').length};
-}"""
+# The `browser` fixture is in conftest.py; `watch`, `COUNT_JS` and `streamlit_server` in tests/browser.py.
 
 
 def test_standalone_map_works_offline_in_chromium(browser, tmp_path):
@@ -458,45 +410,20 @@ st.write("clicked:", (out or {}).get("last_object_clicked_tooltip"))
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_map_inside_streamlit_loads_local_assets_offline(browser, tmp_path):
     """st_folium + static serving: Leaflet & co. come from /app/static/vendor, the basemap too,
     no request leaves the machine, and a new event layer replaces the old one in place."""
     (tmp_path / "app.py").write_text(APP, encoding="utf-8")
     events = [ev(i, lat=48.5 + (i % 6) * 0.4, lon=28.0 + (i // 6) * 0.5) for i in range(24)]
     (tmp_path / "events.json").write_text(json.dumps(events), encoding="utf-8")
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = open(tmp_path / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.enableStaticServing", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.time() < deadline, (tmp_path / "streamlit.log").read_text()
-            time.sleep(0.2)
-
+    with streamlit_server("app.py", tmp_path, tmp_path / "streamlit.log", env={"PYTHONPATH": str(ROOT)},
+                          args=("--server.enableStaticServing", "true"), timeout=30) as server:
+        base = server.url
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         seen = watch(page, (base + "/", "data:", "blob:", "about:"))
         page.goto(base + "/")
         page.get_by_text("asset mode: static").wait_for(timeout=20_000)
-        page.locator("iframe[title='streamlit_folium.st_folium']").wait_for(timeout=20_000)
+        page.locator(STREAMLIT_FOLIUM_IFRAME).wait_for(timeout=20_000)
         frame = next(f for f in page.frames if "streamlit_folium.st_folium" in f.url)
         frame.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 24",
                                 timeout=20_000)
@@ -519,14 +446,5 @@ def test_map_inside_streamlit_loads_local_assets_offline(browser, tmp_path):
         assert frame.evaluate("document.querySelectorAll('.ev-legend').length") == 1
 
         assert not any("is not defined" in e for e in seen["errors"]), seen["errors"]
-        assert all(u.startswith("https://tile.openstreetmap.org/") for u in seen["blocked"]), \
-            sorted(set(seen["blocked"]))[:5]
+        assert_only_tiles_blocked(seen)
         page.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()

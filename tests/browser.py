@@ -1,0 +1,138 @@
+"""Shared helpers for the real-browser tests (tests/test_mapview.py, tests/test_app_browser.py).
+
+* `launch_chromium` — behind the `browser` fixture in conftest.py: Debian's Chromium driven by
+  Playwright's sync API. Without /usr/bin/chromium the tests skip, except with CI=true (then
+  they fail: CI must run them).
+* `watch` — aborts every request that does not start with the allowed prefixes (the network is
+  off for the page) and records page errors and the blocked URLs.
+* `streamlit_server` — `streamlit run SCRIPT` as a subprocess on a free loopback port, waited for
+  through its health endpoint, stopped afterwards.
+* `COUNT_JS` — what the map shows: pins, events inside clusters, basemap and event areas.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+OSM_TILES = "https://tile.openstreetmap.org/"
+STREAMLIT_FOLIUM_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+
+
+def launch_chromium() -> Iterator:
+    """Yield a Playwright Chromium browser (a generator for a pytest fixture)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} not found, and CI=true: browser tests must run in CI")
+        pytest.skip(f"{CHROMIUM} not found: browser tests skipped (install Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def watch(page, allowed: tuple[str, ...]) -> dict:
+    """Abort every request not starting with `allowed`; collect errors, blocked and allowed URLs."""
+    seen = {"errors": [], "blocked": [], "requests": []}
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(allowed):
+            seen["requests"].append(url)
+            r.continue_()
+        else:
+            seen["blocked"].append(url)
+            r.abort()
+    page.context.route("**/*", route)
+    page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and "Failed to load resource" not in msg.text
+            and seen["errors"].append(msg.text))
+    return seen
+
+
+def assert_only_tiles_blocked(seen: dict) -> None:
+    """Nothing but OpenStreetMap tiles tried to leave the machine."""
+    stray = sorted({u for u in seen["blocked"] if not u.startswith(OSM_TILES)})
+    assert not stray, f"requests that would have left the machine: {stray[:5]}"
+
+
+COUNT_JS = """() => {
+    const clusters = [...document.querySelectorAll('.marker-cluster span')];
+    return {pins: document.querySelectorAll('.ev-pin').length,
+            clustered: clusters.reduce((n, s) => n + parseInt(s.textContent, 10), 0),
+            basemap: document.querySelectorAll('path.basemap-country').length,
+            areas: document.querySelectorAll('path.ev-area').length,
+            countries: document.querySelectorAll('path.ev-area.ev-country').length,
+            circles: document.querySelectorAll('path.ev-area.ev-circle').length};
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str                 # http://127.0.0.1:PORT (no trailing slash)
+    log_path: Path
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+
+@contextmanager
+def streamlit_server(script: str, cwd: Path, log_path: Path, env: Optional[dict] = None,
+                     args: tuple = (), timeout: float = 60.0) -> Iterator[Server]:
+    """`streamlit run script` from `cwd` (so its .streamlit/config.toml applies), headless on a
+    free 127.0.0.1 port; yields once /_stcore/health answers, terminates it afterwards."""
+    port = free_port()
+    full_env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args],
+        cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    server = Server(url=f"http://127.0.0.1:{port}", log_path=Path(log_path))
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(server.url + "/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert proc.poll() is None, f"streamlit exited:\n{server.log()}"
+            assert time.time() < deadline, f"streamlit did not start in {timeout:.0f} s:\n{server.log()}"
+            time.sleep(0.2)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
