@@ -9,6 +9,7 @@ markdown-escaped captions) and through geo.mapview, which escapes it.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -20,8 +21,8 @@ import altair as alt
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import mapview, views
-from geo.store import Store
+from geo import export, mapview, views
+from geo.store import Store, StoreError
 
 SEEDS = Path(__file__).parent / "seeds"
 PLAY_INTERVAL_S = 1.5
@@ -139,13 +140,25 @@ def set_window(start: date, end: date) -> None:
     ss["w_window"] = (start, end)
 
 
+def map_position() -> tuple:
+    """Where the map is now: as the browser last reported it after a pan or zoom, else where the
+    app last sent it (a picked event, the URL), else (None, None) = fitted to all events."""
+    out = ss.get("map") or {}
+    c, z = out.get("center"), out.get("zoom")
+    if isinstance(c, dict) and c.get("lat") is not None and c.get("lng") is not None and z is not None:
+        lon = (float(c["lng"]) + 180) % 360 - 180        # Leaflet reports unwrapped longitudes
+        return (round(float(c["lat"]), 4), round(lon, 4)), int(z)
+    return ss.get("center"), ss.get("zoom")
+
+
 def current_view(span) -> views.ViewState:
     win = ss.get("w_window") or (None, None)
+    center, zoom = map_position()
     return views.ViewState(
         start=win[0], end=win[1], text=ss.get("w_text", ""),
         countries=tuple(ss.get("w_countries", ())), sources=tuple(ss.get("w_sources", ())),
         kinds=tuple(ss.get("w_kinds", ())), min_confidence=float(ss.get("w_conf", 0.0)),
-        selected=ss.get("selected"), center=ss.get("center"), zoom=ss.get("zoom"))
+        selected=ss.get("selected"), center=center, zoom=zoom)
 
 
 def step_window(span) -> None:
@@ -364,9 +377,11 @@ def draw_map(shown: list, view: views.ViewState):
         m, layer = mapview.build_map(shown, center=base.get("center"), zoom=base.get("zoom") or 5), None
     if base.get("bounds") and base.get("center") is None:
         m.fit_bounds(base["bounds"], padding=(30, 30), max_zoom=8)
+    # center/zoom: where the app moves the map (a picked event); the map reports its own pan and
+    # zoom back (returned "center"/"zoom") for the URL.
     return st_folium(m, key="map", feature_group_to_add=layer,
-                     center=view.center, zoom=view.zoom,
-                     returned_objects=["last_clicked", "last_object_clicked"],
+                     center=ss.get("center"), zoom=ss.get("zoom"),
+                     returned_objects=["last_clicked", "last_object_clicked", "center", "zoom"],
                      use_container_width=True, height=MAP_HEIGHT)
 
 
@@ -437,6 +452,93 @@ def fix_pin(store: Store, event: dict) -> None:
         st.rerun()
 
 
+# --------------------------------------------------------------------------- sharing
+
+def page_base() -> str:
+    """This app's address (for links), as the browser sees it."""
+    try:
+        return views.base_url(st.context.url)
+    except Exception:  # noqa: BLE001 - no browser context (e.g. AppTest)
+        return views.DEFAULT_BASE_URL
+
+
+def download_buttons(events: list, view: views.ViewState, title: str, key: str) -> None:
+    """The view as files: HTML, GeoJSON, CSV, KML (built when clicked) and PNG (rendered on request)."""
+    opts = views.map_options(view, export.count(events, "html"), title=title)
+    st.caption(f"Download these {len(events)} events")
+    cols = st.columns(4)
+    for col, fmt in zip(cols, ("html", "geojson", "csv", "kml")):
+        # A callable is only run when the button is clicked (it gets no Streamlit context: it
+        # closes over plain values).
+        col.download_button(fmt.upper(), data=functools.partial(export.render, events, fmt, opts),
+                            file_name=export.file_name(fmt, opts), mime=export.MEDIA_TYPES[fmt],
+                            key=f"{key}_dl_{fmt}", on_click="ignore", width="stretch")
+    c1, c2, c3 = st.columns([2, 2, 3], vertical_alignment="bottom")
+    width = c1.number_input("PNG width", 300, 4000, 1200, step=100, key=f"{key}_png_w")
+    height = c2.number_input("height", 200, 4000, 800, step=100, key=f"{key}_png_h")
+    if c3.button("Render PNG", key=f"{key}_png", width="stretch"):
+        with st.status("Rendering the map in headless Chromium…") as status:
+            try:
+                png_opts = export.with_size(opts, width, height)
+                ss[f"{key}_png_data"] = (export.render(events, "png", png_opts), export.file_name("png", png_opts))
+                status.update(label=f"PNG ready ({width}×{height})", state="complete")
+            except export.ExportError as exc:
+                ss.pop(f"{key}_png_data", None)
+                status.update(label="No PNG", state="error")
+                st.error(md(exc))
+    if ss.get(f"{key}_png_data"):
+        data, name = ss[f"{key}_png_data"]
+        st.download_button("Download PNG", data=data, file_name=name, mime="image/png", key=f"{key}_dl_png",
+                           on_click="ignore", type="primary")
+
+
+def sidebar_share(store: Store, shown: list, view: views.ViewState) -> None:
+    with st.sidebar.expander("Share this view", expanded=False):
+        st.caption("Copy link: the address of exactly this view (dates, filters, map position, selected event)")
+        st.code(views.permalink(page_base(), view), language=None, wrap_lines=True)
+        st.caption("Share snapshot: freeze these events, so the link keeps showing them after new articles, "
+                   "corrections or deletions")
+        title = st.text_input("Snapshot title", key="w_snap_title", max_chars=200)
+        note = st.text_area("Note", key="w_snap_note", height=68, max_chars=2000)
+        if st.button("Share snapshot", key="w_snap_save", disabled=not shown):
+            snap = store.save_snapshot(views.to_query(view), shown, title=title, note=note)
+            ss["_snap_link"] = views.snapshot_link(page_base(), snap.id)
+        if ss.get("_snap_link"):
+            st.success("Snapshot saved: its link")
+            st.code(ss["_snap_link"], language=None, wrap_lines=True)
+        download_buttons(shown, view, "Reported events", key="w_live")
+
+
+def snapshot_page(store: Store, snapshot_id: str) -> None:
+    """?snapshot=ID: the frozen view, read-only, with a banner and a link to the live view."""
+    static_assets()
+    base = page_base()
+    try:
+        snap = store.snapshot(snapshot_id)
+    except StoreError as exc:
+        st.error(f"This snapshot cannot be opened: {md(exc)}")
+        st.link_button("Open the live map", base)
+        return
+    view = views.from_query(snap.view)
+    events = snap.events
+    st.sidebar.title("Reported events")
+    st.info(f"**Snapshot of {snap.n_events} event{'s' if snap.n_events != 1 else ''}, taken "
+            f"{md(snap.created_at.replace('T', ' ').replace('+00:00', ' UTC'))}** · read-only"
+            + (f" · {md(snap.title)}" if snap.title else ""))
+    if snap.note:
+        st.text(snap.note)
+    st.link_button("Open the live view", views.link(base, snap.view))
+    st.caption(views.caption(len(events), len(events)))
+    st.caption(md(views.describe(view, len(events))))
+    window = (view.start, view.end) if view.start and view.end else None
+    m = mapview.build_map(events, center=view.center, zoom=view.zoom, window=window)
+    st_folium(m, key="snapmap", returned_objects=[], use_container_width=True, height=MAP_HEIGHT)
+    st.dataframe(views.table_rows(events), hide_index=True, width="stretch",
+                 column_config={"id": None, "confidence": st.column_config.NumberColumn(format="%.2f")})
+    with st.sidebar:
+        download_buttons(events, view, snap.title or "Snapshot", key="w_snap")
+
+
 def page(store: Store) -> None:
     static_assets()
     if store.count_articles() == 0:
@@ -485,6 +587,7 @@ def page(store: Store) -> None:
             fix_pin(store, selected)
             st.button("Clear selection", key="w_clear", on_click=clear_selection)
 
+    sidebar_share(store, shown, current_view(span))
     st.caption("Place names: GeoNames (CC BY 4.0). Country outlines: Natural Earth.")
 
     # The address bar is always a link to this view.
@@ -494,4 +597,8 @@ def page(store: Store) -> None:
 
 
 with Store.open() as _store:
-    page(_store)
+    _snapshot = st.query_params.get(views.Q_SNAPSHOT)
+    if _snapshot is not None:
+        snapshot_page(_store, _snapshot)
+    else:
+        page(_store)

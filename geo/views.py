@@ -36,6 +36,7 @@ ZOOM_BY_KIND = {"continent": 3, "country": 5, "region": 7, "admin1": 7, "admin2"
 # URL parameter names (the sharing issue relies on them).
 Q_START, Q_END, Q_TEXT, Q_COUNTRY, Q_SOURCE, Q_KIND = "start", "end", "q", "country", "source", "kind"
 Q_CONF, Q_EVENT, Q_CENTER, Q_ZOOM = "conf", "event", "center", "zoom"
+Q_SNAPSHOT = "snapshot"      # ?snapshot=ID opens a frozen snapshot instead of the live view
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,36 @@ def view_events(events: Iterable[Mapping], state: ViewState, data_span=None,
         in_lon = (w <= lon <= e_) if w <= e_ else (lon >= w or lon <= e_)   # a box across 180°
         return s_ <= lat <= n_ and in_lon
     return [ev for ev in shown if inside(ev)]
+
+
+DEFAULT_BASE_URL = "http://localhost:8501/"
+
+
+def base_url(page_url: Optional[str]) -> str:
+    """The app's address without query or fragment (where links to views point)."""
+    try:
+        parts = urlparse(page_url or "")
+    except ValueError:
+        parts = None
+    if not parts or parts.scheme not in ("http", "https") or not parts.netloc:
+        return DEFAULT_BASE_URL
+    return f"{parts.scheme}://{parts.netloc}{parts.path or '/'}"
+
+
+def link(base: str, params: Mapping[str, str]) -> str:
+    """`base` with `params` as its (percent-encoded) query."""
+    from urllib.parse import quote, urlencode
+    query = urlencode({str(k): str(v) for k, v in params.items()}, quote_via=quote, safe=",")
+    return f"{base}?{query}" if query else base
+
+
+def permalink(base: str, state: ViewState) -> str:
+    """The link that reopens `state`: window, filters, map centre and zoom, selected event."""
+    return link(base, to_query(state))
+
+
+def snapshot_link(base: str, snapshot_id: str) -> str:
+    return link(base, {Q_SNAPSHOT: snapshot_id})
 
 
 # --------------------------------------------------------------------------- timeline

@@ -169,3 +169,63 @@ def test_fix_this_pin_is_stored_and_survives_reingest(db, geoparser):
     again = stored(db)
     assert again["Barda Rayon"]["corrected"] and again["Khojaly"]["corrected"]
     assert (again["Khojaly"]["lat"], again["Khojaly"]["lon"]) == pytest.approx((39.92, 46.80))
+
+
+# --------------------------------------------------------------------------- sharing
+
+def test_copy_link_shows_the_whole_view_and_the_map_position_reaches_the_url(db):
+    new_app()
+    at = new_app({"start": "2024-04-01", "end": "2024-04-30", "country": "AZ"})
+    # the map reports a pan and zoom (as streamlit-folium does after the user moves it)
+    at.session_state["map"] = {"center": {"lat": 40.12345678, "lng": 46.5}, "zoom": 8,
+                               "last_clicked": None, "last_object_clicked": None}
+    at.run()
+    assert not at.exception
+    q = at.query_params
+    assert (q["start"], q["end"], q["country"], q["center"], q["zoom"]) == \
+        ("2024-04-01", "2024-04-17", "AZ", "40.1235,46.5", "8")
+    links = [c.value for c in at.sidebar.code]
+    assert links == ["http://localhost:8501/?start=2024-04-01&end=2024-04-17&country=AZ&center=40.1235,46.5&zoom=8"]
+    # a Leaflet longitude past the antimeridian is wrapped back
+    at.session_state["map"] = {"center": {"lat": 10.0, "lng": 370.0}, "zoom": 3}
+    at.run()
+    assert at.query_params["center"] == "10,10"
+
+
+def test_share_snapshot_freezes_the_view_and_opens_read_only(db, geoparser):
+    new_app()
+    at = new_app({"start": "2024-04-01", "end": "2024-04-30"})
+    assert counts(at) == (4, 5)
+    at.text_input(key="w_snap_title").set_value("April <b>2024</b>").run()
+    at.button(key="w_snap_save").click().run()
+    assert not at.exception
+    link = at.sidebar.code[-1].value
+    sid = re.fullmatch(r"http://localhost:8501/\?snapshot=([A-Za-z0-9_-]{22})", link)[1]
+
+    # more news arrives; the live view grows, the snapshot does not
+    from geo.ingest import ingest, read_inputs
+    from geo.store import Store
+    extra = db.parent / "extra.txt"
+    extra.write_text("Protest in Yerevan\nBy Staff April 10, 2024\n\n"
+                     "Thousands of people protested in Yerevan on Tuesday.", encoding="utf-8")
+    with Store.open(db) as s:
+        assert ingest(read_inputs([str(extra)]), s, geoparser).added == 1
+    assert counts(new_app({"start": "2024-04-01", "end": "2024-04-30"})) == (5, 6)
+
+    snap = new_app({"snapshot": sid})
+    assert not snap.exception
+    banner = snap.info[0].value
+    assert banner.startswith("**Snapshot of 4 events, taken 20") and "read-only" in banner
+    assert "April \\<b\\>2024\\</b\\>" in banner                      # the title shown as text
+    assert counts(snap) == (4, 4)
+    assert not snap.slider and not snap.file_uploader                  # read-only: no filters, no adding
+    assert snap.query_params == {"snapshot": sid}
+    assert len(snap.dataframe[0].value) == 4
+
+
+@pytest.mark.parametrize("bad", ["nope", "A" * 22, "<script>alert(1)</script>"])
+def test_unknown_or_malformed_snapshot_ids_get_a_clear_message(db, bad):
+    at = new_app({"snapshot": bad})
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.startswith("This snapshot cannot be opened:")
+    assert ("is not a snapshot id" in at.error[0].value) or ("no snapshot with id" in at.error[0].value)
