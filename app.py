@@ -466,17 +466,17 @@ def download_buttons(events: list, view: views.ViewState, title: str, key: str) 
     """The view as files: HTML, GeoJSON, CSV, KML (built when clicked) and PNG (rendered on request)."""
     opts = views.map_options(view, export.count(events, "html"), title=title)
     st.caption(f"Download these {len(events)} events")
-    cols = st.columns(4)
+    cols = [c for _ in range(2) for c in st.columns(2)]      # a 2×2 grid fits the sidebar
     for col, fmt in zip(cols, ("html", "geojson", "csv", "kml")):
         # A callable is only run when the button is clicked (it gets no Streamlit context: it
         # closes over plain values).
         col.download_button(fmt.upper(), data=functools.partial(export.render, events, fmt, opts),
                             file_name=export.file_name(fmt, opts), mime=export.MEDIA_TYPES[fmt],
                             key=f"{key}_dl_{fmt}", on_click="ignore", width="stretch")
-    c1, c2, c3 = st.columns([2, 2, 3], vertical_alignment="bottom")
+    c1, c2 = st.columns(2)
     width = c1.number_input("PNG width", 300, 4000, 1200, step=100, key=f"{key}_png_w")
-    height = c2.number_input("height", 200, 4000, 800, step=100, key=f"{key}_png_h")
-    if c3.button("Render PNG", key=f"{key}_png", width="stretch"):
+    height = c2.number_input("PNG height", 200, 4000, 800, step=100, key=f"{key}_png_h")
+    if st.button("Render PNG", key=f"{key}_png", width="stretch"):
         with st.status("Rendering the map in headless Chromium…") as status:
             try:
                 png_opts = export.with_size(opts, width, height)
