@@ -147,7 +147,10 @@ def map_position() -> tuple:
     c, z = out.get("center"), out.get("zoom")
     if isinstance(c, dict) and c.get("lat") is not None and c.get("lng") is not None and z is not None:
         lon = (float(c["lng"]) + 180) % 360 - 180        # Leaflet reports unwrapped longitudes
-        return (round(float(c["lat"]), 4), round(lon, 4)), int(z)
+        reported = (round(float(c["lat"]), 4), round(lon, 4))
+        if int(z) == ss.get("zoom") and views.near_on_screen(reported, ss.get("center"), int(z)):
+            return ss.get("center"), ss.get("zoom")       # where the app put it: keep the link as it was
+        return reported, int(z)
     return ss.get("center"), ss.get("zoom")
 
 

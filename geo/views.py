@@ -359,6 +359,16 @@ def view_events(events: Iterable[Mapping], state: ViewState, data_span=None,
     return [ev for ev in shown if inside(ev)]
 
 
+def near_on_screen(a: Optional[tuple], b: Optional[tuple], zoom: Optional[int], pixels: float = 2.0) -> bool:
+    """True when map centres `a` and `b` are within a few screen pixels at `zoom` (Web Mercator:
+    360° of longitude are 256·2^zoom pixels). A map opened at a linked centre reports it back a
+    fraction of a pixel off (its container is resized as the page lays out); that is the same view."""
+    if a is None or b is None or zoom is None:
+        return False
+    degrees = pixels * 360.0 / (256 * 2 ** zoom)
+    return abs(a[0] - b[0]) <= degrees and abs(((a[1] - b[1]) + 180) % 360 - 180) <= degrees
+
+
 DEFAULT_BASE_URL = "http://localhost:8501/"
 
 

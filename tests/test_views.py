@@ -255,3 +255,13 @@ def test_table_rows_and_focus():
     assert views.nearest_event(EVENTS, EVENTS[2]["lat"], 46.8)["id"] == 3
     assert views.nearest_event(EVENTS, 0, 0) is None
 
+
+
+def test_a_map_centre_a_pixel_off_is_the_same_view_but_a_pan_is_not():
+    from geo.views import near_on_screen
+    linked = (40.05, 46.9)
+    assert near_on_screen((40.0507, 46.9006), linked, 9)          # reported back after layout
+    assert not near_on_screen((40.0507, 46.9006), linked, 14)     # at street level that is a real move
+    assert not near_on_screen((40.2, 46.9), linked, 9)
+    assert near_on_screen((0.0, 179.9999), (0.0, -179.9999), 9)   # across the antimeridian
+    assert not near_on_screen(None, linked, 9) and not near_on_screen(linked, linked, None)

@@ -1,0 +1,172 @@
+"""Sharing in a real browser (Chromium, network off): a link reproduces the view in a fresh
+browser, a snapshot keeps its events after more news arrives, and the exported HTML works from
+disk with no network.
+
+Skips when /usr/bin/chromium is missing, except with CI=true (then it fails).
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from geo.store import Store
+from tests.browser import COUNT_JS, ROOT, STREAMLIT_FOLIUM_IFRAME, assert_only_tiles_blocked, streamlit_server, watch
+from tests.conftest import SEED
+
+TIMEOUT = 30_000
+EXTRA = ("Clashes near Ganja and Lachin\n\nBy Staff in Baku April 20, 2024\n\n"
+         "Shelling hit Lachin on 19 April 2024, officials said. Residents of Ganja reported "
+         "explosions on 18 April 2024.\n")
+
+
+def geo(*args):
+    r = subprocess.run([sys.executable, "-m", "geo", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """The app on a database holding the seed article."""
+    tmp = tmp_path_factory.mktemp("share")
+    db = tmp / "events.db"
+    geo("ingest", str(SEED), "--db", str(db))
+    with streamlit_server("app.py", ROOT, tmp / "streamlit.log", env={"GEO_DB": str(db)}) as server:
+        yield server, db, tmp
+
+
+def open_app(browser, url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})   # a fresh browser profile
+    page = context.new_page()
+    base = re.match(r"https?://[^/]+/", url)[0]
+    seen = watch(page, (base, "data:", "blob:", "about:"))
+    page.goto(url)
+    return page, seen
+
+
+def caption_counts(page) -> tuple[int, int]:
+    loc = page.get_by_text(re.compile(r"^Showing \d+ of \d+ events$"))
+    loc.wait_for(timeout=TIMEOUT)
+    n, m = re.fullmatch(r"Showing (\d+) of (\d+) events", loc.inner_text().strip()).groups()
+    return int(n), int(m)
+
+
+def map_frame(page):
+    page.locator(STREAMLIT_FOLIUM_IFRAME).first.wait_for(timeout=TIMEOUT)
+    frame = next(f for f in page.frames if "streamlit_folium.st_folium" in f.url)
+    frame.wait_for_function("() => window.map_div !== undefined && window.map_div.getZoom", timeout=TIMEOUT)
+    return frame
+
+
+def shown_on_map(frame) -> int:
+    c = frame.evaluate(COUNT_JS)
+    return c["pins"] + c["clustered"]
+
+
+def search_params(page) -> dict:
+    from urllib.parse import parse_qs
+    return {k: v[-1] for k, v in parse_qs(page.evaluate("location.search").lstrip("?")).items()}
+
+
+def copy_link(page) -> str:
+    page.get_by_text("Share this view").click()
+    code = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").first
+    code.wait_for(timeout=TIMEOUT)
+    return code.inner_text().strip()
+
+
+def test_a_link_reproduces_the_view_in_a_fresh_browser(browser, app):
+    server, db, _ = app
+    with Store.open(db) as s:
+        khojaly = next(e for e in s.events() if e["name"] == "Khojaly")
+    page, seen = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30&event={khojaly['id']}")
+    assert caption_counts(page) == (4, 5)
+    frame = map_frame(page)
+    frame.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 4", timeout=TIMEOUT)
+    # the user pans and zooms; the address bar follows
+    frame.evaluate("() => window.map_div.setView([40.05, 46.9], 9)")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('zoom') === '9'", timeout=TIMEOUT)
+    params = search_params(page)
+    assert (params["start"], params["end"], params["event"]) == ("2024-04-01", "2024-04-17", str(khojaly["id"]))
+    assert params["center"] == "40.05,46.9"
+    link = copy_link(page)
+    assert link.startswith(server.url + "/?") and "zoom=9" in link and "center=40.05,46.9" in link
+    assert_only_tiles_blocked(seen)
+    page.context.close()
+
+    again, seen = open_app(browser, link)                       # a new browser, nothing remembered
+    assert caption_counts(again) == (4, 5)
+    frame = map_frame(again)
+    frame.wait_for_function("() => window.map_div.getZoom() === 9", timeout=TIMEOUT)
+    center = frame.evaluate("() => { const c = window.map_div.getCenter(); return [c.lat, c.lng]; }")
+    assert center == pytest.approx([40.05, 46.9], abs=1e-3)
+    assert again.get_by_text(re.compile(r"^Now at 39\.9")).count() + again.get_by_text("Khojaly").count() > 0
+    assert again.locator("[data-testid='stSidebar'] [data-testid='stSlider']").first.inner_text().count("2024-04") >= 2
+    assert search_params(again) == params
+    assert_only_tiles_blocked(seen)
+    again.context.close()
+
+
+def test_a_snapshot_keeps_its_events_after_more_news(browser, app):
+    server, db, tmp = app
+    page, _ = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30")
+    assert caption_counts(page) == (4, 5)
+    page.get_by_text("Share this view").click()
+    page.get_by_label("Snapshot title").fill("Peacekeepers <b>leave</b>")
+    page.get_by_role("button", name="Share snapshot").click()
+    page.get_by_text("Snapshot saved").wait_for(timeout=TIMEOUT)
+    link = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").last.inner_text().strip()
+    assert re.fullmatch(re.escape(server.url) + r"/\?snapshot=[A-Za-z0-9_-]{22}", link)
+    page.context.close()
+
+    (tmp / "extra.txt").write_text(EXTRA, encoding="utf-8")
+    geo("ingest", str(tmp / "extra.txt"), "--db", str(db))      # more news, while the app runs
+
+    live, _ = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30")
+    n_live, _total = caption_counts(live)
+    assert n_live > 4
+    live.context.close()
+
+    snap, seen = open_app(browser, link)
+    banner = snap.get_by_text(re.compile(r"^Snapshot of \d+ events, taken 20"))
+    banner.wait_for(timeout=TIMEOUT)
+    assert banner.inner_text().startswith("Snapshot of 4 events, taken ")
+    assert "Peacekeepers <b>leave</b>" in snap.locator("[data-testid='stAlert']").first.inner_text()
+    assert caption_counts(snap) == (4, 4)
+    frame = map_frame(snap)
+    frame.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 4", timeout=TIMEOUT)
+    assert snap.get_by_role("link", name="Open the live view").get_attribute("href").startswith(server.url + "/?start=")
+    assert snap.evaluate("window.__xss") is None
+    assert_only_tiles_blocked(seen)
+
+    bad, _ = open_app(browser, f"{server.url}/?snapshot=AAAAAAAAAAAAAAAAAAAAAA")
+    bad.get_by_text(re.compile("This snapshot cannot be opened: no snapshot with id")).wait_for(timeout=TIMEOUT)
+    snap.context.close()
+    bad.context.close()
+
+
+def test_exported_html_shows_every_marker_with_the_network_off(browser, app, tmp_path):
+    _, db, _ = app
+    out = tmp_path / "april.html"
+    r = geo("export", "--format", "html", "--start", "2024-04-01", "--end", "2024-04-30", "--db", str(db),
+            "--out", str(out), "--title", "April <i>2024</i>")
+    n = int(r.stdout.split()[0])
+    payload = json.loads(re.search(r"var D = (\{.*?\});\n", out.read_text()).group(1))
+    assert len(payload["events"]) == n and n >= 4
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    seen = watch(page, ("file:", "data:"))
+    page.goto(out.as_uri())
+    points = len(payload["points"])
+    page.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === {points}", timeout=TIMEOUT)
+    page.wait_for_function(f"() => ({COUNT_JS})().basemap > 200", timeout=TIMEOUT)
+    assert page.evaluate(COUNT_JS)["areas"] >= len(payload["areas"])
+    assert f"{n} events" in page.inner_text(".ev-legend")
+    assert page.inner_text(".ev-caption").startswith("April <i>2024</i> · 2024-04-01 – ")   # text, not markup
+    assert page.title() == "April <i>2024</i>"
+    assert seen["errors"] == [] and all(u.startswith("https://tile.openstreetmap.org/") for u in seen["blocked"])
+    page.close()
