@@ -14,6 +14,10 @@ Design:
   (`content_hash`); adding the same text again returns status ``'duplicate'`` and writes nothing.
 * **Corrections survive re-ingest.** They are keyed by ``(content_hash, mention_start,
   mention_end)``, not by row ids, and are applied again whenever that article is added.
+* **Snapshots.** `save_snapshot` freezes a view: its URL parameters and a JSON copy of the events it
+  showed, under a ``secrets.token_urlsafe`` id (128 bits) with a sha256 of the content; later
+  ingests, corrections and deletions never touch it. `snapshot(id)` raises StoreError with a plain
+  reason for a malformed or unknown id.
 * **Schema migrations.** ``PRAGMA user_version`` is the schema version; `MIGRATIONS` is an ordered
   list, each applied in its own transaction. Later issues append migrations; never edit old ones.
 * **Queries.** Dates are kept as given (``date``/``date_end``: ISO 8601 truncated to the precision,
