@@ -10,6 +10,7 @@ markdown-escaped captions) and through geo.mapview, which escapes it.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import tempfile
@@ -28,6 +29,7 @@ SEEDS = Path(__file__).parent / "seeds"
 PLAY_INTERVAL_S = 1.5
 MAP_HEIGHT = 540
 STEP_DAYS = {"day": 1, "week": 7, "month": 30}
+OPENING_LIMIT = 20_000      # more events than this: open on the latest month, not everything
 
 st.set_page_config(page_title="Reported events", layout="wide")
 ss = st.session_state
@@ -69,7 +71,13 @@ def _fingerprint(path: str) -> tuple:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _events_cached(path: str, fingerprint: tuple, n_events: int, n_articles: int) -> list:
     with Store.open(path) as s:
-        return s.events()
+        events = s.events()
+    # The loaded events live as long as the cache entry and hold no reference cycles: move them
+    # out of the collector's sight, or every full collection walks all of them (with 100,000
+    # events that put up to 150 ms on a filter change; benchmarks/map.py).
+    gc.collect()
+    gc.freeze()
+    return events
 
 
 def load_events(store: Store) -> list:
@@ -172,7 +180,12 @@ def step_window(span) -> None:
 
 def init_from_url(span, opts: dict, events: list) -> None:
     """First run of a session: the URL's view seeds every widget."""
-    v = views.from_query(st.query_params.to_dict(), span)
+    params = st.query_params.to_dict()
+    v = views.from_query(params, span)
+    if not (params.get(views.Q_START) or params.get(views.Q_END)) and len(events) > OPENING_LIMIT:
+        # A big store opens on its latest month (the whole span is one click away: "Everything").
+        v = views.from_query({**params, **views.to_query(views.ViewState(*views.presets(span[1], span[0])["Month"]))},
+                             span)
     if v.start and v.end:
         set_window(v.start, v.end)
     ss["w_text"] = v.text

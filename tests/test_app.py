@@ -229,3 +229,36 @@ def test_unknown_or_malformed_snapshot_ids_get_a_clear_message(db, bad):
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith("This snapshot cannot be opened:")
     assert ("is not a snapshot id" in at.error[0].value) or ("no snapshot with id" in at.error[0].value)
+
+
+def test_a_big_store_opens_on_its_latest_month(db):
+    """Over 20,000 events: the first view is the latest month, not a 20,000-pin map."""
+    from datetime import timedelta
+    from geo.pipeline import ArticleResult
+    from geo.store import Store
+    from geo.types import Article
+    first = date(2023, 1, 1)
+    with Store.open(db) as s:
+        for a in range(1001):
+            events = []
+            for k in range(20):
+                d = (first + timedelta(days=(a * 20 + k) % 700)).isoformat()
+                events.append({"name": "Ganja", "lat": 40.68 + k / 100, "lon": 46.36, "country_code": "AZ",
+                               "kind": "city", "date": d, "date_end": d, "precision": "day",
+                               "date_source": "stated", "sentence": f"Report {a} from Ganja.",
+                               "mention_start": 0, "mention_end": 5, "confidence": 0.9})
+            s.add(ArticleResult(article=Article(id=f"a{a}", text=f"Ganja report {a}.", title=f"Report {a}"),
+                                events=events))
+        span = s.date_span()
+        total = s.count_events()
+    assert total > 20_000
+    at = new_app()
+    assert not at.exception
+    last = date.fromisoformat(span[1])
+    assert at.slider(key="w_window").value == (last - timedelta(days=29), last)
+    n, m = counts(at)
+    assert m == total and 0 < n < 2_000
+    assert at.query_params["start"] == (last - timedelta(days=29)).isoformat()
+    # an explicit window in the link is respected
+    linked = new_app({"start": span[0], "end": span[1]})
+    assert counts(linked) == (total, total)
