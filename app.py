@@ -156,6 +156,10 @@ def map_position() -> tuple:
     if isinstance(c, dict) and c.get("lat") is not None and c.get("lng") is not None and z is not None:
         lon = (float(c["lng"]) + 180) % 360 - 180        # Leaflet reports unwrapped longitudes
         reported = (round(float(c["lat"]), 4), round(lon, 4))
+        if (ss.get("_base_view") or {}).get("bounds") and int(z) == mapview.DEFAULT_ZOOM \
+                and reported == tuple(mapview.DEFAULT_CENTER):
+            # the map's first report comes before it is fitted to the events: not a view to link
+            return ss.get("center"), ss.get("zoom")
         if int(z) == ss.get("zoom") and views.near_on_screen(reported, ss.get("center"), int(z)):
             return ss.get("center"), ss.get("zoom")       # where the app put it: keep the link as it was
         return reported, int(z)
