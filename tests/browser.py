@@ -30,6 +30,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 OSM_TILES = "https://tile.openstreetmap.org/"
 STREAMLIT_FOLIUM_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+TIMEOUT = 30_000          # ms: Streamlit renders asynchronously; the first visit may load the geoparser
 
 
 def launch_chromium() -> Iterator:
@@ -136,3 +137,45 @@ def streamlit_server(script: str, cwd: Path, log_path: Path, env: Optional[dict]
             proc.kill()
             proc.wait()
         log.close()
+
+
+# --------------------------------------------------------------------------- the running app
+
+# Installed in every page before its scripts: the time the app last started or stopped a run.
+SCRIPT_STATE_JS = """window.__lastChange = performance.now();
+new MutationObserver(() => { window.__lastChange = performance.now(); })
+    .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});"""
+SETTLED_JS = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && performance.now() - window.__lastChange > 1000;
+}"""
+
+
+def settle(page) -> None:
+    """Wait until the app has been idle for a second (the map reports its position back once it
+    has drawn, which reruns the app: interacting meanwhile may hit a widget being replaced)."""
+    page.wait_for_function(SETTLED_JS, timeout=TIMEOUT)
+
+
+def query(page) -> dict:
+    """The address bar's query, as the page has it now (page.url may lag behind replaceState)."""
+    from urllib.parse import parse_qsl
+    return dict(parse_qsl(page.evaluate("location.search").lstrip("?")))
+
+
+def wait_query(page, **want) -> None:
+    js = ("w => { const q = new URLSearchParams(location.search);"
+          " return Object.entries(w).every(([k, v]) => q.get(k) === v); }")
+    try:
+        page.wait_for_function(js, arg=want, timeout=TIMEOUT)
+    except Exception as exc:   # noqa: BLE001 - say what the URL was
+        raise AssertionError(f"URL query {query(page)} does not have {want}") from exc
+
+
+def map_frame(page):
+    """The streamlit-folium iframe's frame, once its map has drawn anything."""
+    handle = page.locator(STREAMLIT_FOLIUM_IFRAME).element_handle(timeout=TIMEOUT)
+    frame = handle.content_frame()
+    frame.wait_for_function("() => !!document.querySelector('.leaflet-container')", timeout=TIMEOUT)
+    return frame

@@ -18,11 +18,11 @@ import pytest
 
 from geo import views
 from geo.store import Store
-from tests.browser import (COUNT_JS, OSM_TILES, ROOT, STREAMLIT_FOLIUM_IFRAME, Server,
-                           assert_only_tiles_blocked, streamlit_server, watch)
+from tests.browser import (COUNT_JS, OSM_TILES, ROOT, SCRIPT_STATE_JS, STREAMLIT_FOLIUM_IFRAME, TIMEOUT, Server,
+                           assert_only_tiles_blocked, map_frame, query, settle, streamlit_server, wait_query,
+                           watch)
 
 SEEDS = ROOT / "seeds"
-TIMEOUT = 30_000          # ms: the first visit of the empty database also loads the geoparser
 
 POLAND = """Storms and floods across Poland
 Published: 2024-05-25
@@ -111,23 +111,6 @@ def open_page(browser):
 
 # --------------------------------------------------------------------------- helpers
 
-# Installed in every page before its scripts: the time the app last started or stopped a run.
-SCRIPT_STATE_JS = """window.__lastChange = performance.now();
-new MutationObserver(() => { window.__lastChange = performance.now(); })
-    .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});"""
-SETTLED_JS = """() => {
-    const app = document.querySelector('[data-testid=stApp]');
-    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && performance.now() - window.__lastChange > 1000;
-}"""
-
-
-def settle(page) -> None:
-    """Wait until the app has been idle for a second (the map reports its position back once it
-    has drawn, which reruns the app: interacting meanwhile may hit a widget being replaced)."""
-    page.wait_for_function(SETTLED_JS, timeout=TIMEOUT)
-
-
 def wait_caption(page, n: int, m: int) -> None:
     """The one caption over the map reads exactly 'Showing n of m events'."""
     def captions() -> list:
@@ -139,29 +122,6 @@ def wait_caption(page, n: int, m: int) -> None:
         raise AssertionError(f"caption {captions()}, not 'Showing {n} of {m} events'") from exc
     shown = captions()
     assert shown == [f"Showing {n} of {m} events"], shown
-
-
-def query(page) -> dict:
-    """The address bar's query, as the page has it now (page.url may lag behind replaceState)."""
-    from urllib.parse import parse_qsl
-    return dict(parse_qsl(page.evaluate("location.search").lstrip("?")))
-
-
-def wait_query(page, **want) -> None:
-    js = ("w => { const q = new URLSearchParams(location.search);"
-          " return Object.entries(w).every(([k, v]) => q.get(k) === v); }")
-    try:
-        page.wait_for_function(js, arg=want, timeout=TIMEOUT)
-    except Exception as exc:   # noqa: BLE001 - say what the URL was
-        raise AssertionError(f"URL query {query(page)} does not have {want}") from exc
-
-
-def map_frame(page):
-    """The streamlit-folium iframe's frame, once its map has drawn anything."""
-    handle = page.locator(STREAMLIT_FOLIUM_IFRAME).element_handle(timeout=TIMEOUT)
-    frame = handle.content_frame()
-    frame.wait_for_function("() => !!document.querySelector('.leaflet-container')", timeout=TIMEOUT)
-    return frame
 
 
 def expect_map(frame, points: int, areas: int) -> None:

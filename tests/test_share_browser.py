@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from geo.store import Store
-from tests.browser import COUNT_JS, ROOT, STREAMLIT_FOLIUM_IFRAME, assert_only_tiles_blocked, streamlit_server, watch
+from tests.browser import (COUNT_JS, ROOT, SCRIPT_STATE_JS, TIMEOUT, assert_only_tiles_blocked, map_frame, query,
+                           settle, streamlit_server, watch)
 from tests.conftest import SEED
 
-TIMEOUT = 30_000
 EXTRA = ("Clashes near Ganja and Lachin\n\nBy Staff in Baku April 20, 2024\n\n"
          "Shelling hit Lachin on 19 April 2024, officials said. Residents of Ganja reported "
          "explosions on 18 April 2024.\n")
@@ -45,6 +45,7 @@ def open_app(browser, url: str):
     page = context.new_page()
     base = re.match(r"https?://[^/]+/", url)[0]
     seen = watch(page, (base, "data:", "blob:", "about:"))
+    page.add_init_script(SCRIPT_STATE_JS)
     page.goto(url)
     return page, seen
 
@@ -56,21 +57,11 @@ def caption_counts(page) -> tuple[int, int]:
     return int(n), int(m)
 
 
-def map_frame(page):
-    page.locator(STREAMLIT_FOLIUM_IFRAME).first.wait_for(timeout=TIMEOUT)
-    frame = next(f for f in page.frames if "streamlit_folium.st_folium" in f.url)
+def leaflet_map(page):
+    """The map frame once streamlit-folium's Leaflet map (``window.map_div``) exists."""
+    frame = map_frame(page)
     frame.wait_for_function("() => window.map_div !== undefined && window.map_div.getZoom", timeout=TIMEOUT)
     return frame
-
-
-def shown_on_map(frame) -> int:
-    c = frame.evaluate(COUNT_JS)
-    return c["pins"] + c["clustered"]
-
-
-def search_params(page) -> dict:
-    from urllib.parse import parse_qs
-    return {k: v[-1] for k, v in parse_qs(page.evaluate("location.search").lstrip("?")).items()}
 
 
 def copy_link(page) -> str:
@@ -86,14 +77,16 @@ def test_a_link_reproduces_the_view_in_a_fresh_browser(browser, app):
         khojaly = next(e for e in s.events() if e["name"] == "Khojaly")
     page, seen = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30&event={khojaly['id']}")
     assert caption_counts(page) == (4, 5)
-    frame = map_frame(page)
+    frame = leaflet_map(page)
     frame.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 4", timeout=TIMEOUT)
+    settle(page)
     # the user pans and zooms; the address bar follows
     frame.evaluate("() => window.map_div.setView([40.05, 46.9], 9)")
     page.wait_for_function("() => new URLSearchParams(location.search).get('zoom') === '9'", timeout=TIMEOUT)
-    params = search_params(page)
+    params = query(page)
     assert (params["start"], params["end"], params["event"]) == ("2024-04-01", "2024-04-17", str(khojaly["id"]))
     assert params["center"] == "40.05,46.9"
+    settle(page)
     link = copy_link(page)
     assert link.startswith(server.url + "/?") and "zoom=9" in link and "center=40.05,46.9" in link
     assert_only_tiles_blocked(seen)
@@ -101,13 +94,13 @@ def test_a_link_reproduces_the_view_in_a_fresh_browser(browser, app):
 
     again, seen = open_app(browser, link)                       # a new browser, nothing remembered
     assert caption_counts(again) == (4, 5)
-    frame = map_frame(again)
+    frame = leaflet_map(again)
     frame.wait_for_function("() => window.map_div.getZoom() === 9", timeout=TIMEOUT)
     center = frame.evaluate("() => { const c = window.map_div.getCenter(); return [c.lat, c.lng]; }")
     assert center == pytest.approx([40.05, 46.9], abs=1e-3)
     assert again.get_by_text(re.compile(r"^Now at 39\.9")).count() + again.get_by_text("Khojaly").count() > 0
     assert again.locator("[data-testid='stSidebar'] [data-testid='stSlider']").first.inner_text().count("2024-04") >= 2
-    assert search_params(again) == params
+    assert query(again) == params
     assert_only_tiles_blocked(seen)
     again.context.close()
 
@@ -116,6 +109,7 @@ def test_a_snapshot_keeps_its_events_after_more_news(browser, app):
     server, db, tmp = app
     page, _ = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30")
     assert caption_counts(page) == (4, 5)
+    settle(page)
     page.get_by_text("Share this view").click()
     page.get_by_label("Snapshot title").fill("Peacekeepers <b>leave</b>")
     page.get_by_role("button", name="Share snapshot").click()
@@ -138,7 +132,7 @@ def test_a_snapshot_keeps_its_events_after_more_news(browser, app):
     assert banner.inner_text().startswith("Snapshot of 4 events, taken ")
     assert "Peacekeepers <b>leave</b>" in snap.locator("[data-testid='stAlert']").first.inner_text()
     assert caption_counts(snap) == (4, 4)
-    frame = map_frame(snap)
+    frame = leaflet_map(snap)
     frame.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 4", timeout=TIMEOUT)
     assert snap.get_by_role("link", name="Open the live view").get_attribute("href").startswith(server.url + "/?start=")
     assert snap.evaluate("window.__xss") is None
