@@ -46,13 +46,8 @@ def geoparser():
 @st.cache_resource
 def static_assets() -> bool:
     """Local Leaflet/jQuery/marker-cluster files for the offline map (once per process)."""
-    try:
-        from geo import assets
-    except ImportError:
-        return False
-    ensure = getattr(assets, "ensure_static_assets", None)
-    if callable(ensure):
-        ensure()
+    from geo import assets
+    assets.ensure_static_assets()
     return True
 
 
@@ -77,13 +72,14 @@ def _events_cached(path: str, fingerprint: tuple, n_events: int, n_articles: int
     # events that put up to 150 ms on a filter change; benchmarks/map.py).
     gc.collect()
     gc.freeze()
-    return events
+    return events, {}
 
 
-def load_events(store: Store) -> list:
-    """All stored events; re-read whenever the database changed (cached otherwise; never mutated)."""
+def load_events(store: Store) -> tuple[list, dict]:
+    """All stored events, re-read whenever the database changed (cached otherwise; never mutated),
+    and the map's per-event rows cache that lives as long as they do (see mapview.event_payload)."""
     if store.path == ":memory:":
-        return store.events()
+        return store.events(), {}
     return _events_cached(store.path, _fingerprint(store.path), store.count_events(), store.count_articles())
 
 
@@ -384,17 +380,14 @@ def histogram(shown: list, view: views.ViewState) -> None:
         st.altair_chart(chart, width="stretch")
 
 
-def draw_map(shown: list, view: views.ViewState):
+def draw_map(shown: list, view: views.ViewState, rows_cache: dict):
     """The base map is the same on every rerun of a session (so streamlit-folium keeps it mounted,
     with the user's pan and zoom); the filtered events travel as `feature_group_to_add`, and a
     picked event moves the view through `center`/`zoom`."""
     base = ss.get("_base_view") or {}
     window = (view.start, view.end) if view.start and view.end else None
-    if hasattr(mapview, "event_layer"):
-        m = mapview.build_map(center=base.get("center"), zoom=base.get("zoom"))
-        layer = mapview.event_layer(shown, window=window)
-    else:   # an older geo.mapview: one map with the events on it
-        m, layer = mapview.build_map(shown, center=base.get("center"), zoom=base.get("zoom") or 5), None
+    m = mapview.build_map(center=base.get("center"), zoom=base.get("zoom"))
+    layer = mapview.event_layer(shown, window=window, rows_cache=rows_cache)
     if base.get("bounds") and base.get("center") is None:
         m.fit_bounds(base["bounds"], padding=(30, 30), max_zoom=8)
     # center/zoom: where the app moves the map (a picked event); the map reports its own pan and
@@ -564,7 +557,7 @@ def page(store: Store) -> None:
     if store.count_articles() == 0:
         fill_from_seeds(store)
 
-    all_events = load_events(store)
+    all_events, rows_cache = load_events(store)
     span = tuple(store.date_span())
     opts = views.options(all_events)
     by_id = {e["id"]: e for e in all_events}
@@ -590,7 +583,7 @@ def page(store: Store) -> None:
     if ss.get("_flash"):
         st.success(ss.pop("_flash"))
     histogram(shown, view)
-    draw_map(shown, view)
+    draw_map(shown, view, rows_cache)
 
     left, right = st.columns([3, 2])
     with left:

@@ -604,9 +604,13 @@ def _sort_key_latest(e: Mapping):
     return (d is not None, d[1] if d else date.min, str(e.get("id") or ""))
 
 
-def event_payload(events: Sequence[Mapping], window=None) -> dict:
+def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[dict] = None) -> dict:
     """What the browser needs to draw `events`: plain data, no HTML built from article text
     (the page's script escapes it while building tooltips and popups; see `_EventData`).
+
+    `rows_cache`: a dict that lives exactly as long as the events' list (the app keeps one per
+    loaded store): each event's row is then built once, keyed by its id, and reused by every
+    later window or filter over the same events.
 
     ``events``: `event_row` per event; ``articles``: `article_row` per article;
     ``points``: [lat, lon, colour index, event index]; ``areas``: [outline key or None, lat,
@@ -626,21 +630,29 @@ def event_payload(events: Sequence[Mapping], window=None) -> dict:
         return colour_index[c]
 
     articles: list[tuple] = []
-    article_index: dict = {}       # article row (and article id) -> index
+    article_index: dict = {}       # article row -> index
+    art_by_id: dict = {}           # article id -> article row
     rows: list[list] = []
 
     def row(e) -> int:
-        key = e.get("article_id")
-        k = article_index.get(key) if key is not None else None
+        eid = e.get("id") if rows_cache is not None else None
+        cached = rows_cache.get(eid) if eid is not None else None
+        if cached is None:
+            aid = e.get("article_id")
+            art = art_by_id.get(aid) if aid is not None else None
+            if art is None:
+                art = article_row(e)
+                if aid is not None:
+                    art_by_id[aid] = art
+            cached = (event_row(e, -1)[:-1], art)
+            if eid is not None:
+                rows_cache[eid] = cached
+        fields, art = cached
+        k = article_index.get(art)
         if k is None:
-            art = article_row(e)
-            k = article_index.get(art)
-            if k is None:
-                k = article_index[art] = len(articles)
-                articles.append(art)
-            if key is not None:
-                article_index[key] = k
-        rows.append(event_row(e, k))
+            k = article_index[art] = len(articles)
+            articles.append(art)
+        rows.append(fields + [k])
         return len(rows) - 1
 
     points, groups = [], {}
@@ -679,14 +691,14 @@ def event_payload(events: Sequence[Mapping], window=None) -> dict:
             "window": [win[0].isoformat(), win[1].isoformat()] if win else None}
 
 
-def event_layer(events: Iterable[Mapping] = (), window=None) -> folium.FeatureGroup:
+def event_layer(events: Iterable[Mapping] = (), window=None, rows_cache: Optional[dict] = None) -> folium.FeatureGroup:
     """The events as one FeatureGroup named "events" (for streamlit-folium's
     ``feature_group_to_add``): clustered pins for towns/landmarks/admin2, translucent outlines or
     circles for countries/regions, colours by date within `window` ((start, end) dates or ISO
     strings; default: the events' span), tooltips ``place · date``, popups (see `event_payload`),
-    and the date legend (shown while the layer is on the map)."""
+    and the date legend (shown while the layer is on the map). `rows_cache`: see `event_payload`."""
     fg = folium.FeatureGroup(name="events")
-    _EventData(_js_json(event_payload(list(events), window))).add_to(fg)
+    _EventData(_js_json(event_payload(list(events), window, rows_cache))).add_to(fg)
     return fg
 
 

@@ -448,3 +448,16 @@ def test_map_inside_streamlit_loads_local_assets_offline(browser, tmp_path):
         assert not any("is not defined" in e for e in seen["errors"]), seen["errors"]
         assert_only_tiles_blocked(seen)
         page.close()
+
+
+def test_rows_cache_reuses_each_event_row_and_gives_the_same_payload():
+    events = [ev(i) for i in range(12)] + [ev(20, kind="country", country_code="FR", lat=46.6, lon=2.4)]
+    cache: dict = {}
+    window = ("2024-03-01", "2024-03-31")
+    first = event_payload(events, window, rows_cache=cache)
+    assert first == event_payload(events, window) and len(cache) == 13
+    # a later, narrower view reuses the rows (same objects), and the payload is still exact
+    rows_before = {k: v[0] for k, v in cache.items()}
+    later = event_payload(events[5:], ("2024-03-05", "2024-03-20"), rows_cache=cache)
+    assert later == event_payload(events[5:], ("2024-03-05", "2024-03-20"))
+    assert all(cache[k][0] is rows_before[k] for k in rows_before)
