@@ -9,6 +9,7 @@ markdown-escaped captions) and through geo.mapview, which escapes it.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -64,7 +65,7 @@ def _fingerprint(path: str) -> tuple:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _events_cached(path: str, fingerprint: tuple, n_events: int, n_articles: int) -> list:
+def _events_cached(path: str, fingerprint: tuple, n_events: int, n_articles: int) -> tuple[list, dict]:
     with Store.open(path) as s:
         events = s.events()
     # The loaded events live as long as the cache entry and hold no reference cycles: move them
@@ -162,7 +163,7 @@ def map_position() -> tuple:
     return ss.get("center"), ss.get("zoom")
 
 
-def current_view(span) -> views.ViewState:
+def current_view() -> views.ViewState:
     win = ss.get("w_window") or (None, None)
     center, zoom = map_position()
     return views.ViewState(
@@ -174,7 +175,7 @@ def current_view(span) -> views.ViewState:
 
 def step_window(span) -> None:
     step = STEP_DAYS.get(ss.get("w_step", "week"), 7)
-    v = views.play_step(current_view(span), step, span)
+    v = views.play_step(current_view(), step, span)
     set_window(v.start, v.end)
 
 
@@ -403,14 +404,13 @@ def base_view(events: list) -> dict:
     events. Kept fixed for the session so that reruns never remount the map."""
     if ss.get("center"):
         return {"center": tuple(ss["center"]), "zoom": ss.get("zoom") or 7, "bounds": None}
-    pts = [(float(e["lat"]), float(e["lon"])) for e in events
-           if e.get("lat") is not None and e.get("lon") is not None]
-    if not pts:
+    box = mapview.bounds(events)
+    if box is None:
         return {"center": None, "zoom": None, "bounds": None}
-    lats, lons = [p[0] for p in pts], [p[1] for p in pts]
-    if max(lats) - min(lats) < 1e-6 and max(lons) - min(lons) < 1e-6:
-        return {"center": pts[0], "zoom": 8, "bounds": None}
-    return {"center": None, "zoom": None, "bounds": [[min(lats), min(lons)], [max(lats), max(lons)]]}
+    (south, west), (north, east) = box
+    if north - south < 1e-6 and east - west < 1e-6:
+        return {"center": (south, west), "zoom": 8, "bounds": None}
+    return {"center": None, "zoom": None, "bounds": box}
 
 
 def events_table(shown: list) -> None:
@@ -492,7 +492,7 @@ def download_buttons(events: list, view: views.ViewState, title: str, key: str) 
     if st.button("Render PNG", key=f"{key}_png", width="stretch"):
         with st.status("Rendering the map in headless Chromium…") as status:
             try:
-                png_opts = export.with_size(opts, width, height)
+                png_opts = dataclasses.replace(opts, width=int(width), height=int(height))
                 ss[f"{key}_png_data"] = (export.render(events, "png", png_opts), export.file_name("png", png_opts))
                 status.update(label=f"PNG ready ({width}×{height})", state="complete")
             except export.ExportError as exc:
@@ -574,10 +574,10 @@ def page(store: Store) -> None:
     sidebar_filters(opts)
     sidebar_add(store)
 
-    view = current_view(span)
+    view = current_view()
     shown = views.filter_events(all_events, view, span)
     take_map_click(shown)
-    view = current_view(span)
+    view = current_view()
 
     st.caption(views.caption(len(shown), len(all_events)))
     if ss.get("_flash"):
@@ -600,11 +600,11 @@ def page(store: Store) -> None:
             fix_pin(store, selected)
             st.button("Clear selection", key="w_clear", on_click=clear_selection)
 
-    sidebar_share(store, shown, current_view(span))
+    sidebar_share(store, shown, view)
     st.caption("Place names: GeoNames (CC BY 4.0). Country outlines: Natural Earth.")
 
     # The address bar is always a link to this view.
-    wanted = views.to_query(current_view(span))
+    wanted = views.to_query(view)
     if wanted != st.query_params.to_dict():
         st.query_params.from_dict(wanted)
 

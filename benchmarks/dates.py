@@ -116,10 +116,10 @@ def is_ignored(t: dict) -> bool:
 # --- mapping to TimeML -------------------------------------------------------------------------------
 
 def to_timeml(value: str, precision: str) -> str:
-    from geo.dates import _bounds
+    from geo.dates import value_bounds
     if precision in ("day", "month", "year"):
         return value
-    first, last = _bounds(value)
+    first, last = value_bounds(value)
     if precision == "decade":
         return str(first.year)[:3]
     if precision == "quarter":

@@ -50,10 +50,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from geo import assets, mapview, views  # noqa: E402
+from geo.export import CHROMIUM_ARGS  # noqa: E402
 from geo.store import Store  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 800}
 TARGET_SERVER_MS = 300
 TARGET_BROWSER_MS = 2000
@@ -359,7 +359,7 @@ def naive_html(events, clustered: bool) -> str:
         target.default_js, target.default_css = [], []   # already inlined by build_map (no CDN)
         target.add_to(m)
     for e in events:
-        if not mapview._has_point(e):
+        if not mapview.has_point(e):
             continue
         folium.Marker([float(e["lat"]), float(e["lon"])],
                       popup=folium.Popup(_naive_popup(e), max_width=360),
@@ -436,7 +436,7 @@ def bench_browser(events, span, args, tmp: Path) -> dict:
     shown = views.filter_events(events, views.ViewState(start=start, end=end), span)
     payload = mapview.event_payload(shown, (start, end))
     n_points = len(payload["points"])
-    n_located = sum(1 for e in shown if mapview._has_point(e))
+    n_located = sum(1 for e in shown if mapview.has_point(e))
     log(f"browser window {start} … {end}: {len(shown):,} events, {n_points:,} pins "
         f"(+ {len(payload['areas'])} areas)")
 

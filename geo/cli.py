@@ -196,12 +196,12 @@ def cmd_export(args, stdin, out) -> int:
             if snapshot_id:
                 snap = store.snapshot(snapshot_id)
                 view = views.from_query(snap.view)
-                events = views.view_events(snap.events, view, None, bbox) if bbox else snap.events
+                events = views.within_bbox(snap.events, bbox)
                 title = args.title or snap.title or "Snapshot"
             else:
                 span = store.date_span()
                 view = views.from_query(params, span)
-                events = views.view_events(store.events(), view, span, bbox)
+                events = views.within_bbox(views.filter_events(store.events(), view, span), bbox)
                 title = args.title or "Reported events"
         opts = views.map_options(view, export.count(events, args.format), title=title,
                                  width=args.width, height=args.height, tiles=args.tiles)

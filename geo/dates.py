@@ -135,12 +135,12 @@ class DateMention:
     @property
     def date_start(self) -> date:
         """First day the expression covers."""
-        return _bounds(self.value)[0]
+        return value_bounds(self.value)[0]
 
     @property
     def date_end(self) -> date:
         """Last day the expression covers."""
-        return _bounds(self.value)[1]
+        return value_bounds(self.value)[1]
 
     def to_dict(self) -> dict:
         return {"start": self.start, "end": self.end, "text": self.text,
@@ -153,22 +153,57 @@ def _last_day(y: int, m: int) -> int:
     return _calendar.monthrange(y, m)[1]
 
 
-def _part_bounds(part: str) -> tuple[date, date]:
-    bits = [int(b) for b in part.split("-")]
-    if len(bits) == 3:
-        d = date(*bits)
-        return d, d
-    if len(bits) == 2:
-        y, m = bits
-        return date(y, m, 1), date(y, m, _last_day(y, m))
-    return date(bits[0], 1, 1), date(bits[0], 12, 31)
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_ISO_YEAR = re.compile(r"^(\d{4})$")
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_ISO_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_ISO_DECADE = re.compile(r"^(\d{3})(?:X|0s)$", re.I)          # 199X, 1990s
+_ISO_CENTURY = re.compile(r"^(\d{2})(?:XX|00s)$", re.I)       # 19XX
+_ISO_YEAR_PART = re.compile(r"^(\d{4})-[A-Z]{1,2}\d?$")        # TimeML seasons/halves: 2023-SU, 2023-H1
 
 
-def _bounds(value: str) -> tuple[date, date]:
+def period_bounds(value: str) -> tuple[date, date, str]:
+    """First day, last day and precision of one ISO 8601 (TimeML-style) value, or ValueError."""
+    v = value.strip()
+    if m := _ISO_DAY.match(v):
+        d = date(int(m[1]), int(m[2]), int(m[3]))
+        return d, d, "day"
+    if m := _ISO_MONTH.match(v):
+        y, mo = int(m[1]), int(m[2])
+        return date(y, mo, 1), date(y, mo, _last_day(y, mo)), "month"
+    if m := _ISO_WEEK.match(v):
+        first = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        return first, first + _timedelta(days=6), "week"
+    if m := _ISO_QUARTER.match(v):
+        y, q = int(m[1]), int(m[2])
+        last_month = 3 * q
+        return (date(y, last_month - 2, 1), date(y, last_month, _last_day(y, last_month)),
+                "quarter")
+    if m := _ISO_YEAR.match(v):
+        y = int(m[1])
+        return date(y, 1, 1), date(y, 12, 31), "year"
+    if m := _ISO_YEAR_PART.match(v):           # a part of a year we do not model: the whole year
+        y = int(m[1])
+        return date(y, 1, 1), date(y, 12, 31), "year"
+    if m := _ISO_DECADE.match(v):
+        y = int(m[1]) * 10
+        return date(max(y, 1), 1, 1), date(y + 9, 12, 31), "decade"
+    if m := _ISO_CENTURY.match(v):
+        y = int(m[1]) * 100
+        return date(max(y, 1), 1, 1), date(y + 99, 12, 31), "century"
+    raise ValueError(f"unrecognised date {value!r}")
+
+
+def value_bounds(value: str) -> tuple[date, date]:
+    """First and last day of a date value as this module writes it (ISO 8601 truncated to its
+    precision, or a range 'A/B'), also TimeML-style ones (2023-W05, 2023-Q3, 199X); ValueError
+    when unreadable."""
     if "/" in value:
         a, _, b = value.partition("/")
-        return _part_bounds(a)[0], _part_bounds(b)[1]
-    return _part_bounds(value)
+        return period_bounds(a)[0], period_bounds(b)[1]
+    return period_bounds(value)[:2]
+
 
 
 def _iso_day(d: date) -> str:
@@ -396,7 +431,7 @@ def _range_value(first: date, last: date) -> str:
 
 def _part_of(value: str, part: str) -> str:
     """The early/mid/late part of a month, year or other period value, as a range."""
-    first, last = _bounds(value)
+    first, last = value_bounds(value)
     if last - first > _timedelta(days=300) and first.month == 1 and first.day == 1 and \
             last.month == 12 and last.day == 31 and first.year == last.year:
         months = {"early": (1, 4), "beginning": (1, 3), "start": (1, 3), "mid": (5, 8), "middle": (5, 8),
@@ -1256,8 +1291,8 @@ def _month_lists(text: str, chosen: list) -> list:
         if not _LIST_JOIN.fullmatch(text[a[1]:b[0]]) and not _LIST_JOIN.fullmatch(
                 text[a[1]:b[0]] + " "):
             continue
-        a_end = _bounds(a[2])[1]
-        b_first, b_last = _bounds(b[2])
+        a_end = value_bounds(a[2])[1]
+        b_first, b_last = value_bounds(b[2])
         y = a_end.year if b_first.month >= a_end.month else a_end.year + 1
         if y == b_first.year:
             continue
@@ -1315,7 +1350,7 @@ _STEP_BACK = 400         # how far back "the following year" looks for the date 
 
 
 def _quarter_start(value: str) -> date:
-    return _bounds(value)[0]
+    return value_bounds(value)[0]
 
 
 def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
@@ -1359,7 +1394,7 @@ def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
                 res = (s, e, q[2], "quarter")        # "its fiscal first quarter ... the quarter ended Sept. 29"
             elif after:
                 # the calendar quarter holding most of the three months that end on that day
-                end_day = _bounds(after[0][2])[0]
+                end_day = value_bounds(after[0][2])[0]
                 mid = end_day - _timedelta(days=45)
                 res = (s, e, _quarter_value(mid.year, _quarter_of(mid)), "quarter")
         elif m["qana"]:
@@ -1394,7 +1429,7 @@ def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
                 # "a year earlier": than the date just given in the sentence, else than the publication
                 prev = [o for o in out if ss <= o[0] and o[1] <= s and o[3] in ("day", "month", "year")]
                 if prev:
-                    res = (s, e, str(_bounds(prev[-1][2])[0].year - 1), "year")
+                    res = (s, e, str(value_bounds(prev[-1][2])[0].year - 1), "year")
                 elif anchor is not None:
                     res = (s, e, str(anchor.year - 1), "year")
         elif m["lastyear"]:
@@ -1421,7 +1456,7 @@ def _discourse(text: str, chosen: list, anchor: Optional[date]) -> list:
                 continue
             if prev[3] == "quarter" and unit != "year":
                 continue
-            base = _bounds(prev[2])[0]
+            base = value_bounds(prev[2])[0]
             base_precision = "month" if prev[3] == "quarter" else prev[3]
             n = 0
             if re.search(r"following|next|after|later", phrase):
@@ -1458,7 +1493,7 @@ def _offsets(text: str, chosen: list) -> list:
             unit = m["u"].lower().rstrip("s")
             sign = -1 if m["dir"].lower().split()[0] in ("before", "earlier", "prior") else 1
             if n:
-                shifted = _shift(_bounds(v)[0], p, sign * n, unit)
+                shifted = _shift(value_bounds(v)[0], p, sign * n, unit)
                 if shifted:
                     out.append((m.start(), e, shifted[0], shifted[1], idx))
                     continue

@@ -28,7 +28,7 @@ import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence
@@ -64,15 +64,8 @@ class MapOptions:
 
 def mappable(events: Iterable[Mapping]) -> list:
     """The events that have a position (what the map, GeoJSON and KML can show)."""
-    out = []
-    for e in events:
-        try:
-            if e.get("lat") is not None and e.get("lon") is not None and \
-                    -90 <= float(e["lat"]) <= 90 and -180 <= float(e["lon"]) <= 180:
-                out.append(e)
-        except (TypeError, ValueError):
-            continue
-    return out
+    from geo.mapview import has_point
+    return [e for e in events if has_point(e)]
 
 
 def _source(e: Mapping) -> str:
@@ -293,7 +286,3 @@ def file_name(fmt: str, opts: MapOptions = MapOptions(), stem: str = "events") -
     if opts.window and all(isinstance(d, date) for d in opts.window):
         stem = f"{stem}_{opts.window[0].isoformat()}_{opts.window[1].isoformat()}"
     return f"{stem}.{fmt}"
-
-
-def with_size(opts: MapOptions, width: int, height: int) -> MapOptions:
-    return replace(opts, width=int(width), height=int(height))

@@ -587,16 +587,13 @@ def country_outline(iso_a2: str) -> Optional[dict]:
     return assets.geometry_json(geom, tolerance)
 
 
-def _has_point(e: Mapping) -> bool:
+def has_point(e: Mapping) -> bool:
+    """True when the event has a usable position (what the map and every export can show)."""
     try:
         return e.get("lat") is not None and e.get("lon") is not None and \
-            -90 <= float(e["lat"]) <= 90 and -360 <= float(e["lon"]) <= 360
+            -90 <= float(e["lat"]) <= 90 and -180 <= float(e["lon"]) <= 180
     except (TypeError, ValueError):
         return False
-
-
-def is_area(e: Mapping) -> bool:
-    return e.get("kind") in AREA_KINDS
 
 
 def _sort_key_latest(e: Mapping):
@@ -617,7 +614,7 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
     lon, radius (m), colour index, group tooltip text or None, [event indexes, latest first,
     at most POPUP_GROUP_LIMIT], number of events, any dated]; ``shapes``: outlines by key;
     ``colours``, ``how`` (date source wording), ``legend`` (HTML of dates only), ``window``."""
-    events = [e for e in events if _has_point(e)]
+    events = [e for e in events if has_point(e)]
     win = resolve_window(events, window)
     colours: list[str] = []
     colour_index: dict[str, int] = {}
@@ -702,8 +699,9 @@ def event_layer(events: Iterable[Mapping] = (), window=None, rows_cache: Optiona
     return fg
 
 
-def _bounds(events: Sequence[Mapping]) -> Optional[list]:
-    pts = [(float(e["lat"]), float(e["lon"])) for e in events if _has_point(e)]
+def bounds(events: Sequence[Mapping]) -> Optional[list]:
+    """[[south, west], [north, east]] around the events with a position, or None."""
+    pts = [(float(e["lat"]), float(e["lon"])) for e in events if has_point(e)]
     if not pts:
         return None
     return [[min(p[0] for p in pts), min(p[1] for p in pts)],
@@ -728,7 +726,7 @@ def build_map(events: Iterable[Mapping] = (), *, center=None, zoom: Optional[int
         raise ValueError(f"assets_mode must be 'urls' or 'inline', not {assets_mode!r}")
     urls = dict(asset_urls) if asset_urls is not None else assets.current_urls()
 
-    bounds = _bounds(events) if center is None else None
+    box = bounds(events) if center is None else None
     m = folium.Map(location=list(center) if center is not None else list(DEFAULT_CENTER),
                    zoom_start=zoom if zoom is not None else (5 if center is not None else DEFAULT_ZOOM),
                    tiles=None, min_zoom=1, world_copy_jump=True)
@@ -751,13 +749,13 @@ def build_map(events: Iterable[Mapping] = (), *, center=None, zoom: Optional[int
                          control=False).add_to(m)
     if events:
         event_layer(events, window).add_to(m)
-    if bounds is not None:
-        if bounds[0] == bounds[1]:
-            m.location = bounds[0]
+    if box is not None:
+        if box[0] == box[1]:
+            m.location = box[0]
             m.options["zoom"] = zoom if zoom is not None else 6
         else:
             # keep the legend's corner (bottom right) clear of the events
-            m.fit_bounds(bounds, padding_top_left=(40, 30), padding_bottom_right=(30, 140),
+            m.fit_bounds(box, padding_top_left=(40, 30), padding_bottom_right=(30, 140),
                          max_zoom=zoom if zoom is not None else 7)
     return m
 

@@ -31,7 +31,6 @@ Design:
 """
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 import os
@@ -45,6 +44,7 @@ from datetime import date as _date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
+from geo.dates import period_bounds, value_bounds
 from geo.exceptions import StoreError  # noqa: F401  (re-exported: callers import it from here too)
 from geo.types import Snapshot
 
@@ -85,48 +85,6 @@ def content_hash(text: str) -> str:
 
 # --------------------------------------------------------------------------- dates
 
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_YEAR = re.compile(r"^(\d{4})$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_DECADE = re.compile(r"^(\d{3})(?:X|0s)$", re.I)          # 199X, 1990s
-_CENTURY = re.compile(r"^(\d{2})(?:XX|00s)$", re.I)       # 19XX
-_YEAR_PART = re.compile(r"^(\d{4})-[A-Z]{1,2}\d?$")        # TimeML seasons/halves: 2023-SU, 2023-H1
-
-
-def _date_bounds(value: str) -> tuple[_date, _date, str]:
-    """First day, last day and precision of one ISO 8601 (TimeML-style) value, or ValueError."""
-    v = value.strip()
-    if m := _DAY.match(v):
-        d = _date(int(m[1]), int(m[2]), int(m[3]))
-        return d, d, "day"
-    if m := _MONTH.match(v):
-        y, mo = int(m[1]), int(m[2])
-        return _date(y, mo, 1), _date(y, mo, calendar.monthrange(y, mo)[1]), "month"
-    if m := _WEEK.match(v):
-        first = _date.fromisocalendar(int(m[1]), int(m[2]), 1)
-        return first, first + timedelta(days=6), "week"
-    if m := _QUARTER.match(v):
-        y, q = int(m[1]), int(m[2])
-        last_month = 3 * q
-        return (_date(y, last_month - 2, 1), _date(y, last_month, calendar.monthrange(y, last_month)[1]),
-                "quarter")
-    if m := _YEAR.match(v):
-        y = int(m[1])
-        return _date(y, 1, 1), _date(y, 12, 31), "year"
-    if m := _YEAR_PART.match(v):           # a part of a year we do not model: the whole year
-        y = int(m[1])
-        return _date(y, 1, 1), _date(y, 12, 31), "year"
-    if m := _DECADE.match(v):
-        y = int(m[1]) * 10
-        return _date(max(y, 1), 1, 1), _date(y + 9, 12, 31), "decade"
-    if m := _CENTURY.match(v):
-        y = int(m[1]) * 100
-        return _date(max(y, 1), 1, 1), _date(y + 99, 12, 31), "century"
-    raise ValueError(f"unrecognised date {value!r}")
-
-
 def day_bounds(value, value_end=None) -> tuple[Optional[str], Optional[str]]:
     """(first day, last day) as 'YYYY-MM-DD' for an event date (and optional end), or (None, None).
 
@@ -145,13 +103,9 @@ def day_bounds(value, value_end=None) -> tuple[Optional[str], Optional[str]]:
         if v_end is not None:
             raise ValueError(f"date_end {v_end!r} without a date")
         return None, None
-    if "/" in v:
-        a, _, b = v.partition("/")
-        first, last = _date_bounds(a)[0], _date_bounds(b)[1]
-    else:
-        first, last, _ = _date_bounds(v)
+    first, last = value_bounds(v)
     if v_end is not None:
-        last = _date_bounds(v_end.split("/")[-1])[1]
+        last = period_bounds(v_end.split("/")[-1])[1]
     if last < first:
         raise ValueError(f"date range ends before it starts: {v!r} … {v_end or v!r}")
     return first.isoformat(), last.isoformat()
@@ -163,7 +117,7 @@ def _precision_of(value) -> Optional[str]:
     if isinstance(value, _date):
         return "day"
     v = str(value)
-    return "range" if "/" in v else _date_bounds(v)[2]
+    return "range" if "/" in v else period_bounds(v)[2]
 
 
 def _window_day(value: DateLike, last: bool) -> Optional[str]:
@@ -175,7 +129,7 @@ def _window_day(value: DateLike, last: bool) -> Optional[str]:
     if isinstance(value, _date):
         return value.isoformat()
     try:
-        first, final, _ = _date_bounds(str(value))
+        first, final, _ = period_bounds(str(value))
     except ValueError:
         raise StoreError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
     return (final if last else first).isoformat()
@@ -805,17 +759,18 @@ class Store:
                       note: str = "") -> Snapshot:
         """Freeze a view: its query parameters and a copy of `events` under a new unguessable id."""
         view = {str(k): str(v) for k, v in dict(view).items()}
-        events = [dict(e) for e in events]
-        body = json.dumps({"view": view, "events": events}, sort_keys=True, ensure_ascii=False,
-                          separators=(",", ":"), default=str)
+        canonical = {"ensure_ascii": False, "sort_keys": True, "separators": (",", ":")}
+        view_json = json.dumps(view, **canonical)
+        events_json = json.dumps([dict(e) for e in events], default=str, **canonical)
         snap = Snapshot(id=secrets.token_urlsafe(SNAPSHOT_ID_BYTES), created_at=_now(), title=title or "",
-                        note=note or "", view=view, events=json.loads(body)["events"],
-                        content_hash=hashlib.sha256(body.encode("utf-8")).hexdigest())
+                        note=note or "", view=view, events=json.loads(events_json),   # as snapshot() reads it back
+                        content_hash=hashlib.sha256(f"{view_json}\n{events_json}".encode("utf-8")).hexdigest())
         with self._write() as conn:
             conn.execute("INSERT INTO snapshots (id, created_at, title, note, view, events, n_events, content_hash)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (snap.id, snap.created_at, snap.title, snap.note, json.dumps(view, ensure_ascii=False),
-                          json.dumps(snap.events, ensure_ascii=False), len(snap.events), snap.content_hash))
+                         (snap.id, snap.created_at, snap.title, snap.note,
+                          json.dumps(view, ensure_ascii=False), events_json,    # the view keeps its parameters' order
+                          snap.n_events, snap.content_hash))
         return snap
 
     def snapshot(self, snapshot_id: str) -> Snapshot:

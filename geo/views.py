@@ -341,12 +341,10 @@ def map_options(state: ViewState, n: int, title: str = "Reported events", **kw):
                       caption=f"{title} · {describe(state, n)}", **kw)
 
 
-def view_events(events: Iterable[Mapping], state: ViewState, data_span=None,
-                bbox: Optional[Sequence[float]] = None) -> list:
-    """`filter_events`, optionally also inside a W,S,E,N box (the command line's --bbox)."""
-    shown = filter_events(events, state, data_span)
+def within_bbox(events: Iterable[Mapping], bbox: Optional[Sequence[float]]) -> list:
+    """The events inside a W,S,E,N box (the command line's --bbox); all of them when `bbox` is None."""
     if bbox is None:
-        return shown
+        return list(events)
     w, s_, e_, n_ = (float(v) for v in bbox)
 
     def inside(ev) -> bool:
@@ -356,7 +354,7 @@ def view_events(events: Iterable[Mapping], state: ViewState, data_span=None,
             return False
         in_lon = (w <= lon <= e_) if w <= e_ else (lon >= w or lon <= e_)   # a box across 180°
         return s_ <= lat <= n_ and in_lon
-    return [ev for ev in shown if inside(ev)]
+    return [ev for ev in events if inside(ev)]
 
 
 def near_on_screen(a: Optional[tuple], b: Optional[tuple], zoom: Optional[int], pixels: float = 2.0) -> bool:

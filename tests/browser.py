@@ -24,10 +24,10 @@ from typing import Iterator, Optional
 
 import pytest
 
+from geo.export import CHROMIUM_ARGS   # the flags the PNG export launches Chromium with
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 OSM_TILES = "https://tile.openstreetmap.org/"
 STREAMLIT_FOLIUM_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 TIMEOUT = 30_000          # ms: Streamlit renders asynchronously; the first visit may load the geoparser

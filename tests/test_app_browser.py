@@ -18,7 +18,7 @@ import pytest
 
 from geo import views
 from geo.store import Store
-from tests.browser import (COUNT_JS, OSM_TILES, ROOT, SCRIPT_STATE_JS, STREAMLIT_FOLIUM_IFRAME, TIMEOUT, Server,
+from tests.browser import (COUNT_JS, OSM_TILES, ROOT, SCRIPT_STATE_JS, TIMEOUT, Server,
                            assert_only_tiles_blocked, map_frame, query, settle, streamlit_server, wait_query,
                            watch)
 

@@ -212,24 +212,15 @@ def test_atom_feed(base):
     assert "Stepanakert" in art.text
 
 
-def test_feed_without_entries(base):
-    err = only_error(fetch(f"{base}/empty-feed"), f"{base}/empty-feed")
-    assert "no entries" in err.reason
-
-
-def test_http_500(base):
-    err = only_error(fetch(f"{base}/error"), f"{base}/error")
-    assert "500" in err.reason
-
-
-def test_http_404(base):
-    err = only_error(fetch(f"{base}/nowhere"), f"{base}/nowhere")
-    assert "404" in err.reason
-
-
-def test_binary_content_type(base):
-    err = only_error(fetch(f"{base}/image.png"), f"{base}/image.png")
-    assert "image/png" in err.reason
+@pytest.mark.parametrize("path, reason", [
+    ("/empty-feed", "no entries"),          # a feed without entries
+    ("/error", "500"),                      # HTTP 500
+    ("/nowhere", "404"),                    # HTTP 404
+    ("/image.png", "image/png"),            # a binary content type
+])
+def test_bad_answers_get_one_error_naming_the_url(base, path, reason):
+    err = only_error(fetch(f"{base}{path}"), f"{base}{path}")
+    assert reason in err.reason
 
 
 def test_timeout(base):

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -44,10 +45,13 @@ def seed_db(tmp_path_factory) -> Path:
 
 
 def fresh_copy(seed_db: Path, tmp_path: Path) -> Path:
-    with Store.open(seed_db) as src:
-        src._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db = tmp_path / "events.db"
-    db.write_bytes(seed_db.read_bytes())
+    src, dst = sqlite3.connect(seed_db), sqlite3.connect(db)
+    try:
+        src.backup(dst)             # a consistent copy, write-ahead log included
+    finally:
+        src.close()
+        dst.close()
     return db
 
 
