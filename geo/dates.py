@@ -1228,14 +1228,21 @@ class _Prescan:
         return out
 
 
-def _coerce_anchor(anchor) -> Optional[date]:
-    if anchor is None:
+def as_date(value, *, strict: bool = True) -> Optional[date]:
+    """A date from a date, a datetime or text starting 'YYYY-MM-DD'; None for None. Anything else
+    raises ValueError, or gives None when not `strict` (values from URLs and stored rows)."""
+    if value is None:
         return None
-    if isinstance(anchor, _datetime):
-        return anchor.date()
-    if isinstance(anchor, date):
-        return anchor
-    return date.fromisoformat(str(anchor)[:10])
+    if isinstance(value, _datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        if strict:
+            raise
+        return None
 
 
 def find_dates(text: str, anchor: Optional[date] = None) -> list[DateMention]:
@@ -1247,7 +1254,7 @@ def find_dates(text: str, anchor: Optional[date] = None) -> list[DateMention]:
     """
     if not text or not _PRESCAN.search(text):
         return []
-    anchor = _coerce_anchor(anchor)
+    anchor = as_date(anchor)
     lower = text.lower()
     cands = []   # (start, end, value, precision, rule index)
     scan = _Prescan(text)

@@ -45,6 +45,7 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from geo import assets
+from geo.dates import as_date
 
 OSM_CREDIT = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
               'contributors')
@@ -71,14 +72,7 @@ POPUP_GROUP_LIMIT = 12          # events listed in one area's popup
 # --------------------------------------------------------------------------- dates and colours
 
 def _day(v) -> Optional[date]:
-    if v is None or v == "":
-        return None
-    if isinstance(v, date):
-        return v if type(v) is date else v.date()   # datetime -> date
-    try:
-        return date.fromisoformat(str(v)[:10])
-    except ValueError:
-        return None
+    return as_date(v, strict=False)
 
 
 def event_days(e: Mapping) -> Optional[tuple[date, date]]:

@@ -17,11 +17,12 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
+from geo.dates import as_date
 from geo.types import Article
 
 # --------------------------------------------------------------------------- view state
@@ -56,16 +57,7 @@ class ViewState:
 
 def _d(value) -> Optional[date]:
     """A date from a date, datetime or 'YYYY-MM-DD' string; None for anything else."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+    return as_date(value, strict=False)
 
 
 def _span(data_span) -> tuple[Optional[date], Optional[date]]:
