@@ -14,10 +14,13 @@ A date is attached to a place by sentence structure, not by "any date in the art
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Optional
 
+EVENT_TYPES = ("battle", "explosion_remote_violence", "violence_against_civilians", "protest", "riot",
+               "strategic_development", "political", "legal", "disaster_accident", "economic", "other")
+ROLES = ("reported", "background")
 AREA_KINDS = {"country", "continent", "region", "admin1"}
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])|\n\s*\n|\n(?=\S)")
 _ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Prof|Jr|Sr|U\.S|U\.K|No|Jan|Feb|"
@@ -63,6 +66,13 @@ class Event:
     date_text_start: Optional[int] = None    # its offsets in the article text
     date_text_end: Optional[int] = None
     sentence_start: int = 0
+    # What happened and who (issue 9). `type` is one of EVENT_TYPES; `role` is "reported" (news: within
+    # about a month of publication, or scheduled) or "background" (history, context); `trigger` is the
+    # word that says what happened, {"start", "end", "text"} with offsets into the article text.
+    type: str = "other"
+    actors: list = field(default_factory=list)
+    role: str = "reported"
+    trigger: Optional[dict] = None
 
     def to_dict(self) -> dict:
         return asdict(self)
