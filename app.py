@@ -65,22 +65,23 @@ def _fingerprint(path: str) -> tuple:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _events_cached(path: str, fingerprint: tuple, n_events: int, n_articles: int) -> tuple[list, dict]:
+def _events_cached(path: str, fingerprint: tuple, n_events: int, n_articles: int) -> tuple[list, dict, dict]:
     with Store.open(path) as s:
-        events = s.events()
+        events = views.mark_representatives(s.events(), s.incidents())
     # The loaded events live as long as the cache entry and hold no reference cycles: move them
     # out of the collector's sight, or every full collection walks all of them (with 100,000
     # events that put up to 150 ms on a filter change; benchmarks/map.py).
     gc.collect()
     gc.freeze()
-    return events, {}
+    return events, {}, {}
 
 
-def load_events(store: Store) -> tuple[list, dict]:
-    """All stored events, re-read whenever the database changed (cached otherwise; never mutated),
-    and the map's per-event rows cache that lives as long as they do (see mapview.event_payload)."""
+def load_events(store: Store) -> tuple[list, dict, dict]:
+    """All stored (visible) events, re-read whenever the database changed (cached otherwise; never
+    mutated), the map's per-event rows cache that lives as long as they do (see
+    mapview.event_payload), and a memo for other values derived from them (span, options)."""
     if store.path == ":memory:":
-        return store.events(), {}
+        return views.mark_representatives(store.events(), store.incidents()), {}, {}
     return _events_cached(store.path, _fingerprint(store.path), store.count_events(), store.count_articles())
 
 
@@ -170,7 +171,9 @@ def current_view() -> views.ViewState:
         start=win[0], end=win[1], text=ss.get("w_text", ""),
         countries=tuple(ss.get("w_countries", ())), sources=tuple(ss.get("w_sources", ())),
         kinds=tuple(ss.get("w_kinds", ())), min_confidence=float(ss.get("w_conf", 0.0)),
-        selected=ss.get("selected"), center=center, zoom=zoom)
+        selected=ss.get("selected"), center=center, zoom=zoom,
+        types=tuple(ss.get("w_types", ())), actor=(ss.get("w_actor") or "").strip(),
+        background=bool(ss.get("w_background", False)), min_sources=int(ss.get("w_min_sources") or 1))
 
 
 def step_window(span) -> None:
@@ -179,14 +182,26 @@ def step_window(span) -> None:
     set_window(v.start, v.end)
 
 
+def url_background() -> bool:
+    """Whether the URL asks for background events too (decides the timeline's span, so it is
+    read before the rest of the view)."""
+    return views.from_query(st.query_params.to_dict()).background
+
+
 def init_from_url(span, opts: dict, events: list) -> None:
-    """First run of a session: the URL's view seeds every widget."""
+    """First run of a session: the URL's view seeds every widget. Without dates in the URL the
+    window is `views.opening_window` (the reported events, without a stray outlier date); a big
+    store opens on its latest month instead."""
     params = st.query_params.to_dict()
     v = views.from_query(params, span)
-    if not (params.get(views.Q_START) or params.get(views.Q_END)) and len(events) > OPENING_LIMIT:
-        # A big store opens on its latest month (the whole span is one click away: "Everything").
-        v = views.from_query({**params, **views.to_query(views.ViewState(*views.presets(span[1], span[0])["Month"]))},
-                             span)
+    if not (params.get(views.Q_START) or params.get(views.Q_END)):
+        if len(events) > OPENING_LIMIT:
+            # A big store opens on its latest month (the whole span is one click away: "Everything").
+            start, end = views.presets(span[1], span[0])["Month"]
+        else:
+            start, end = views.opening_window(events, background=v.background)
+        if start and end:
+            v = views.from_query({**params, views.Q_START: start.isoformat(), views.Q_END: end.isoformat()}, span)
     if v.start and v.end:
         set_window(v.start, v.end)
     ss["w_text"] = v.text
@@ -194,6 +209,10 @@ def init_from_url(span, opts: dict, events: list) -> None:
     ss["w_sources"] = [s for s in v.sources if s in opts["sources"]]
     ss["w_kinds"] = [k for k in v.kinds if k in opts["kinds"]]
     ss["w_conf"] = round(v.min_confidence, 2)
+    ss["w_types"] = [t for t in v.types if t in opts["types"]]
+    ss["w_actor"] = v.actor
+    ss["w_background"] = v.background
+    ss["w_min_sources"] = v.min_sources
     ss["selected"] = v.selected if views.find_event(events, v.selected) else None
     ss["center"], ss["zoom"] = v.center, v.zoom
     if ss["selected"] is not None and v.center is None:
@@ -219,7 +238,8 @@ def keep_widgets_valid(span, opts: dict) -> None:
     elif "w_window" in ss:
         del ss["w_window"]        # no dated events left: no window
     ss["_span"] = span
-    for key, name in (("w_countries", "countries"), ("w_sources", "sources"), ("w_kinds", "kinds")):
+    for key, name in (("w_countries", "countries"), ("w_sources", "sources"), ("w_kinds", "kinds"),
+                      ("w_types", "types")):
         cur = ss.get(key, [])
         ok = [x for x in cur if x in opts[name]]
         if ok != list(cur):
@@ -251,12 +271,22 @@ def take_table_pick(events_by_id: dict) -> None:
 
 
 def take_map_click(shown: list) -> None:
-    """A click on a marker selects its event (without moving the map)."""
+    """A click on a pin or an area selects its incident (its representative event; without
+    moving the map). The clicked layer's tooltip names the event ("[#id]", hidden); streamlit-folium
+    keeps the last tooltip when a click has none (a cluster), so the reference counts only when
+    the tooltip is new or the event is at the clicked point; else the event drawn there."""
     out = ss.get("map") or {}
     obj = out.get("last_object_clicked")
-    if obj and obj != ss.get("_obj_seen"):
-        ss["_obj_seen"] = obj
-        e = views.nearest_event(shown, obj.get("lat"), obj.get("lng"))
+    tip = out.get("last_object_clicked_tooltip")
+    if obj and (obj != ss.get("_obj_seen") or tip != ss.get("_tip_seen")):
+        fresh_tip = tip != ss.get("_tip_seen")
+        ss["_obj_seen"], ss["_tip_seen"] = obj, tip
+        by_id = {e["id"]: e for e in shown}
+        e = by_id.get(views.tooltip_event_id(tip))
+        if e is not None and not fresh_tip and views.nearest_event([e], obj.get("lat"), obj.get("lng")) is None:
+            e = None
+        if e is None:
+            e = views.nearest_event(shown, obj.get("lat"), obj.get("lng"))
         if e is not None:
             ss["selected"] = e["id"]
 
@@ -345,6 +375,12 @@ def sidebar_timeline(span) -> None:
 def sidebar_filters(opts: dict) -> None:
     sb = st.sidebar
     sb.subheader("Filters")
+    sb.toggle("Show background", key="w_background",
+              help="Also show history and context (events the articles mention but do not report as news)")
+    sb.multiselect("Event type", opts["types"], key="w_types", format_func=views.type_label)
+    sb.text_input("Actor", key="w_actor", help="Part of the name of anyone doing or undergoing it")
+    sb.number_input("Minimum sources", min_value=1, max_value=views.MAX_SOURCES, step=1, key="w_min_sources",
+                    help="Only incidents reported by at least this many articles")
     sb.text_input("Search place, title or sentence", key="w_text")
     sb.multiselect("Country", opts["countries"], key="w_countries", format_func=country_name)
     sb.multiselect("Source", opts["sources"], key="w_sources")
@@ -352,10 +388,11 @@ def sidebar_filters(opts: dict) -> None:
     sb.slider("Minimum confidence", 0.0, 1.0, step=0.05, key="w_conf")
 
 
-def histogram(shown: list, view: views.ViewState) -> None:
+def histogram(incidents: list, view: views.ViewState) -> None:
+    """Incidents (one per happening, however many articles report it) per day/week/month."""
     choice = ss.get("w_bucket", "auto")
     bucket = views.auto_bucket(view.start, view.end) if choice == "auto" else choice
-    frame = views.histogram_frame(shown, bucket)
+    frame = views.histogram_frame([members[0] for members in incidents], bucket)
     c1, c2 = st.columns([5, 2])
     with c2:
         st.radio("Bars per", ["auto", "day", "week", "month"], key="w_bucket", horizontal=True,
@@ -395,7 +432,8 @@ def draw_map(shown: list, view: views.ViewState, rows_cache: dict):
     # zoom back (returned "center"/"zoom") for the URL.
     return st_folium(m, key="map", feature_group_to_add=layer,
                      center=ss.get("center"), zoom=ss.get("zoom"),
-                     returned_objects=["last_clicked", "last_object_clicked", "center", "zoom"],
+                     returned_objects=["last_clicked", "last_object_clicked", "last_object_clicked_tooltip",
+                                       "center", "zoom"],
                      use_container_width=True, height=MAP_HEIGHT)
 
 
@@ -429,16 +467,59 @@ def events_table(shown: list) -> None:
                                 "sentence": st.column_config.TextColumn(width="large")})
 
 
-def fix_pin(store: Store, event: dict) -> None:
-    st.markdown(f"**{md(event.get('name'))}** · {md(event.get('date') or 'unknown date')}"
-                f" ({md(event.get('precision') or '?')}, {md(event.get('date_source'))})")
-    st.caption(md(event.get("title")))
-    st.text(event.get("sentence") or "")
+def date_how(e: dict) -> str:
+    """How the event got its date, in words: the words that dated it, or where it came from."""
+    source = e.get("date_source")
+    if source == "stated":
+        return f"dated by “{e['date_text']}”" if e.get("date_text") else "stated in the article"
+    return "date inferred from publication" if source == "published" else "date unknown"
+
+
+def incident_panel(all_events: list, event: dict) -> dict:
+    """The selected incident: what, where, when, who, and every source reporting it. Returns the
+    event the corrections below apply to (one of the incident's events)."""
+    members = views.incident_members(all_events, event)
+    n = views.n_articles(members)
+    st.markdown(f"**{md(views.type_label(views.event_type(event)))}** · **{md(event.get('name'))}** · "
+                f"{md(event.get('date') or 'unknown date')} ({md(event.get('precision') or '?')}, "
+                f"{md(date_how(event))})")
+    actors = views.actors_of(event)
+    if actors:
+        st.caption("Actors: " + md(", ".join(actors)))
+    if views.role_of(event) == "background":
+        st.caption("Background: history or context, not reported as news")
+    st.markdown(f"**Reported by {n} source{'s' if n != 1 else ''}**")
+    for m in members:
+        with st.container(border=True):
+            st.caption(md(m.get("title") or "(untitled article)"))
+            st.text(m.get("sentence") or "")
+            url = mapview.safe_url(m.get("url"))
+            extra = " · ".join(x for x in (f"published {m['published']}" if m.get("published") else "",
+                                           f"{m.get('date') or 'no date'} ({date_how(m)})" if len(members) > 1 else "")
+                               if x)
+            if extra:
+                st.caption(md(extra))
+            if url:
+                st.link_button(f"Open the article ({md(views.source_of(m))})", url)
+    target = event
+    if len(members) > 1:
+        ids = [m["id"] for m in members]
+        by = {m["id"]: m for m in members}
+        pick = st.selectbox("Correct the report from", ids, key=f"w_target_{event['id']}",
+                            format_func=lambda i: f"{by[i].get('title') or '(untitled)'} — {by[i].get('name')}")
+        target = by[pick]
+    return target
+
+
+def flash(text: str) -> None:
+    ss["_flash"] = text
+
+
+def fix_place(store: Store, event: dict) -> None:
     lat, lon, conf = event.get("lat"), event.get("lon"), event.get("confidence")
     where = f"Now at {lat:.4f}, {lon:.4f}" if lat is not None and lon is not None else "No position"
     st.caption(f"{where} · confidence {conf if conf is not None else '?'}"
                + (" · corrected by hand" if event.get("corrected") else ""))
-
     st.markdown("**Fix this pin**")
     alts = [a for a in (event.get("alternatives") or [])
             if a.get("lat") is not None and a.get("lon") is not None
@@ -458,11 +539,107 @@ def fix_pin(store: Store, event: dict) -> None:
             kwargs = views.correction_for(event, point=(click["lat"], click["lng"]), name=name)
         else:
             st.caption("Click the map where this happened, then save.")
+    said = event.get("mention_text") or event.get("name") or ""
+    rule = st.checkbox(f"Always place “{md(said)}” there in this store", key=f"w_rule_{event['id']}",
+                       help="A rule for every mention of this name, in the articles stored and in those to come")
     if st.button("Save correction", key="w_save", type="primary", disabled=kwargs is None):
-        n = store.correct(**kwargs)
-        ss["_flash"] = f"Saved: {n} event(s) moved to {kwargs['lat']:.4f}, {kwargs['lon']:.4f}"
+        if rule:
+            store.add_place_rule(said, kwargs["lat"], kwargs["lon"], place_name=kwargs.get("name"),
+                                 place_key=kwargs.get("place_key"), country_code=kwargs.get("country_code"),
+                                 kind=kwargs.get("kind"))
+            flash(f"Saved: “{md(said)}” is always placed at {kwargs['lat']:.4f}, {kwargs['lon']:.4f} "
+                  "in this store")
+        else:
+            n = store.correct(**kwargs)
+            flash(f"Saved: {n} event(s) moved to {kwargs['lat']:.4f}, {kwargs['lon']:.4f}")
         ss["center"], ss["zoom"] = (kwargs["lat"], kwargs["lon"]), ss.get("zoom") or 9
         st.rerun()
+
+
+def fix_type(store: Store, event: dict) -> None:
+    from geo.events import EVENT_TYPES
+    current = views.event_type(event)
+    t = st.selectbox("Type", EVENT_TYPES, index=EVENT_TYPES.index(current), key=f"w_type_{event['id']}",
+                     format_func=views.type_label)
+    if st.button("Save type", key="w_save_type", type="primary", disabled=t == current):
+        store.set_type(type=t, **views.target_of(event))
+        flash(f"Saved: the type is now {views.type_label(t)}")
+        st.rerun()
+
+
+def fix_date(store: Store, event: dict) -> None:
+    days = mapview.event_days(event)
+    first, last = days if days else (date.today(), date.today())
+    precision = event.get("precision") if event.get("precision") in views.PRECISIONS else "day"
+    prec = st.radio("Precision", views.PRECISIONS, index=views.PRECISIONS.index(precision), horizontal=True,
+                    key=f"w_prec_{event['id']}")
+    c1, c2 = st.columns(2)
+    start = c1.date_input("Date" if prec != "range" else "From", value=first, key=f"w_date_{event['id']}",
+                          min_value=date(1, 1, 1), max_value=date(9999, 12, 31))
+    end = None
+    if prec == "range":
+        end = c2.date_input("To", value=max(last, start), key=f"w_date_end_{event['id']}",
+                            min_value=date(1, 1, 1), max_value=date(9999, 12, 31))
+    value, value_end = views.date_value(start, end, prec)
+    st.caption(f"Will be stored as {value}" + (f" – {value_end}" if value_end else "") + f" ({prec})")
+    if st.button("Save date", key="w_save_date", type="primary"):
+        store.set_date(date=value, date_end=value_end, precision=prec, **views.target_of(event))
+        flash(f"Saved: the date is now {value}" + (f" – {value_end}" if value_end else ""))
+        st.rerun()
+
+
+def hide_event(store: Store, event: dict) -> None:
+    st.caption("Not something that happened at this place: hide it (it is kept, and can be restored "
+               "from Hidden events below)")
+    if st.button("Not an event (hide)", key="w_hide"):
+        store.set_hidden(hidden=True, **views.target_of(event))
+        flash(f"Hidden: {md(event.get('name'))} in “{md(event.get('title') or '(untitled)')}”")
+        clear_selection()
+        st.rerun()
+
+
+def corrections_panel(store: Store) -> None:
+    """Every correction, newest first, each with an Undo; the hidden events, each with Restore."""
+    try:
+        corrections = list(store.corrections())
+    except StoreError:
+        corrections = []
+    hidden = [c for c in corrections if c.get("kind") == "hidden"]
+    with st.expander(f"Hidden events ({len(hidden)})", expanded=False):
+        if not hidden:
+            st.caption("None: “Not an event” hides an event here.")
+        for c in hidden:
+            c1, c2 = st.columns([4, 1], vertical_alignment="center")
+            c1.text(views.hidden_label(c))
+            if c2.button("Restore", key=f"w_restore_{c['id']}"):
+                store.undo_correction(c["id"])
+                flash("Restored: " + md(views.hidden_label(c)))
+                st.rerun()
+    with st.expander(f"Corrections ({len(corrections)})", expanded=False):
+        if not corrections:
+            st.caption("None yet.")
+        for c in sorted(corrections, key=lambda c: (str(c.get("created_at")), c.get("id")), reverse=True):
+            c1, c2 = st.columns([4, 1], vertical_alignment="center")
+            c1.text(views.correction_label(c))
+            if c2.button("Undo", key=f"w_undo_{c['id']}"):
+                store.undo_correction(c["id"])
+                flash("Undone: " + md(views.correction_label(c)))
+                st.rerun()
+
+
+def selected_panel(store: Store, all_events: list, shown: list, event: dict) -> None:
+    if event["id"] not in {e["id"] for e in shown}:
+        st.caption("(not in the current view)")
+    target = incident_panel(all_events, event)
+    place, kind, when, hide = st.tabs(["Place", "Type", "Date", "Not an event"])
+    with place:
+        fix_place(store, target)
+    with kind:
+        fix_type(store, target)
+    with when:
+        fix_date(store, target)
+    with hide:
+        hide_event(store, target)
 
 
 # --------------------------------------------------------------------------- sharing
@@ -557,14 +734,20 @@ def page(store: Store) -> None:
     if store.count_articles() == 0:
         fill_from_seeds(store)
 
-    all_events, rows_cache = load_events(store)
-    span = tuple(store.date_span())
-    opts = views.options(all_events)
+    all_events, rows_cache, memo = load_events(store)
+    background = bool(ss.get("w_background")) if "_init" in ss else url_background()
+    if ("span", background) not in memo:      # the timeline's range: reported events (+ background)
+        memo[("span", background)] = views.data_span(all_events, background)
+    span = memo[("span", background)]
+    if "opts" not in memo:
+        memo["opts"] = views.options(all_events)
+    opts = memo["opts"]
     by_id = {e["id"]: e for e in all_events}
 
     if "_init" not in ss:
         init_from_url(span, opts, all_events)
-        ss["_base_view"] = base_view(all_events)
+        ss["_base_view"] = base_view([e for e in all_events if background or views.role_of(e) == "reported"]
+                                     or all_events)
         ss["_init"] = True
     keep_widgets_valid(span, opts)
     take_table_pick(by_id)
@@ -578,11 +761,15 @@ def page(store: Store) -> None:
     shown = views.filter_events(all_events, view, span)
     take_map_click(shown)
     view = current_view()
+    incidents = views.group_incidents(shown)
 
     st.caption(views.caption(len(shown), len(all_events)))
+    if len(incidents) != len(shown):
+        st.caption(f"{len(incidents)} incident{'s' if len(incidents) != 1 else ''} on the map: events reported "
+                   "by several articles are one pin")
     if ss.get("_flash"):
         st.success(ss.pop("_flash"))
-    histogram(shown, view)
+    histogram(incidents, view)
     draw_map(shown, view, rows_cache)
 
     left, right = st.columns([3, 2])
@@ -595,10 +782,9 @@ def page(store: Store) -> None:
         if selected is None:
             st.caption("Pick a row in the table or click a pin.")
         else:
-            if selected["id"] not in {e["id"] for e in shown}:
-                st.caption("(not in the current view)")
-            fix_pin(store, selected)
+            selected_panel(store, all_events, shown, selected)
             st.button("Clear selection", key="w_clear", on_click=clear_selection)
+        corrections_panel(store)
 
     sidebar_share(store, shown, view)
     st.caption("Place names: GeoNames (CC BY 4.0). Country outlines: Natural Earth.")

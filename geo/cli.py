@@ -5,7 +5,8 @@
     python -m geo resolve --format json                       JSON Lines on stdin {"id","text","spans"}
     python -m geo ingest PATH_OR_URL... [--db FILE]           geoparse and store (idempotent)
     python -m geo export --format html|png|geojson|csv|kml --out FILE [--start --end --country CC
-                         --text --source --kind --min-confidence --bbox W,S,E,N | --link URL | --snapshot ID]
+                         --text --source --kind --min-confidence --type T,.. --actor S --background
+                         --min-sources K --bbox W,S,E,N | --link URL | --snapshot ID]
 
 Bad inputs get one line each on stderr naming the file and the reason; the rest still go through.
 The exit status is non-zero only when nothing at all could be read.
@@ -16,6 +17,7 @@ import argparse
 import json
 import sys
 
+from geo.events import EVENT_TYPES
 from geo.exceptions import ReadError
 from geo.export import FORMATS
 
@@ -46,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--source", help="source(s) as the app lists them (site or title), comma-separated")
     exp.add_argument("--kind", help="place kind(s): city, landmark, admin1, admin2, region, country, continent")
     exp.add_argument("--min-confidence", type=float, help="0..1: minimum geocode confidence")
+    exp.add_argument("--type", help="event type(s), comma-separated: " + ", ".join(EVENT_TYPES))
+    exp.add_argument("--actor", help="only events with an actor containing this")
+    exp.add_argument("--background", action="store_true", default=None,
+                     help="also export background events (history, context); default: reported events only")
+    exp.add_argument("--min-sources", type=int, help="only incidents reported by at least this many articles")
     exp.add_argument("--bbox", help="W,S,E,N in degrees")
     exp.add_argument("--link", help="a link copied from the app: its view (options above override it)")
     exp.add_argument("--snapshot", help="a snapshot id: export exactly the events frozen in it")
@@ -163,7 +170,10 @@ def _view_params(args) -> dict:
         params = {k: v[-1] for k, v in parse_qs(urlsplit(args.link.strip()).query).items()}
     for key, value in ((views.Q_START, args.start), (views.Q_END, args.end), (views.Q_TEXT, args.text),
                        (views.Q_COUNTRY, args.country), (views.Q_SOURCE, args.source),
-                       (views.Q_KIND, args.kind), (views.Q_CONF, args.min_confidence)):
+                       (views.Q_KIND, args.kind), (views.Q_CONF, args.min_confidence),
+                       (views.Q_TYPE, args.type), (views.Q_ACTOR, args.actor),
+                       (views.Q_BACKGROUND, "1" if args.background else None),
+                       (views.Q_MIN_SOURCES, args.min_sources)):
         if value is not None:
             params[key] = str(value)
     return params
@@ -180,6 +190,13 @@ def cmd_export(args, stdin, out) -> int:
             return 2
     if args.min_confidence is not None and not 0 <= args.min_confidence <= 1:
         _warn(f"error: --min-confidence must be between 0 and 1, not {args.min_confidence}")
+        return 2
+    if args.min_sources is not None and args.min_sources < 1:
+        _warn(f"error: --min-sources must be 1 or more, not {args.min_sources}")
+        return 2
+    unknown = [t for t in (args.type or "").split(",") if t.strip() and t.strip().lower() not in EVENT_TYPES]
+    if unknown:
+        _warn(f"error: --type {', '.join(unknown)} is not an event type (use {', '.join(EVENT_TYPES)})")
         return 2
     bbox = None
     if args.bbox:
@@ -199,9 +216,11 @@ def cmd_export(args, stdin, out) -> int:
                 events = views.within_bbox(snap.events, bbox)
                 title = args.title or snap.title or "Snapshot"
             else:
-                span = store.date_span()
+                stored = views.mark_representatives(store.events(), store.incidents())
+                view = views.from_query(params, None)
+                span = views.data_span(stored, view.background)
                 view = views.from_query(params, span)
-                events = views.within_bbox(views.filter_events(store.events(), view, span), bbox)
+                events = views.within_bbox(views.filter_events(stored, view, span), bbox)
                 title = args.title or "Reported events"
         opts = views.map_options(view, export.count(events, args.format), title=title,
                                  width=args.width, height=args.height, tiles=args.tiles)

@@ -13,8 +13,12 @@ the same events for the same view. Every format writes one record per event with
   basemap and the events are drawn. Offline by default (only file: and data: requests allowed;
   ``tiles=True`` lets the OSM tiles load). No browser: `ExportError` saying how to get one.
 * GeoJSON: RFC 7946 (lon, lat order; WGS 84), one Point feature per event.
+* CSV: one row per event; a text cell that a spreadsheet would read as a formula (starting with
+  ``=``, ``+``, ``-``, ``@``, tab or carriage return, and not a number) gets a leading ``'``.
+* Every format carries each event's type, actors, role (reported/background), incident id and
+  number of sources (articles reporting that incident); the HTML map shows one pin per incident.
 * KML 2.2 (Google Earth): one Placemark per event with a TimeSpan (Earth's time slider),
-  coloured by date like the map, the popup's facts as description and ExtendedData. Written with
+  coloured by type like the map, the popup's facts as description and ExtendedData. Written with
   ElementTree so article text is always well-formed XML (simplekml builds XML by string
   concatenation and breaks on ``<`` or ``&`` in an article).
 """
@@ -38,8 +42,10 @@ from geo.exceptions import ExportError
 FORMATS = ("html", "png", "geojson", "csv", "kml")
 MEDIA_TYPES = {"html": "text/html", "png": "image/png", "geojson": "application/geo+json",
                "csv": "text/csv", "kml": "application/vnd.google-earth.kml+xml"}
-CSV_FIELDS = ["name", "lat", "lon", "country_code", "kind", "date", "date_end", "precision", "date_source",
-              "confidence", "sentence", "title", "url", "published", "source"]
+CSV_FIELDS = ["name", "lat", "lon", "country_code", "kind", "type", "role", "actors", "incident_id", "n_sources",
+              "date", "date_end", "precision", "date_source", "date_text", "confidence", "sentence", "title", "url",
+              "published", "source"]
+_EVENT_FIELDS = ("type", "role", "actors", "incident_id", "n_sources", "source")   # with defaults: `_fields`
 _PROPERTIES = [f for f in CSV_FIELDS if f not in ("lat", "lon")] + ["corrected", "id", "article_id"]
 KML_NS = "http://www.opengis.net/kml/2.2"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -68,9 +74,12 @@ def mappable(events: Iterable[Mapping]) -> list:
     return [e for e in events if has_point(e)]
 
 
-def _source(e: Mapping) -> str:
-    from geo.views import source_of
-    return source_of(e)
+def _fields(e: Mapping) -> dict:
+    """The event's type, role, actors (a list), incident id, source count and source label,
+    with the defaults rows from before issue 9 (and old snapshots) need."""
+    from geo import views
+    return {"type": views.event_type(e), "role": views.role_of(e), "actors": views.actors_of(e),
+            "incident_id": views.incident_of(e), "n_sources": views.n_sources_of(e), "source": views.source_of(e)}
 
 
 # --------------------------------------------------------------------------- GeoJSON, CSV
@@ -79,13 +88,28 @@ def to_geojson(events: Iterable[Mapping]) -> dict:
     """RFC 7946 FeatureCollection: [lon, lat] points, the event's facts as properties."""
     features = []
     for e in mappable(events):
-        props = {k: e.get(k) for k in _PROPERTIES if k != "source"}
-        props["source"] = _source(e)
+        props = {k: e.get(k) for k in _PROPERTIES if k not in _EVENT_FIELDS}
+        props.update(_fields(e))
         features.append({"type": "Feature",
                          "geometry": {"type": "Point",
                                       "coordinates": [round(float(e["lon"]), 6), round(float(e["lat"]), 6)]},
                          "properties": props})
     return {"type": "FeatureCollection", "features": features}
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value as a CSV cell a spreadsheet shows as text: a string that would start a formula
+    gets a leading apostrophe (numbers such as ``-12.5`` stay numbers)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
 
 
 def to_csv(events: Iterable[Mapping]) -> str:
@@ -94,8 +118,9 @@ def to_csv(events: Iterable[Mapping]) -> str:
     w.writeheader()
     for e in events:
         row = {k: e.get(k) for k in CSV_FIELDS}
-        row["source"] = _source(e)
-        w.writerow(row)
+        row.update(_fields(e))
+        row["actors"] = "; ".join(row["actors"])
+        w.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
 
 
@@ -111,9 +136,17 @@ def _kml_description(e: Mapping) -> str:
     """The popup's facts as the HTML Google Earth shows (every value escaped here, then again
     as XML by ElementTree: Earth reads back exactly this escaped HTML)."""
     from geo.mapview import date_text, safe_url
+    from geo.views import type_label
     esc = lambda v: html.escape("" if v is None else str(v))  # noqa: E731
-    parts = [f"<b>{esc(e.get('title') or '(untitled article)')}</b>",
-             f"{esc(date_text(e))} ({esc(e.get('precision') or '?')}, {esc(e.get('date_source') or 'unknown')})"]
+    f = _fields(e)
+    head = esc(type_label(f["type"])) + (" (background)" if f["role"] == "background" else "")
+    if f["n_sources"] > 1:
+        head += f" · reported by {f['n_sources']} sources"
+    parts = [f"<b>{esc(e.get('title') or '(untitled article)')}</b>", head,
+             f"{esc(date_text(e))} ({esc(e.get('precision') or '?')}, {esc(e.get('date_source') or 'unknown')}"
+             + (f": “{esc(e.get('date_text'))}”" if e.get("date_text") else "") + ")"]
+    if f["actors"]:
+        parts.append("Actors: " + esc(", ".join(f["actors"])))
     if e.get("sentence"):
         parts.append(f"<i>{esc(e.get('sentence'))}</i>")
     conf = e.get("confidence")
@@ -125,9 +158,8 @@ def _kml_description(e: Mapping) -> str:
 
 
 def to_kml(events: Iterable[Mapping], title: str = "Reported events", window=None) -> str:
-    from geo.mapview import date_colour, event_days, resolve_window
+    from geo.mapview import event_days, type_colour
     events = mappable(events)
-    win = resolve_window(events, window)
     ET.register_namespace("", KML_NS)
 
     def sub(parent, tag, text=None):
@@ -141,7 +173,7 @@ def to_kml(events: Iterable[Mapping], title: str = "Reported events", window=Non
     sub(doc, "name", title)
     styles: dict[str, str] = {}
     for e in events:
-        colour = date_colour(e, win)
+        colour = type_colour(e)
         if colour not in styles:
             styles[colour] = f"d{len(styles)}"
             style = sub(doc, "Style")
@@ -158,14 +190,17 @@ def to_kml(events: Iterable[Mapping], title: str = "Reported events", window=Non
             span = sub(pm, "TimeSpan")
             sub(span, "begin", days[0].isoformat())
             sub(span, "end", days[1].isoformat())
-        sub(pm, "styleUrl", "#" + styles[date_colour(e, win)])
+        sub(pm, "styleUrl", "#" + styles[type_colour(e)])
         data = sub(pm, "ExtendedData")
-        for key in ("date", "date_end", "precision", "date_source", "confidence", "kind", "country_code",
-                    "sentence", "title", "url", "published"):
-            if e.get(key) is not None:
+        f = _fields(e)
+        f["actors"] = "; ".join(f["actors"])
+        values = {k: e.get(k) for k in ("date", "date_end", "precision", "date_source", "date_text", "confidence",
+                                         "kind", "country_code", "sentence", "title", "url", "published")}
+        for key, value in {**values, **{k: f[k] for k in ("type", "role", "actors", "incident_id", "n_sources")}}.items():
+            if value is not None and value != "":
                 d = sub(data, "Data")
                 d.set("name", key)
-                sub(d, "value", e.get(key))
+                sub(d, "value", value)
         point = sub(pm, "Point")
         sub(point, "coordinates", f"{float(e['lon']):.6f},{float(e['lat']):.6f}")
     ET.indent(root, space=" ")

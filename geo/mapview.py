@@ -1,7 +1,7 @@
 """The map, built by pure functions from event dicts (tests inspect their output).
 
     m = build_map()                                   # base map: outlines, OSM tiles, credits
-    fg = event_layer(events, window=(start, end))     # the events, coloured by date, + legend
+    fg = event_layer(events, window=(start, end))     # one pin per incident, coloured by type, + legend
     st_folium(m, feature_group_to_add=fg, center=…, zoom=…, returned_objects=[…])
     standalone_html(events, window=…)                 # one self-contained HTML file
 
@@ -14,13 +14,18 @@
 * **Base map vs. events.** `build_map` without events is the same on every rerun, so
   streamlit-folium keeps it mounted (its component key hashes the base map's script) and only
   swaps the `event_layer` group (``feature_group_to_add``): no rebuild, no flicker, pan and zoom
-  kept. The legend belongs to the event layer (it follows the window). Do not pass the same
+  kept. The legend belongs to the event layer (it follows the filters). Do not pass the same
   events both to `build_map` and as ``feature_group_to_add`` (they would be drawn twice).
+* **Incidents and types.** Events sharing an incident id (one happening, reported by several
+  articles) are one pin at the representative event's place; its tooltip and popup say
+  "reported by N sources" and the popup lists each source's sentence, title and link. Pins and
+  areas are coloured by event type (legend); the date is on the app's timeline and histogram.
+  Each tooltip ends with a hidden ``[#event id]`` so the app knows which pin was clicked.
 * **Precision.** Towns, landmarks and admin2 units are pins, clustered (Leaflet.markercluster,
   fed from one JSON array by a small script rather than one folium element per event: fast for
   10,000 events). Countries are their simplified outline; admin1, regions and continents a
   circle with a radius by kind: translucent areas, so a country-level place never looks like a
-  precise point. Areas at the same place are drawn once, with every event in the popup.
+  precise point. Areas at the same place are drawn once per type, with every incident in the popup.
 * **Untrusted text.** Titles, sentences, names, alternatives and URLs come from articles. They
   travel to the page as JSON data (`event_payload`; `_js_json` keeps it from closing its
   ``<script>``), and the page's script escapes every string as it puts tooltips and popups
@@ -46,6 +51,7 @@ from folium.template import Template
 
 from geo import assets
 from geo.dates import as_date
+from geo.views import actors_of, event_type, group_incidents, n_articles, type_label
 
 OSM_CREDIT = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
               'contributors')
@@ -60,16 +66,19 @@ AREA_KINDS = frozenset({"country", "continent", "region", "admin1"})
 AREA_RADIUS_M = {"admin1": 100_000, "region": 350_000, "country": 450_000, "continent": 1_500_000}
 _AREA_ORDER = {"continent": 0, "region": 1, "country": 2, "admin1": 3}   # big ones underneath
 
-# Sequential palette (viridis without its palest yellow, which vanishes on the grey land):
-# window start -> window end.
-PALETTE = ("#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#9fda3a")
-UNDATED_COLOUR = "#8c8c8c"
+# Categorical colours by event type (geo.events.EVENT_TYPES), told apart on the grey land and
+# the blue sea; the date is on the timeline and the histogram, not on the pins.
+TYPE_COLOURS = {
+    "battle": "#d62728", "explosion_remote_violence": "#ff7f0e", "violence_against_civilians": "#8c564b",
+    "protest": "#1f77b4", "riot": "#e377c2", "strategic_development": "#2ca02c", "political": "#9467bd",
+    "legal": "#17becf", "disaster_accident": "#bcbd22", "economic": "#393b79", "other": "#8c8c8c",
+}
 DEFAULT_CENTER = (20.0, 0.0)
 DEFAULT_ZOOM = 2
-POPUP_GROUP_LIMIT = 12          # events listed in one area's popup
+POPUP_GROUP_LIMIT = 12          # incidents listed in one area's popup
 
 
-# --------------------------------------------------------------------------- dates and colours
+# --------------------------------------------------------------------------- dates and type colours
 
 def _day(v) -> Optional[date]:
     return as_date(v, strict=False)
@@ -101,7 +110,7 @@ def _iso_days(ds: str, de: Optional[str]) -> Optional[tuple[date, date]]:
 
 
 def resolve_window(events: Iterable[Mapping] = (), window=None) -> Optional[tuple[date, date]]:
-    """The colour scale's (start, end): `window` (dates or ISO strings; a partial date such as
+    """A view's (start, end) dates: `window` (dates or ISO strings; a partial date such as
     ``2024-03`` stands for its whole span), else the span of the events' dates; None if no date."""
     if window is not None:
         start, end = window
@@ -122,62 +131,31 @@ def resolve_window(events: Iterable[Mapping] = (), window=None) -> Optional[tupl
     return min(s for s, _ in spans), max(t for _, t in spans)
 
 
-def _mix(c1: str, c2: str, f: float) -> str:
-    a = [int(c1[i:i + 2], 16) for i in (1, 3, 5)]
-    b = [int(c2[i:i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{round(x + (y - x) * f):02x}" for x, y in zip(a, b))
+def type_colour(e: Mapping) -> str:
+    """The colour of an event's pin or area: by its type."""
+    return TYPE_COLOURS[event_type(e)]
 
 
-def colour_at(fraction: float) -> str:
-    """The palette colour at `fraction` (0 = window start, 1 = window end)."""
-    f = min(1.0, max(0.0, fraction)) * (len(PALETTE) - 1)
-    i = min(int(f), len(PALETTE) - 2)
-    return _mix(PALETTE[i], PALETTE[i + 1], f - i)
-
-
-def date_colour(e: Mapping, window: Optional[tuple[date, date]]) -> str:
-    """Colour of an event: the middle of its days inside the window, on the window's scale."""
-    days = event_days(e)
-    if days is None or window is None:
-        return UNDATED_COLOUR
-    return _days_colour(days, window)
-
-
-@lru_cache(maxsize=65536)
-def _days_colour(days: tuple[date, date], window: tuple[date, date]) -> str:
-    (lo, hi), (ws, we) = days, window
-    lo, hi = max(lo, ws), min(hi, we)
-    if lo > hi:                                   # outside the window: the nearer end
-        mid = ws if days[1] < ws else we
-    else:
-        mid = lo + (hi - lo) / 2
-    span = (we - ws).days
-    return colour_at(1.0 if span == 0 else (mid - ws).days / span)
-
-
-def legend_html(window: Optional[tuple[date, date]], *, undated: bool = False,
-                counts: Optional[tuple[int]] = None) -> str:
-    """The legend: date colour ramp labelled with the window's dates, and the two symbol kinds."""
-    total = f" · {counts[0]} event{'s' if counts[0] != 1 else ''}" if counts is not None else ""
-    parts = [f'<div class="ev-legend-title">Event date{total}</div>']
-    if window is not None:
-        ws, we = window
-        labels = [ws.isoformat()]
-        if (we - ws).days >= 2:
-            labels.append((ws + (we - ws) / 2).isoformat())
-        if we != ws:
-            labels.append(we.isoformat())
-        stops = ", ".join(PALETTE) if we != ws else f"{PALETTE[-1]}, {PALETTE[-1]}"
-        parts.append(f'<div class="ev-legend-ramp" style="background:linear-gradient(to right, {stops})">'
-                     '</div>')
-        parts.append('<div class="ev-legend-dates">'
-                     + "".join(f"<span>{d}</span>" for d in labels) + "</div>")
-    if undated or window is None:
-        parts.append(f'<div><span class="ev-legend-swatch" style="background:{UNDATED_COLOUR}"></span>'
-                     'no date</div>')
+def legend_html(type_counts: Mapping[str, int], n_events: int, n_incidents: Optional[int] = None,
+                multi: bool = False) -> str:
+    """The legend: the event count, a swatch per type present (with its number of pins and
+    areas, i.e. incidents), the two symbol kinds and, with `multi`, the pin of an incident reported
+    by several sources. Type labels are our own words."""
+    total = f" · {n_events} event{'s' if n_events != 1 else ''}"
+    if n_incidents is not None and n_incidents != n_events:
+        total += f" · {n_incidents} incident{'s' if n_incidents != 1 else ''}"
+    parts = [f'<div class="ev-legend-title">Event type{total}</div>']
+    for t in TYPE_COLOURS:
+        if type_counts.get(t):
+            parts.append(f'<div class="ev-legend-type" data-type="{t}"><span class="ev-legend-swatch" '
+                         f'style="background:{TYPE_COLOURS[t]}"></span>{html.escape(type_label(t))} '
+                         f'<span class="ev-legend-n">{type_counts[t]}</span></div>')
     parts.append('<div><span class="ev-legend-pin"></span>town, landmark (point)</div>')
     parts.append('<div><span class="ev-legend-area"></span>country, region (approximate area)</div>')
+    if multi:
+        parts.append('<div><span class="ev-legend-multi">3</span>reported by 3 sources</div>')
     return "".join(parts)
+
 
 
 # --------------------------------------------------------------------------- popups and tooltips
@@ -214,29 +192,80 @@ def _find(sentence: str, needle: str) -> Optional[tuple[int, int]]:
     return m.span() if m else None
 
 
+def _place_span(sentence: str, e: Mapping) -> tuple[Optional[tuple[int, int]], Optional[int]]:
+    """(span of the place's mention in `sentence`, offset of the sentence in the article or None)."""
+    s0, a, b = e.get("sentence_start"), e.get("mention_start"), e.get("mention_end")
+    if all(isinstance(v, int) for v in (s0, a, b)) and 0 <= a - s0 < b - s0 <= len(sentence):
+        return (a - s0, b - s0), s0
+    for candidate in (e.get("mention_text"), e.get("name")):
+        if candidate and str(candidate).strip():
+            span = _find(sentence, str(candidate))
+            if span:
+                return span, (a - span[0] if isinstance(a, int) else None)
+    return None, None
+
+
 def highlight_parts(sentence: str, e: Mapping) -> list[str]:
     """The sentence split as [before, the place's mention, after] (found before any escaping),
     or [sentence] when the mention is not in it. Split here, not by offsets in the browser:
     Python and JavaScript count characters differently (UTF-16 surrogates)."""
-    span = None
-    s0, a, b = e.get("sentence_start"), e.get("mention_start"), e.get("mention_end")
-    if all(isinstance(v, int) for v in (s0, a, b)) and 0 <= a - s0 < b - s0 <= len(sentence):
-        span = (a - s0, b - s0)
-    else:
-        for candidate in (e.get("mention_text"), e.get("name")):
-            if candidate and str(candidate).strip():
-                span = _find(sentence, str(candidate))
-                if span:
-                    break
+    span, _ = _place_span(sentence, e)
     if span is None:
         return [sentence]
     i, j = span
     return [sentence[:i], sentence[i:j], sentence[j:]]
 
 
+def _trigger_span(sentence: str, e: Mapping, s0: Optional[int],
+                  place: Optional[tuple[int, int]]) -> Optional[tuple[int, int]]:
+    """Where the event's trigger ({"start", "end", "text"}, offsets into the article) is in
+    `sentence`: by its offsets when the sentence's own offset is known and the text agrees,
+    else its first occurrence outside the place's mention; None when it overlaps the place."""
+    t = e.get("trigger")
+    if isinstance(t, str):
+        try:
+            t = json.loads(t)
+        except ValueError:
+            t = None
+    if not isinstance(t, Mapping):
+        return None
+    text, ts, te = t.get("text"), t.get("start"), t.get("end")
+    text = str(text) if text is not None and str(text).strip() else None
+    span = None
+    if s0 is not None and isinstance(ts, int) and isinstance(te, int) and 0 <= ts - s0 < te - s0 <= len(sentence):
+        span = (ts - s0, te - s0)
+        if text is not None and sentence[span[0]:span[1]] != text:
+            span = None
+    if span is None and text is not None:
+        found = [m.span() for m in re.finditer(re.escape(text), sentence, re.IGNORECASE)]
+        outside = [f for f in found if place is None or f[1] <= place[0] or f[0] >= place[1]]
+        span = outside[0] if outside else None
+    if span is None or (place is not None and span[0] < place[1] and place[0] < span[1]):
+        return None
+    return span
+
+
+def sentence_parts(sentence: str, e: Mapping) -> list[list]:
+    """The sentence as [[text, mark], ...] with mark 1 for the place's mention, 2 for the
+    trigger (what happened), 0 for the rest — split here, before any escaping (see
+    `highlight_parts`); the page escapes each piece."""
+    place, s0 = _place_span(sentence, e)
+    trigger = _trigger_span(sentence, e, s0, place)
+    cuts = sorted(([(place, 1)] if place else []) + ([(trigger, 2)] if trigger else []))
+    out, at = [], 0
+    for (i, j), mark in cuts:
+        if i > at:
+            out.append([sentence[at:i], 0])
+        out.append([sentence[i:j], mark])
+        at = j
+    if at < len(sentence) or not out:
+        out.append([sentence[at:], 0])
+    return out
+
+
 _SOURCE_TEXT = {
     "stated": "stated in the article",
-    "published": "inferred from the publication date (no date in the text)",
+    "published": "date inferred from publication",
     "unknown": "date unknown",
 }
 
@@ -248,9 +277,11 @@ def date_text(e: Mapping) -> str:
     return f"{d} – {d_end}" if d_end and d_end != d else str(d)
 
 
-def tooltip_text(e: Mapping) -> str:
-    """``place · date`` as plain text (the browser escapes it)."""
-    return f"{e.get('name') or '?'} · {date_text(e)}"
+def tooltip_text(e: Mapping, n_sources: int = 1) -> str:
+    """``place · date · type`` (`` · reported by N sources``) as plain text (the browser
+    escapes it; the page's tooltip adds a hidden ``[#id]`` for the app to know the marker)."""
+    tip = f"{e.get('name') or '?'} · {date_text(e)} · {type_label(event_type(e))}"
+    return tip + (f" · reported by {n_sources} sources" if n_sources > 1 else "")
 
 
 def _alternatives(e: Mapping) -> list:
@@ -287,16 +318,17 @@ def article_row(e: Mapping) -> tuple:
 
 def event_row(e: Mapping, article: int) -> list:
     """What a popup and tooltip show of one event, as plain text (escaped in the browser):
-    [place, date text, precision, date source, sentence split by `highlight_parts` or None,
-    kind, country code, confidence, corrected (0/1), alternatives [[name, cc, kind, score]],
-    index of its article row]."""
+    [place, date text, precision, date source, sentence as `sentence_parts` or None, kind,
+    country code, confidence, corrected (0/1), alternatives [[name, cc, kind, score]], type,
+    actors, the words that dated it (date_text) or None, event id, index of its article row]."""
     sentence = e.get("sentence")
     return [str(e.get("name") or "?"), date_text(e), _str(e.get("precision")), e.get("date_source") or "unknown",
-            highlight_parts(str(sentence), e) if sentence else None,
+            sentence_parts(str(sentence), e) if sentence else None,
             _str(e.get("kind")), _str(e.get("country_code")), _number(e.get("confidence")),
             1 if e.get("corrected") else 0,
             [[str(a.get("name") or "?"), _str(a.get("country_code")), _str(a.get("kind")), _number(a.get("score"))]
              for a in _alternatives(e)[:6]],
+            event_type(e), actors_of(e)[:8], _str(e.get("date_text")), e.get("id"),
             article]
 
 
@@ -352,21 +384,35 @@ class _Style(_VerbatimMacro):
         .ev-legend { background: rgba(255,255,255,.92); padding: 6px 8px; font: 11px/1.35 sans-serif;
                      color: #222; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); min-width: 190px; }
         .ev-legend-title { font-weight: bold; margin-bottom: 3px; }
-        .ev-legend-ramp { height: 10px; border-radius: 2px; }
-        .ev-legend-dates { display: flex; justify-content: space-between; gap: 6px; margin: 1px 0 4px; }
         .ev-legend-swatch, .ev-legend-pin, .ev-legend-area { display: inline-block; vertical-align: middle;
                      margin-right: 5px; }
-        .ev-legend-swatch { width: 12px; height: 12px; border-radius: 2px; }
-        .ev-legend-pin { width: 10px; height: 10px; border-radius: 50%; background: #277f8e;
+        .ev-pin span.ev-multi { width: 18px; height: 18px; margin: 0; font: bold 10px/15px sans-serif;
+                       color: #fff; text-align: center; }
+        .ev-legend-swatch { width: 12px; height: 12px; border-radius: 50%; border: 1px solid #fff;
+                     box-shadow: 0 0 0 1px #555; box-sizing: border-box; }
+        .ev-legend-n { color: #666; }
+        .ev-legend-pin { width: 10px; height: 10px; border-radius: 50%; background: #8c8c8c;
                      border: 1.5px solid #fff; box-shadow: 0 0 0 1px #333; }
-        .ev-legend-area { width: 14px; height: 12px; background: rgba(39,127,142,.25);
-                     border: 1px solid #277f8e; border-radius: 3px; }
+        .ev-legend-area { width: 14px; height: 12px; background: rgba(140,140,140,.25);
+                     border: 1px solid #8c8c8c; border-radius: 3px; }
+        .ev-legend-multi { width: 15px; height: 15px; border-radius: 50%; background: #8c8c8c; color: #fff;
+                     display: inline-block; vertical-align: middle; margin-right: 5px; text-align: center;
+                     font: bold 9px/15px sans-serif; box-shadow: 0 0 0 1px #333; }
+        .ev-ref { display: none; }
+        .marker-cluster-small, .marker-cluster-medium, .marker-cluster-large { background-color: rgba(90,90,90,.3); }
+        .marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div {
+                     background-color: rgba(70,70,70,.78); color: #fff; }
         .ev-popup { font: 12px/1.4 sans-serif; max-width: 340px; }
         .ev-popup .ev-title { display: block; font-size: 13px; margin-bottom: 2px; }
         .ev-popup p { margin: 2px 0; }
         .ev-popup i { color: #666; }
         .ev-popup blockquote { margin: 4px 0; padding: 2px 6px; border-left: 3px solid #ccc; color: #333; }
         .ev-popup mark { background: #ffe066; padding: 0 1px; }
+        .ev-popup .ev-trigger { background: #ffd0c2; padding: 0 1px; font-weight: bold; }
+        .ev-popup .ev-head { font-size: 13px; }
+        .ev-popup .ev-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
+                     margin-right: 4px; vertical-align: baseline; }
+        .ev-popup .ev-src { border-top: 1px solid #e3e3e3; margin-top: 4px; padding-top: 3px; }
         .ev-popup ul { margin: 2px 0 2px 16px; padding: 0; }
         .ev-caption { background: rgba(255,255,255,.92); padding: 4px 8px; font: 12px/1.35 sans-serif;
                       color: #222; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 420px; }
@@ -419,21 +465,48 @@ class _EventData(_VerbatimMacro):
         {% macro script(this, kwargs) %}
         (function (fg) {
             var D = {{ this.payload }};
-            var C = D.colours, E = D.events, icons = {};
+            var E = D.events, icons = {};
             // Every string from an article is escaped here, as the HTML is put together.
             var ENT = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
             function esc(v) {
                 return v === null || v === undefined ? '' : String(v).replace(/[&<>"']/g, function (c) { return ENT[c]; });
             }
-            function tipOf(k) { return esc(E[k][0] + ' · ' + E[k][1]); }
-            function popupOf(k) {
-                var e = E[k], a = D.articles[e[10]], s = e[4];
-                var h = '<div class="ev-popup"><b class="ev-title">' + esc(a[0]) + '</b>'
-                    + '<p>' + esc(e[1]) + ' <i>(' + (e[2] ? esc(e[2]) + ', ' : '') + esc(D.how[e[3]] || e[3]) + ')</i></p>';
-                if (s) {
-                    h += '<blockquote>' + (s.length === 3 ? esc(s[0]) + '<mark>' + esc(s[1]) + '</mark>' + esc(s[2])
-                                                          : esc(s[0])) + '</blockquote>';
-                }
+            var I = D.incidents, T = D.types;
+            function typeOf(e) { return T[e[10]] || [e[10], '#8c8c8c']; }
+            function ref(id) { return '<span class="ev-ref">[#' + esc(id) + ']</span>'; }
+            // incident i: [event rows (representative first), number of sources, representative's id]
+            function tipOf(i) {
+                var inc = I[i], e = E[inc[0][0]];
+                return esc(e[0] + ' \u00b7 ' + e[1] + ' \u00b7 ' + typeOf(e)[0]
+                           + (inc[1] > 1 ? ' \u00b7 reported by ' + inc[1] + ' sources' : '')) + ref(inc[2]);
+            }
+            function marked(parts) {
+                return parts.map(function (p) {
+                    return p[1] === 1 ? '<mark>' + esc(p[0]) + '</mark>'
+                        : p[1] === 2 ? '<strong class="ev-trigger">' + esc(p[0]) + '</strong>' : esc(p[0]);
+                }).join('');
+            }
+            function dateLine(e) {
+                var how = e[3] === 'stated' && e[12] ? 'dated by \u201c' + esc(e[12]) + '\u201d' : esc(D.how[e[3]] || e[3]);
+                return esc(e[1]) + ' <i>(' + (e[2] ? esc(e[2]) + ', ' : '') + how + ')</i>';
+            }
+            function sourceOf(k, many) {
+                var e = E[k], a = D.articles[e[14]];
+                var url = a[1] && /^https?:\/\//i.test(a[1]) ? a[1] : null;   // checked in Python too
+                var h = '<div class="ev-src"><b class="ev-title">' + esc(a[0]) + '</b>';
+                if (many) { h += '<p class="ev-date">' + dateLine(e) + '</p>'; }
+                if (e[4]) { h += '<blockquote>' + marked(e[4]) + '</blockquote>'; }
+                return h + '<p class="ev-source">' + (url ? '<a href="' + esc(url) + '" target="_blank" rel="noopener">source: '
+                    + esc(a[2]) + '</a>' : '<i>no source link</i>') + (a[3] ? ' \u00b7 published ' + esc(a[3]) : '') + '</p></div>';
+            }
+            function popupOf(i) {
+                var inc = I[i], ks = inc[0], e = E[ks[0]], t = typeOf(e), n = inc[1];
+                var h = '<div class="ev-popup"><p class="ev-head"><span class="ev-swatch" style="background:' + esc(t[1])
+                    + '"></span><b class="ev-type">' + esc(t[0]) + '</b>'
+                    + (n > 1 ? ' \u00b7 <b class="ev-n">reported by ' + n + ' sources</b>' : '') + '</p>';
+                if (e[11].length) { h += '<p class="ev-actors">Actors: ' + e[11].map(esc).join(', ') + '</p>'; }
+                h += '<p class="ev-date">' + dateLine(e) + '</p>';
+                h += ks.map(function (k) { return sourceOf(k, ks.length > 1); }).join('');
                 var where = [e[5], e[6]].filter(Boolean).map(esc).join(', ');
                 h += '<p><b>' + esc(e[0]) + '</b>' + (where ? ' <i>(' + where + ')</i>' : '')
                     + ' \u00b7 geocode confidence ' + esc(e[7]) + (e[8] ? ' \u00b7 <i>corrected by a user</i>' : '') + '</p>';
@@ -445,21 +518,23 @@ class _EventData(_VerbatimMacro):
                 } else {
                     h += '<p><i>No other candidates.</i></p>';
                 }
-                var url = a[1] && /^https?:\/\//i.test(a[1]) ? a[1] : null;   // checked in Python too
-                return h + '<p class="ev-source">' + (url ? '<a href="' + esc(url) + '" target="_blank" rel="noopener">source: '
-                    + esc(a[2]) + '</a>' : '<i>no source link</i>') + (a[3] ? ' \u00b7 published ' + esc(a[3]) : '') + '</p></div>';
+                return h + '</div>';
             }
-            function areaTip(r) { return r[5] === null ? tipOf(r[6][0]) : esc(r[5]); }
+            function areaTip(r) { return r[5] === null ? tipOf(r[6][0]) : esc(r[5]) + ref(I[r[6][0]][2]); }
             function areaPopup(r) {
                 if (r[7] === 1) { return popupOf(r[6][0]); }
                 return '<div class="ev-group"><i>' + r[7] + ' events at this place' + (r[8] ? ', most recent first' : '')
                     + '</i><hr>' + r[6].map(popupOf).join('<hr>')
                     + (r[7] > r[6].length ? '<hr><i>\u2026 and ' + (r[7] - r[6].length) + ' more</i>' : '') + '</div>';
             }
-            function pin(ci) {
-                return icons[ci] || (icons[ci] = L.divIcon({
-                    className: 'ev-pin', html: '<span style="background:' + C[ci] + '"></span>',
-                    iconSize: [14, 14], iconAnchor: [7, 7], popupAnchor: [0, -6], tooltipAnchor: [6, -6]}));
+            function pin(i) {
+                var inc = I[i], t = E[inc[0][0]][10], n = inc[1] > 1 ? inc[1] : 0, key = t + '|' + n;
+                return icons[key] || (icons[key] = L.divIcon({
+                    className: 'ev-pin ev-t-' + t,
+                    html: '<span' + (n ? ' class="ev-multi"' : '') + ' style="background:' + esc(typeOf(E[inc[0][0]])[1]) + '">'
+                        + (n ? esc(n) : '') + '</span>',
+                    iconSize: n ? [18, 18] : [14, 14], iconAnchor: n ? [9, 9] : [7, 7], popupAnchor: [0, -6],
+                    tooltipAnchor: [6, -6]}));
             }
             var popupOptions = {maxWidth: 360, maxHeight: 340};
             // Tooltips and popups are built and bound on first hover/click: 10,000 markers cost
@@ -484,7 +559,7 @@ class _EventData(_VerbatimMacro):
                     }
                 });
             }
-            // For tests and scripts: the HTML a popup / tooltip of event k gets.
+            // For tests and scripts: the HTML a popup / tooltip of incident k gets.
             fg.eventPopupHtml = popupOf;
             fg.eventTooltipHtml = tipOf;
             window.__eventLayer = fg;
@@ -497,12 +572,12 @@ class _EventData(_VerbatimMacro):
                 m._ev = i;
                 markers[i] = m;
             }
-            lazy(cluster, D.points, function (r) { return tipOf(r[3]); }, function (r) { return popupOf(r[3]); },
+            lazy(cluster, D.points, function (r) { return tipOf(r[2]); }, function (r) { return popupOf(r[2]); },
                  {direction: 'top'});
             cluster.addLayers(markers);
             var areas = L.featureGroup();
             for (var j = 0; j < D.areas.length; j++) {
-                var a = D.areas[j], c = C[a[4]];
+                var a = D.areas[j], c = T[a[4]] ? T[a[4]][1] : '#8c8c8c';
                 var opts = {color: c, weight: 1.2, opacity: 0.9, fillColor: c, fillOpacity: 0.18};
                 var layer;
                 if (a[0] !== null && D.shapes[a[0]]) {
@@ -599,27 +674,21 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
     """What the browser needs to draw `events`: plain data, no HTML built from article text
     (the page's script escapes it while building tooltips and popups; see `_EventData`).
 
+    Events sharing an incident id are one incident (`geo.views.group_incidents`): one pin (or
+    area) at its representative event's place, coloured by its type, whose popup lists every
+    source. `window` is accepted for the callers' sake; colours do not depend on dates.
+
     `rows_cache`: a dict that lives exactly as long as the events' list (the app keeps one per
     loaded store): each event's row is then built once, keyed by its id, and reused by every
     later window or filter over the same events.
 
     ``events``: `event_row` per event; ``articles``: `article_row` per article;
-    ``points``: [lat, lon, colour index, event index]; ``areas``: [outline key or None, lat,
-    lon, radius (m), colour index, group tooltip text or None, [event indexes, latest first,
-    at most POPUP_GROUP_LIMIT], number of events, any dated]; ``shapes``: outlines by key;
-    ``colours``, ``how`` (date source wording), ``legend`` (HTML of dates only), ``window``."""
+    ``incidents``: [[event indexes, representative first], number of sources (articles),
+    representative's id]; ``points``: [lat, lon, incident index]; ``areas``: [outline key or
+    None, lat, lon, radius (m), type, group tooltip text or None, [incident indexes, latest
+    first, at most POPUP_GROUP_LIMIT], number of incidents, any dated]; ``shapes``: outlines by
+    key; ``types``: {type: [label, colour]}; ``how`` (date source wording); ``legend``."""
     events = [e for e in events if has_point(e)]
-    win = resolve_window(events, window)
-    colours: list[str] = []
-    colour_index: dict[str, int] = {}
-
-    def ci(e) -> int:
-        c = date_colour(e, win)
-        if c not in colour_index:
-            colour_index[c] = len(colours)
-            colours.append(c)
-        return colour_index[c]
-
     articles: list[tuple] = []
     article_index: dict = {}       # article row -> index
     art_by_id: dict = {}           # article id -> article row
@@ -646,48 +715,66 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
         rows.append(fields + [k])
         return len(rows) - 1
 
+    incidents: list[list] = []
+    type_counts: dict[str, int] = {}
+
+    def incident(members) -> int:
+        first = members[0]
+        incidents.append([[row(e) for e in members], n_articles(members), first.get("id")])
+        t = event_type(first)
+        type_counts[t] = type_counts.get(t, 0) + 1
+        return len(incidents) - 1
+
     points, groups = [], {}
-    for e in events:
+    for members in group_incidents(events):
+        e = members[0]
         if e.get("kind") in AREA_KINDS:
             cc = (e.get("country_code") or "").upper()
             if e.get("kind") == "country" and cc and country_outline(cc) is not None:
                 key = ("country", cc)
             else:
                 key = (e.get("kind"), round(float(e["lat"]), 4), round(float(e["lon"]), 4))
-            groups.setdefault(key, []).append(e)
+            groups.setdefault(key + (event_type(e),), []).append(members)
         else:
-            points.append([round(float(e["lat"]), 6), round(float(e["lon"]), 6), ci(e), row(e)])
+            points.append([round(float(e["lat"]), 6), round(float(e["lon"]), 6), incident(members)])
 
     areas, shapes = [], {}
-    for key, members in sorted(groups.items(), key=lambda kv: _AREA_ORDER.get(kv[0][0], 9)):
-        members.sort(key=_sort_key_latest, reverse=True)
-        first = members[0]
+    for key, incs in sorted(groups.items(), key=lambda kv: _AREA_ORDER.get(kv[0][0], 9)):
+        incs.sort(key=lambda m: _sort_key_latest(m[0]), reverse=True)
+        first = incs[0][0]
         shape_key = None
-        if key[0] == "country" and len(key) == 2:
+        if key[0] == "country" and len(key) == 3:
             shape_key = key[1]
             shapes[shape_key] = country_outline(shape_key)
-        dated = [d for d in (event_days(e) for e in members) if d]
+        dated = [d for d in (event_days(m[0]) for m in incs) if d]
         tip = None
-        if len(members) > 1:
+        if len(incs) > 1:
             span = f"{min(d[0] for d in dated)} – {max(d[1] for d in dated)}" if dated else "no date"
-            tip = f"{first.get('name') or '?'} · {span} ({len(members)} events)"
+            tip = f"{first.get('name') or '?'} · {span} · {type_label(event_type(first))} ({len(incs)} events)"
+        shown = [incident(m) for m in incs[:POPUP_GROUP_LIMIT]]
+        for m in incs[POPUP_GROUP_LIMIT:]:          # counted in the legend, not listed
+            type_counts[event_type(m[0])] = type_counts.get(event_type(m[0]), 0) + 1
         areas.append([shape_key, round(float(first["lat"]), 5), round(float(first["lon"]), 5),
-                      AREA_RADIUS_M.get(first.get("kind"), AREA_RADIUS_M["region"]), ci(first), tip,
-                      [row(e) for e in members[:POPUP_GROUP_LIMIT]], len(members), bool(dated)])
+                      AREA_RADIUS_M.get(first.get("kind"), AREA_RADIUS_M["region"]), event_type(first), tip,
+                      shown, len(incs), bool(dated)])
 
-    undated = any(event_days(e) is None for e in events)
-    return {"colours": colours, "how": _SOURCE_TEXT, "articles": articles, "events": rows,
+    n_incidents = sum(type_counts.values())
+    win = resolve_window(events, window) if window is not None else None
+    return {"types": {t: [type_label(t), c] for t, c in TYPE_COLOURS.items() if t in type_counts},
+            "how": _SOURCE_TEXT, "articles": articles, "events": rows, "incidents": incidents,
             "points": points, "areas": areas, "shapes": shapes,
-            "legend": legend_html(win, undated=undated, counts=(len(events),)),
+            "legend": legend_html(type_counts, len(events), n_incidents,
+                                  multi=any(inc[1] > 1 for inc in incidents)),
             "window": [win[0].isoformat(), win[1].isoformat()] if win else None}
 
 
 def event_layer(events: Iterable[Mapping] = (), window=None, rows_cache: Optional[dict] = None) -> folium.FeatureGroup:
     """The events as one FeatureGroup named "events" (for streamlit-folium's
-    ``feature_group_to_add``): clustered pins for towns/landmarks/admin2, translucent outlines or
-    circles for countries/regions, colours by date within `window` ((start, end) dates or ISO
-    strings; default: the events' span), tooltips ``place · date``, popups (see `event_payload`),
-    and the date legend (shown while the layer is on the map). `rows_cache`: see `event_payload`."""
+    ``feature_group_to_add``): one clustered pin per incident for towns/landmarks/admin2,
+    translucent outlines or circles for countries/regions, coloured by type; tooltips
+    ``place · date · type``, popups with every source (see `event_payload`), and the type legend
+    (shown while the layer is on the map). `window`: the view's dates ((start, end) dates or ISO
+    strings). `rows_cache`: see `event_payload`."""
     fg = folium.FeatureGroup(name="events")
     _EventData(_js_json(event_payload(list(events), window, rows_cache))).add_to(fg)
     return fg

@@ -5,7 +5,10 @@
 * `ViewState` — what the user is looking at (date window, filters, selected event, map view);
   `to_query` / `from_query` turn it into URL query parameters and back (never raising on a bad
   URL: garbage is ignored, dates are clamped to the data's span).
-* `filter_events` — the events the map, the table, the histogram and the caption show.
+* `filter_events` — the events the map, the table, the histogram and the caption show
+  (reported only unless the view shows background; type, actor, minimum sources, ...).
+* `group_incidents` — those events as incidents (one pin each: events sharing an incident id).
+* `data_span`, `opening_window` — the timeline's range and the window a fresh visit opens on.
 * `presets`, `play_step` — the timeline's quick windows and its play control.
 * `histogram_frame` — events per day/week/month for the Altair chart.
 * `caption` — ``Showing N of M events`` (checks rely on this exact wording).
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass, replace
@@ -23,6 +27,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
 from geo.dates import as_date
+from geo.events import EVENT_TYPES
 from geo.types import Article
 
 # --------------------------------------------------------------------------- view state
@@ -37,7 +42,67 @@ ZOOM_BY_KIND = {"continent": 3, "country": 5, "region": 7, "admin1": 7, "admin2"
 # URL parameter names (the sharing issue relies on them).
 Q_START, Q_END, Q_TEXT, Q_COUNTRY, Q_SOURCE, Q_KIND = "start", "end", "q", "country", "source", "kind"
 Q_CONF, Q_EVENT, Q_CENTER, Q_ZOOM = "conf", "event", "center", "zoom"
+Q_TYPE, Q_ACTOR, Q_BACKGROUND, Q_MIN_SOURCES = "type", "actor", "background", "min_sources"
 Q_SNAPSHOT = "snapshot"      # ?snapshot=ID opens a frozen snapshot instead of the live view
+MAX_SOURCES = 1000
+
+TYPE_LABELS = {
+    "battle": "Battle", "explosion_remote_violence": "Explosion / remote violence",
+    "violence_against_civilians": "Violence against civilians", "protest": "Protest", "riot": "Riot",
+    "strategic_development": "Strategic development", "political": "Political", "legal": "Legal",
+    "disaster_accident": "Disaster / accident", "economic": "Economic", "other": "Other",
+}
+PRECISIONS = ("day", "month", "year", "range")     # what a date correction can say
+
+
+# --------------------------------------------------------------------------- event fields
+# Rows from the store carry type, actors, role, incident_id and n_sources; older rows (and
+# snapshots taken before them) do not: these read them with the defaults.
+
+def event_type(e: Mapping) -> str:
+    """The event's type, one of geo.events.EVENT_TYPES ("other" when missing or unknown)."""
+    t = e.get("type")
+    return t if t in TYPE_LABELS else "other"
+
+
+def type_label(t: str) -> str:
+    return TYPE_LABELS.get(t, str(t))
+
+
+def role_of(e: Mapping) -> str:
+    """"reported" (the news) or "background" (history, context)."""
+    return "background" if e.get("role") == "background" else "reported"
+
+
+def actors_of(e: Mapping) -> list[str]:
+    a = e.get("actors")
+    if isinstance(a, str):
+        try:
+            a = json.loads(a)
+        except ValueError:
+            a = [a]
+    if not isinstance(a, (list, tuple)):
+        return []
+    return [str(x) for x in a if x is not None and str(x).strip()]
+
+
+def n_sources_of(e: Mapping) -> int:
+    """How many articles report the event's incident (as the store counts them; 1 by default)."""
+    try:
+        return max(1, int(e.get("n_sources") or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def incident_of(e: Mapping):
+    """The event's incident id (its own event id when it has none)."""
+    i = e.get("incident_id")
+    return i if i is not None else e.get("id")
+
+
+def _incident_key(e: Mapping) -> tuple:
+    i = e.get("incident_id")
+    return ("i", i) if i is not None else ("e", e.get("id"))
 
 
 @dataclass(frozen=True)
@@ -53,6 +118,10 @@ class ViewState:
     selected: Optional[int] = None        # event id
     center: Optional[tuple] = None        # (lat, lon)
     zoom: Optional[int] = None
+    types: tuple = ()                     # event types (geo.events.EVENT_TYPES); none = all
+    actor: str = ""                       # substring of any of the event's actors
+    background: bool = False              # also show background events (history, context)
+    min_sources: int = 1                  # only incidents reported by at least this many articles
 
 
 def _d(value) -> Optional[date]:
@@ -157,6 +226,14 @@ def to_query(state: ViewState) -> dict[str, str]:
         q[Q_CENTER] = f"{_fmt_float(state.center[0])},{_fmt_float(state.center[1])}"
     if state.zoom is not None:
         q[Q_ZOOM] = str(state.zoom)
+    if state.types:
+        q[Q_TYPE] = _join(state.types)
+    if state.actor:
+        q[Q_ACTOR] = state.actor
+    if state.background:
+        q[Q_BACKGROUND] = "1"
+    if state.min_sources and state.min_sources > 1:
+        q[Q_MIN_SOURCES] = str(int(state.min_sources))
     return q
 
 
@@ -211,8 +288,15 @@ def from_query(params: Mapping, data_span=None) -> ViewState:
     if z is not None:
         zoom = int(min(max(round(z), 0), MAX_ZOOM))
 
+    types = tuple(dict.fromkeys(t.lower() for t in _split(get(Q_TYPE)) if t.lower() in TYPE_LABELS))
+    actor = (get(Q_ACTOR) or "").strip()[:MAX_TEXT]
+    background = (get(Q_BACKGROUND) or "").strip().lower() in ("1", "true", "yes", "on")
+    k = _float(get(Q_MIN_SOURCES))
+    min_sources = int(min(max(round(k), 1), MAX_SOURCES)) if k is not None else 1
+
     return ViewState(start=start, end=end, text=text, countries=countries, sources=sources,
-                     kinds=kinds, min_confidence=conf, selected=selected, center=center, zoom=zoom)
+                     kinds=kinds, min_confidence=conf, selected=selected, center=center, zoom=zoom,
+                     types=types, actor=actor, background=background, min_sources=min_sources)
 
 
 # --------------------------------------------------------------------------- filtering
@@ -240,11 +324,17 @@ def covers_span(state: ViewState, data_span) -> bool:
 def filter_events(events: Iterable[Mapping], state: ViewState, data_span=None) -> list:
     """The events the view shows, in their given order.
 
-    Text: case-insensitive substring of the place name, the article title or the sentence.
-    Countries / sources / kinds: any of the chosen ones (none chosen = all). Confidence: at least
-    `min_confidence`. Dates: the event's [day_start, day_end] overlaps the window. Events with an
-    unknown date are shown only when the window is unbounded or covers the whole `data_span`."""
+    Role: background events only when `state.background`; hidden events never. Text:
+    case-insensitive substring of the place name, the article title or the sentence. Actor: a
+    case-insensitive substring of any actor. Types / countries / sources / kinds: any of the chosen
+    ones (none chosen = all). Confidence: at least `min_confidence`. Sources: the event's incident
+    is reported by at least `min_sources` articles (`n_sources`). Dates: the event's
+    [day_start, day_end] overlaps the window. Events with an unknown date are shown only when the
+    window is unbounded or covers the whole `data_span`."""
     needle = state.text.strip().casefold()
+    actor = state.actor.strip().casefold()
+    types = set(state.types)
+    min_sources = state.min_sources or 1
     countries = {c.upper() for c in state.countries}
     sources = set(state.sources)
     kinds = {k.lower() for k in state.kinds}
@@ -253,6 +343,8 @@ def filter_events(events: Iterable[Mapping], state: ViewState, data_span=None) -
     keep_undated = covers_span(state, data_span)
     out = []
     for e in events:
+        if e.get("hidden") or (not state.background and e.get("role") == "background"):
+            continue
         ds, de = e.get("day_start"), e.get("day_end") or e.get("day_start")
         if ds is None:
             if not keep_undated:
@@ -273,21 +365,127 @@ def filter_events(events: Iterable[Mapping], state: ViewState, data_span=None) -
             continue
         if needle and not any(needle in (e.get(k) or "").casefold() for k in ("name", "title", "sentence")):
             continue
+        if types and event_type(e) not in types:
+            continue
+        if min_sources > 1 and n_sources_of(e) < min_sources:
+            continue
+        if actor and not any(actor in a.casefold() for a in actors_of(e)):
+            continue
         out.append(e)
     return out
 
 
+def _width(e: Mapping) -> int:
+    lo, hi = _d(e.get("day_start")), _d(e.get("day_end") or e.get("day_start"))
+    return (hi - lo).days if lo and hi else 10 ** 6
+
+
+def representative(members: Sequence[Mapping]) -> Mapping:
+    """The event an incident's pin stands on: the store's choice when the events carry it
+    (`mark_representatives`), else chosen alike: at the members' most frequent place, preferring
+    a stated date, then the narrowest date, then the most confident place, then the smallest id."""
+    keys: dict = {}
+    for m in members:
+        if m.get("place_key"):
+            keys[m["place_key"]] = keys.get(m["place_key"], 0) + 1
+
+    def rank(m: Mapping) -> tuple:
+        conf = m.get("confidence")
+        mid = m.get("id")
+        return (not m.get("representative"), -keys.get(m.get("place_key"), 0), m.get("date_source") != "stated", _width(m),
+                -(conf if isinstance(conf, (int, float)) else 0.0), (0, mid) if isinstance(mid, int) else (1, str(mid)))
+    return min(members, key=rank)
+
+
+def mark_representatives(events: Iterable[dict], incidents: Iterable[Mapping]) -> list:
+    """Set `representative` on each event: True for the event its incident's row names
+    (`Store.incidents()`'s ``event_id``). Done once as the events are loaded; returns `events`."""
+    reps = {i.get("event_id") for i in incidents}
+    events = list(events)
+    for e in events:
+        e["representative"] = e.get("id") in reps
+    return events
+
+
+def group_incidents(events: Iterable[Mapping]) -> list[list]:
+    """`events` (already filtered) as incidents: lists of the events sharing an incident id, in
+    the order their first event comes, each with its `representative` first and the others in
+    their given order; an event without an incident id is an incident of its own."""
+    groups: dict = {}
+    for e in events:
+        groups.setdefault(_incident_key(e), []).append(e)
+    out = []
+    for members in groups.values():
+        if len(members) > 1:
+            rep = representative(members)
+            members = [rep] + [m for m in members if m is not rep]
+        out.append(members)
+    return out
+
+
+def n_articles(members: Sequence[Mapping]) -> int:
+    """How many different articles the (shown) events of one incident come from."""
+    return len({m.get("article_id") if m.get("article_id") is not None else ("e", m.get("id"))
+                for m in members})
+
+
+def data_span(events: Iterable[Mapping], background: bool = False) -> tuple:
+    """(first day, last day) as 'YYYY-MM-DD' over the dated events the timeline offers: reported
+    ones, and background ones too when `background`; hidden ones never. (None, None) if none."""
+    lo = hi = None
+    for e in events:
+        ds = e.get("day_start")
+        if ds is None or e.get("hidden") or (not background and e.get("role") == "background"):
+            continue
+        de = e.get("day_end") or ds
+        if lo is None or ds < lo:
+            lo = ds
+        if hi is None or de > hi:
+            hi = de
+    return lo, hi
+
+
+OUTLIER_SLACK_DAYS = 31
+
+
+def opening_window(events: Iterable[Mapping], background: bool = False) -> tuple:
+    """The window a fresh visit opens on: it covers the reported events (background ones too with
+    `background`) but not a stray date far from the rest (a history mention, a misread year).
+
+    Outliers by Tukey's fences on the events' first days: a date is left out when it lies more
+    than max(3 × the interquartile range, 31 days) before the first quartile or after the third.
+    Returns (start, end) dates — from the earliest kept first day to the latest kept first day,
+    so every kept event overlaps it — or (None, None) without dated events."""
+    days = sorted(d for d in (_d(e.get("day_start")) for e in events
+                              if not e.get("hidden") and (background or e.get("role") != "background"))
+                  if d is not None)
+    if not days:
+        return None, None
+    n = len(days)
+
+    def quantile(q: float) -> int:
+        pos = q * (n - 1)
+        i = int(pos)
+        a, b = days[i].toordinal(), days[min(i + 1, n - 1)].toordinal()
+        return round(a + (b - a) * (pos - i))
+    q1, q3 = quantile(0.25), quantile(0.75)
+    fence = max(3 * (q3 - q1), OUTLIER_SLACK_DAYS)
+    kept = [d for d in days if q1 - fence <= d.toordinal() <= q3 + fence] or days
+    return kept[0], kept[-1]
+
+
 def options(events: Iterable[Mapping]) -> dict:
     """The choices the filter widgets offer: sorted countries, sources and kinds present in `events`."""
-    countries, sources, kinds = set(), set(), set()
+    countries, sources, kinds, types = set(), set(), set(), set()
     for e in events:
         if e.get("country_code"):
             countries.add(e["country_code"].upper())
         sources.add(source_of(e))
         if e.get("kind"):
             kinds.add(e["kind"])
+        types.add(event_type(e))
     return {"countries": sorted(countries), "sources": sorted(sources, key=str.casefold),
-            "kinds": sorted(kinds)}
+            "kinds": sorted(kinds), "types": [t for t in EVENT_TYPES if t in types]}
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
@@ -318,6 +516,14 @@ def describe(state: ViewState, n: int) -> str:
         parts.append("kind " + ", ".join(state.kinds))
     if state.sources:
         parts.append("source " + ", ".join(state.sources))
+    if state.types:
+        parts.append(("type " if len(state.types) == 1 else "types ") + ", ".join(state.types))
+    if state.actor:
+        parts.append(f'actor "{state.actor}"')
+    if state.min_sources and state.min_sources > 1:
+        parts.append(f"≥ {state.min_sources} sources")
+    if state.background:
+        parts.append("background shown")
     if state.min_confidence:
         parts.append(f"confidence ≥ {state.min_confidence:.2f}")
     if state.text:
@@ -499,17 +705,19 @@ def histogram_frame(events: Iterable[Mapping], bucket: str = "day"):
 
 # --------------------------------------------------------------------------- table, selection, fixing
 
-TABLE_COLUMNS = ("id", "place", "kind", "country", "date", "precision", "date source", "confidence",
-                 "corrected", "title", "source", "sentence")
+TABLE_COLUMNS = ("id", "place", "type", "date", "precision", "date source", "role", "actors", "sources",
+                 "incident", "kind", "country", "confidence", "corrected", "title", "source", "sentence")
 
 
 def table_rows(events: Iterable[Mapping]) -> list[dict]:
     """One plain-text row per event for the events table (Streamlit renders cells as text)."""
-    return [{"id": e.get("id"), "place": e.get("name"), "kind": e.get("kind"),
-             "country": e.get("country_code"), "date": e.get("date") or "unknown",
-             "precision": e.get("precision"), "date source": e.get("date_source"),
-             "confidence": e.get("confidence"), "corrected": bool(e.get("corrected")),
-             "title": e.get("title"), "source": source_of(e), "sentence": e.get("sentence")}
+    return [{"id": e.get("id"), "place": e.get("name"), "type": type_label(event_type(e)),
+             "date": e.get("date") or "unknown", "precision": e.get("precision"),
+             "date source": e.get("date_source"), "role": role_of(e), "actors": ", ".join(actors_of(e)),
+             "sources": n_sources_of(e), "incident": incident_of(e), "kind": e.get("kind"),
+             "country": e.get("country_code"), "confidence": e.get("confidence"),
+             "corrected": bool(e.get("corrected")), "title": e.get("title"), "source": source_of(e),
+             "sentence": e.get("sentence")}
             for e in events]
 
 
@@ -538,6 +746,24 @@ def nearest_event(events: Iterable[Mapping], lat: float, lon: float, tolerance: 
     return best
 
 
+# The map's tooltips end with a reference to the event they stand for, in an element the user does
+# not see ("[#123]"; geo.mapview); streamlit-folium reports the clicked layer's tooltip as text.
+_REF = re.compile(r"\[#(\d{1,12})\]\s*$")
+
+
+def tooltip_event_id(tooltip) -> Optional[int]:
+    """The event id a clicked marker's tooltip text refers to, or None."""
+    m = _REF.search(tooltip) if isinstance(tooltip, str) else None
+    return int(m[1]) if m else None
+
+
+def incident_members(events: Iterable[Mapping], event: Mapping) -> list:
+    """The events of `event`'s incident among `events` (itself first, then by article)."""
+    key = _incident_key(event)
+    others = [e for e in events if _incident_key(e) == key and e.get("id") != event.get("id")]
+    return [event] + sorted(others, key=lambda e: (str(e.get("published") or ""), str(e.get("id"))))
+
+
 def place_key_of(alt: Mapping) -> Optional[str]:
     if alt.get("place_key") or alt.get("key"):
         return alt.get("place_key") or alt.get("key")
@@ -558,6 +784,71 @@ def alternative_label(alt: Mapping) -> str:
     return " ".join(parts)
 
 
+def target_of(event: Mapping) -> dict:
+    """The keyword arguments naming an event for the store's corrections (article and span)."""
+    return {"article_id": event["article_id"], "mention_start": event["mention_start"],
+            "mention_end": event["mention_end"]}
+
+
+def date_value(start: date, end: Optional[date] = None, precision: str = "day") -> tuple[str, Optional[str]]:
+    """(date, date_end) as the store keeps them for a date correction: ISO 8601 truncated to the
+    precision ('2024-03-05', '2024-03', '2024'), or a range's first and last day."""
+    if precision == "month":
+        return f"{start.year:04d}-{start.month:02d}", None
+    if precision == "year":
+        return f"{start.year:04d}", None
+    if precision == "range":
+        end = end or start
+        lo, hi = min(start, end), max(start, end)
+        return lo.isoformat(), hi.isoformat()
+    if precision != "day":
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    return start.isoformat(), None
+
+
+def _short(value) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_short(v)}" for k, v in value.items() if v is not None and v != "")
+    if isinstance(value, float):
+        return _fmt_float(value)
+    return str(value)
+
+
+def _when(stamp) -> str:
+    """An ISO 8601 time stamp as 'YYYY-MM-DD HH:MM:SS' (+ ' UTC' when it is in UTC)."""
+    from datetime import datetime, timezone
+    try:
+        t = datetime.fromisoformat(str(stamp))
+    except (TypeError, ValueError):
+        return str(stamp or "")
+    utc = t.tzinfo is not None and t.utcoffset() == timezone.utc.utcoffset(None)
+    return t.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if utc else "")
+
+
+CORRECTION_KINDS = {"place": "place", "place_rule": "always place", "type": "type", "date": "date",
+                    "hidden": "not an event"}
+
+
+def correction_label(c: Mapping) -> str:
+    """One line of plain text for a stored correction: when, what kind, what, and the new value."""
+    when = _when(c.get("created_at"))
+    kind = CORRECTION_KINDS.get(c.get("kind"), str(c.get("kind") or "?"))
+    target, value = c.get("target"), c.get("value")
+    parts = [when, kind]
+    if target not in (None, "", {}):
+        parts.append(_short(target))
+    if value not in (None, "", {}):
+        parts.append("→ " + _short(value))
+    return " · ".join(p for p in parts if p)
+
+
+def hidden_label(c: Mapping) -> str:
+    """One line of plain text for a hidden event (a "hidden" correction): what, where, when."""
+    when = _when(c.get("created_at"))
+    return " · ".join(p for p in (_short(c.get("target") or c.get("mention_text") or "?"),
+                                  f"hidden {when}" if when else "") if p)
+
+
 def correction_for(event: Mapping, alt: Optional[Mapping] = None, point: Optional[tuple] = None,
                    name: Optional[str] = None) -> dict:
     """Keyword arguments for `Store.correct` moving `event` to an alternative or to a clicked point."""
@@ -565,7 +856,8 @@ def correction_for(event: Mapping, alt: Optional[Mapping] = None, point: Optiona
             "mention_end": event["mention_end"]}
     if alt is not None:
         return {**base, "lat": float(alt["lat"]), "lon": float(alt["lon"]), "name": alt.get("name"),
-                "place_key": place_key_of(alt), "note": "picked an alternative in the app"}
+                "place_key": place_key_of(alt), "country_code": alt.get("country_code") or None,
+                "kind": alt.get("kind") or None, "note": "picked an alternative in the app"}
     if point is not None:
         lat, lon = float(point[0]), float(point[1])
         lon = ((lon + 180) % 360) - 180 if not -180 <= lon <= 180 else lon

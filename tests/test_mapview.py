@@ -12,7 +12,7 @@ import re
 import pytest
 
 from geo import assets
-from geo.mapview import PALETTE, UNDATED_COLOUR, build_map, event_layer, event_payload, standalone_html
+from geo.mapview import TYPE_COLOURS, build_map, event_layer, event_payload, sentence_parts, standalone_html
 from tests.browser import (COUNT_JS, ROOT, STREAMLIT_FOLIUM_IFRAME, assert_only_tiles_blocked, streamlit_server,
                            watch)
 
@@ -69,8 +69,9 @@ def decode_payload(rendered: str) -> dict:
     return json.loads(m.group(1))
 
 
-def names_of(payload: dict, rows) -> list[str]:
-    return [payload["events"][k][0] for k in rows]
+def names_of(payload: dict, incidents) -> list[str]:
+    """The place names of incidents (by index), as their representative event names them."""
+    return [payload["events"][payload["incidents"][i][0][0]][0] for i in incidents]
 
 
 def assert_no_cdn(page: str) -> None:
@@ -175,9 +176,9 @@ def test_article_text_travels_as_data_not_markup():
     page = standalone_html([e, ev(1)])
     p = decode_payload(page)
     row = next(r for r in p["events"] if r[0].startswith("Wellington"))
-    assert row[0] == "Wellington" + XSS and row[4] == ["Riots in ", "Wellington" + XSS, " went on."]
-    assert p["articles"][row[10]][0] == "Riots " + XSS
-    assert p["articles"][row[10]][1] is None                 # javascript: is no source link
+    assert row[0] == "Wellington" + XSS and row[4] == [["Riots in ", 0], ["Wellington" + XSS, 1], [" went on.", 0]]
+    assert p["articles"][row[14]][0] == "Riots " + XSS
+    assert p["articles"][row[14]][1] is None                 # javascript: is no source link
     script = page.split("var D = ", 1)[1].split(";\n", 1)[0]
     assert "</script" not in script.lower() and "<!--" not in script   # cannot end or confuse the <script>
 
@@ -193,7 +194,7 @@ def test_template_syntax_in_articles_is_shown_not_run():
     for page in (build_map(events).get_root().render(), standalone_html(events)):
         p = decode_payload(page)
         assert title in [a[0] for a in p["articles"]] and "{{'feature_group_0'}}" in [a[0] for a in p["articles"]]
-        assert "".join(p["events"][0][4]) == sentence and "{{ 7*7 }}" in [r[0] for r in p["events"]]
+        assert "".join(t for t, _ in p["events"][0][4]) == sentence and "{{ 7*7 }}" in [r[0] for r in p["events"]]
         assert "{{" not in page.split("var D = ", 1)[1].split(";\n", 1)[0]
 
 
@@ -223,7 +224,7 @@ def test_country_is_an_area_and_a_town_is_a_point():
               ev(5, name="Europe", kind="continent", country_code=None, lat=50.0, lon=10.0),
               ev(6, name="Eiffel Tower", kind="landmark", country_code="FR", lat=48.858, lon=2.294)]
     p = event_payload(events)
-    assert sorted(names_of(p, [pt[3] for pt in p["points"]])) == ["Eiffel Tower", "Lviv"]
+    assert sorted(names_of(p, [pt[2] for pt in p["points"]])) == ["Eiffel Tower", "Lviv"]
     by_name = {names_of(p, a[6])[0]: a for a in p["areas"]}
     assert set(by_name) == {"France", "Bavaria", "Europe"}
     france = by_name["France"]
@@ -236,20 +237,66 @@ def test_country_is_an_area_and_a_town_is_a_point():
     assert "L.markerClusterGroup" in page and "L.geoJSON(D.shapes" in page and "L.circle(" in page
 
 
-def test_colours_follow_the_date_within_the_window_and_the_legend_shows_it():
-    events = [ev(0, date="2024-03-01", day_start="2024-03-01", day_end="2024-03-01"),
-              ev(1, date="2024-03-31", day_start="2024-03-31", day_end="2024-03-31"),
-              ev(2, date=None, day_start=None, day_end=None, date_source="unknown", precision=None)]
+def test_colours_follow_the_type_and_the_legend_lists_the_types_shown():
+    events = [ev(0, type="battle"), ev(1, type="protest"), ev(2, type="protest"), ev(3),          # no type: other
+              ev(4, type="no such type"),
+              ev(5, type="disaster_accident", kind="country", country_code="FR", lat=46.6, lon=2.4),
+              ev(6, type="protest", kind="country", country_code="FR", lat=46.6, lon=2.4)]
     p = event_payload(events, window=("2024-03-01", "2024-03-31"))
-    colour = {p["events"][k][0]: p["colours"][ci] for _, _, ci, k in p["points"]}
-    assert colour == {"Town0": PALETTE[0], "Town1": PALETTE[-1], "Town2": UNDATED_COLOUR}
-    assert "2024-03-01" in p["legend"] and "2024-03-31" in p["legend"] and "no date" in p["legend"]
+    kind_of = {names_of(p, [pt[2]])[0]: p["events"][p["incidents"][pt[2]][0][0]][10] for pt in p["points"]}
+    assert kind_of == {"Town0": "battle", "Town1": "protest", "Town2": "protest", "Town3": "other", "Town4": "other"}
+    assert p["types"]["battle"] == ["Battle", TYPE_COLOURS["battle"]]
+    assert set(p["types"]) == {"battle", "protest", "other", "disaster_accident"}
+    # a country with events of two types: two areas, one per type
+    assert sorted(a[4] for a in p["areas"]) == ["disaster_accident", "protest"]
+    legend = p["legend"]
+    assert "Event type · 7 events" in legend and "Protest <span class=\"ev-legend-n\">3</span>" in legend
+    assert "Battle" in legend and "Disaster / accident" in legend and "Riot" not in legend
+    assert "Everything" not in legend and "2024-03-01" not in legend           # no date ramp: dates are on the timeline
     # the legend travels with the event layer, in the page
     page = build_map(events, window=("2024-03-01", "2024-03-31")).get_root().render()
-    legend = decode_payload(page)["legend"]
-    assert "2024-03-01" in legend and "2024-03-16" in legend and "2024-03-31" in legend
-    # a month-long window given as a partial date
-    assert "2024-02-29" in event_payload(events, window=("2024-02", "2024-02"))["legend"]
+    assert decode_payload(page)["legend"] == legend
+
+
+def test_events_of_one_incident_are_one_pin_with_every_source():
+    sibi = dict(name="Sibi", lat=29.543, lon=67.877, country_code="PK", type="explosion_remote_violence",
+                incident_id=7, n_sources=3)
+    events = [ev(1, article_id=11, title="First", url="https://a.example/1", sentence="A bomb went off in Sibi.",
+                 **sibi),
+              ev(2, article_id=12, title="Second", url="javascript:alert(1)", sentence="Sibi blast kills five.",
+                 **sibi),
+              ev(3, article_id=13, title="Third", url=None, sentence="The blast in Sibi targeted a rally.", **sibi,
+                 representative=True),
+              ev(4, article_id=13, name="Quetta", lat=30.18, lon=67.0)]
+    p = event_payload(events)
+    assert len(p["points"]) == 2 and len(p["incidents"]) == 2
+    sibi_inc = next(inc for inc in p["incidents"] if len(inc[0]) == 3)
+    rows, n, ref = sibi_inc
+    assert n == 3 and ref == 3                        # three articles; the store's representative first
+    assert [p["articles"][p["events"][k][14]][0] for k in rows] == ["Third", "First", "Second"]
+    assert "Event type · 4 events · 2 incidents" in p["legend"]
+    # grouped after filtering: one source left is a plain pin
+    one = event_payload(events[:1])
+    assert one["incidents"] == [[[0], 1, 1]]
+
+
+def test_sentence_parts_mark_the_place_and_the_trigger():
+    text = "Yesterday rebels attacked the town of Sibi, officials said."
+    e = {"name": "Sibi", "sentence_start": 0, "mention_start": 38, "mention_end": 42,
+         "trigger": {"start": 17, "end": 25, "text": "attacked"}}
+    assert sentence_parts(text, e) == [["Yesterday rebels ", 0], ["attacked", 2], [" the town of ", 0],
+                                       ["Sibi", 1], [", officials said.", 0]]
+    # without the sentence's offset: found from the place's offsets, or by its text
+    e2 = {**e, "sentence_start": None, "mention_start": 138, "mention_end": 142,
+          "trigger": {"start": 117, "end": 125, "text": "attacked"}}
+    assert sentence_parts(text, e2) == sentence_parts(text, e)
+    e3 = {"name": "Sibi", "trigger": {"start": 5000, "end": 5008, "text": "Attacked"}}
+    assert ["attacked", 2] in sentence_parts(text, e3)
+    # a trigger inside the place, one not in the sentence, none at all: only the place is marked
+    for t in ({"start": 38, "end": 42, "text": "Sibi"}, {"start": 0, "end": 5, "text": "bombed"}, None, "junk"):
+        assert sentence_parts(text, {**e, "trigger": t}) == [["Yesterday rebels attacked the town of ", 0],
+                                                             ["Sibi", 1], [", officials said.", 0]]
+    assert sentence_parts("No place here.", {"name": "Sibi"}) == [["No place here.", 0]]
 
 
 def test_base_map_is_identical_across_reruns():
@@ -295,7 +342,7 @@ def test_standalone_map_works_offline_in_chromium(browser, tmp_path):
     assert seen["blocked"] and all(u.startswith("https://tile.openstreetmap.org/") for u in seen["blocked"])
 
     legend = page.inner_text(".ev-legend")
-    assert "2024-03-01" in legend and "2024-03-31" in legend and "50 events" in legend
+    assert legend.startswith("Event type · 50 events") and "Other 50" in legend
     credits = page.inner_text(".leaflet-control-attribution")
     assert "OpenStreetMap" in credits and "Natural Earth" in credits and "GeoNames" in credits
 
@@ -317,7 +364,7 @@ def test_standalone_map_works_offline_in_chromium(browser, tmp_path):
     text = popup.inner_text()
     assert "Riots " + XSS in text                              # the title, literally
     assert "Riots in Wellington" + XSS_SCRIPT in text          # the sentence, literally
-    assert "2024-03-05 (day, stated in the article)" in text
+    assert "2024-03-05 (day, stated in the article)" in text and text.startswith("Other")
     assert "confidence 0.80" in text and "Other candidates" in text
     assert popup.locator("script, img, a").count() == 0        # no element from the text; no link
     assert popup.locator("mark").count() == 1
@@ -328,7 +375,8 @@ def test_standalone_map_works_offline_in_chromium(browser, tmp_path):
 
 
 def built_popups(browser, tmp_path, events) -> dict[str, tuple[str, str]]:
-    """{article title: (popup HTML, tooltip HTML)} as the page's script builds them in Chromium."""
+    """{article title of the incident's first source: (popup HTML, tooltip HTML)} as the page's
+    script builds them in Chromium."""
     page_html = standalone_html(events)
     p = decode_payload(page_html)
     path = tmp_path / "popups.html"
@@ -338,10 +386,10 @@ def built_popups(browser, tmp_path, events) -> dict[str, tuple[str, str]]:
     page.goto(path.as_uri())
     page.wait_for_function("() => window.__eventLayer !== undefined", timeout=10_000)
     built = page.evaluate("n => [...Array(n).keys()].map(k => [window.__eventLayer.eventPopupHtml(k),"
-                          " window.__eventLayer.eventTooltipHtml(k)])", len(p["events"]))
+                          " window.__eventLayer.eventTooltipHtml(k)])", len(p["incidents"]))
     assert page.evaluate("window.__xss") is None and seen["errors"] == []
     page.close()
-    return {p["articles"][row[10]][0]: tuple(b) for row, b in zip(p["events"], built)}
+    return {p["articles"][p["events"][inc[0][0]][14]][0]: tuple(b) for inc, b in zip(p["incidents"], built)}
 
 
 def test_popup_and_tooltip_escape_article_text(browser, tmp_path):
@@ -349,8 +397,9 @@ def test_popup_and_tooltip_escape_article_text(browser, tmp_path):
     assert "<script" not in popup and "<img" not in popup
     assert "&lt;script&gt;window.__xss" in popup and "&lt;img src=x onerror=" in popup
     assert "javascript:" not in popup and "<a " not in popup       # not an http(s) URL: no link
-    assert "<" not in tip and tip.startswith("Wellington&lt;script&gt;")
-    assert tip.endswith(" · 2024-03-05")
+    text, ref = tip.split('<span class="ev-ref">')
+    assert "<" not in text and text.startswith("Wellington&lt;script&gt;")
+    assert text.endswith(" · 2024-03-05 · Other") and ref == "[#900]</span>"
 
 
 def test_popup_shows_what_the_user_needs(browser, tmp_path):
@@ -365,12 +414,34 @@ def test_popup_shows_what_the_user_needs(browser, tmp_path):
     popup = built["Strikes & <b>fires</b>"][0]
     assert "Strikes &amp; &lt;b&gt;fires&lt;/b&gt;" in popup
     assert "Sirens sounded across <mark>Kharkiv</mark> at dawn." in popup
-    assert "2024-03-04" in popup and "day" in popup and "inferred from the publication date" in popup
+    assert "2024-03-04" in popup and "day" in popup and "date inferred from publication" in popup
     assert "confidence 0.73" in popup
     assert "Town3 (US) city · score 0.12" in popup                 # the alternatives
     assert '<a href="https://news.example.org/a/1" target="_blank" rel="noopener">' in popup
     assert "stated in the article" in built["stated"][0]
     assert "Fuel &amp; <mark>amp</mark> depots" in built["amp"][0]
+
+
+def test_incident_popup_shows_type_actors_trigger_date_words_and_every_source(browser, tmp_path):
+    sibi = dict(name="Sibi", lat=29.543, lon=67.877, country_code="PK", type="explosion_remote_violence",
+                incident_id=7, n_sources=3, mention_start=None)
+    trigger = {"start": 0, "end": 0, "text": "attacked"}
+    events = [ev(1, article_id=11, title="First <b>report</b>", url="https://a.example/1", date_text="on Tuesday",
+                 actors=["suicide bomber", "<i>police</i>"], trigger=trigger,
+                 sentence="A suicide bomber attacked a rally in Sibi.", representative=True, **sibi),
+              ev(2, article_id=12, title="Second", url="javascript:alert(1)", sentence="Sibi blast kills five.",
+                 date_source="published", trigger={"start": 0, "end": 0, "text": "blast"}, **sibi),
+              ev(3, article_id=13, title="Third", url=None, sentence="The blast in Sibi targeted a rally.", **sibi)]
+    popup, tip = built_popups(browser, tmp_path, events)["First <b>report</b>"]
+    assert tip.startswith("Sibi · 2024-03-02 · Explosion / remote violence · reported by 3 sources")
+    assert popup.count('class="ev-src"') == 3
+    assert '<b class="ev-type">Explosion / remote violence</b>' in popup and "reported by 3 sources" in popup
+    assert "Actors: suicide bomber, &lt;i&gt;police&lt;/i&gt;" in popup
+    assert 'A suicide bomber <strong class="ev-trigger">attacked</strong> a rally in <mark>Sibi</mark>.' in popup
+    assert '<mark>Sibi</mark> <strong class="ev-trigger">blast</strong> kills five.' in popup
+    assert "dated by “on Tuesday”" in popup and "date inferred from publication" in popup
+    assert "First &lt;b&gt;report&lt;/b&gt;" in popup and "Second" in popup and "Third" in popup
+    assert popup.count("<a ") == 1 and 'href="https://a.example/1"' in popup       # http(s) links only
 
 
 BAD_URLS = ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>",

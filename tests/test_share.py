@@ -110,12 +110,15 @@ def sample_events() -> list[dict]:
          "kind": "city", "date": "2024-03-04", "date_end": None, "day_start": "2024-03-04",
          "day_end": "2024-03-04", "precision": "day", "date_source": "stated",
          "sentence": "Shelling hit Kharkiv" + XSS + " on Monday.", "confidence": 0.91,
-         "title": "Strikes & fires " + XSS, "url": "https://news.example.org/a/1", "published": "2024-03-05"},
+         "title": "Strikes & fires " + XSS, "url": "https://news.example.org/a/1", "published": "2024-03-05",
+         "type": "explosion_remote_violence", "actors": ["Russian forces", "=HYPERLINK(\"http://x\")"],
+         "role": "reported", "incident_id": 1, "n_sources": 2},
         {"id": 2, "article_id": 2, "name": "France", "lat": 46.6, "lon": 2.4, "country_code": "FR",
          "kind": "country", "date": "2024-03", "date_end": None, "day_start": "2024-03-01",
          "day_end": "2024-03-31", "precision": "month", "date_source": "stated",
          "sentence": "France sent aid in March.", "confidence": 0.7, "title": "Aid",
-         "url": "javascript:alert(1)", "published": "2024-04-01"},
+         "url": "javascript:alert(1)", "published": "2024-04-01", "type": "political", "role": "background",
+         "incident_id": 2, "n_sources": 1},
         {"id": 3, "article_id": 2, "name": "Wellington", "lat": -41.29, "lon": 174.78, "country_code": "NZ",
          "kind": "city", "date": None, "date_end": None, "day_start": None, "day_end": None,
          "precision": None, "date_source": "unknown", "sentence": "Wellington waits.", "confidence": 0.5,
@@ -139,6 +142,11 @@ def test_geojson_is_rfc7946_one_feature_per_event_and_round_trips_through_shapel
         assert p["date"] == e["date"] and p["precision"] == e["precision"] and p["sentence"] == e["sentence"]
     sources = [f["properties"]["source"] for f in doc["features"]]
     assert sources == ["news.example.org", "Aid", "Aid"]
+    p = [f["properties"] for f in doc["features"]]
+    assert [(x["type"], x["role"], x["incident_id"], x["n_sources"]) for x in p] == [
+        ("explosion_remote_violence", "reported", 1, 2), ("political", "background", 2, 1),
+        ("other", "reported", 3, 1)]                       # a row without the fields gets the defaults
+    assert p[0]["actors"] == events[0]["actors"] and p[2]["actors"] == []
 
 
 def test_kml_parses_with_times_places_and_article_text_kept_as_text():
@@ -159,6 +167,12 @@ def test_kml_parses_with_times_places_and_article_text_kept_as_text():
     assert "javascript:" not in marks[1].find(f"{KML}description").text
     data = {d.get("name"): d.find(f"{KML}value").text for d in marks[0].iter(f"{KML}Data")}
     assert data["sentence"] == events[0]["sentence"] and data["precision"] == "day"
+    assert (data["type"], data["role"], data["incident_id"], data["n_sources"]) == \
+        ("explosion_remote_violence", "reported", "1", "2")
+    assert data["actors"] == "; ".join(events[0]["actors"])
+    assert "Explosion / remote violence · reported by 2 sources" in desc and "Actors: Russian forces" in desc
+    second = {d.get("name"): d.find(f"{KML}value").text for d in marks[1].iter(f"{KML}Data")}
+    assert second["role"] == "background" and "(background)" in marks[1].find(f"{KML}description").text
     styles = {s.get("id") for s in doc.findall(f"{KML}Style")}
     assert all(m.find(f"{KML}styleUrl").text[1:] in styles for m in marks)
 
@@ -168,6 +182,15 @@ def test_csv_has_one_row_per_event_with_the_text_intact():
     rows = list(csv.DictReader(io.StringIO(export.render(events, "csv").decode("utf-8"))))
     assert len(rows) == 3 and rows[0]["sentence"] == events[0]["sentence"]
     assert rows[0]["lat"] == "49.9935" and rows[0]["source"] == "news.example.org"
+    assert [(r["type"], r["role"], r["incident_id"], r["n_sources"]) for r in rows] == [
+        ("explosion_remote_violence", "reported", "1", "2"), ("political", "background", "2", "1"),
+        ("other", "reported", "3", "1")]
+    # a cell a spreadsheet would run as a formula is text; negative numbers stay numbers
+    assert rows[0]["actors"] == "Russian forces; =HYPERLINK(\"http://x\")"
+    evil = dict(events[2], sentence="=1+2", title="@SUM(A1)", name="-cmd", actors=["+x", "y"])
+    row = next(csv.DictReader(io.StringIO(export.render([evil], "csv").decode("utf-8"))))
+    assert (row["sentence"], row["title"], row["name"], row["actors"], row["lat"]) == \
+        ("'=1+2", "'@SUM(A1)", "'-cmd", "'+x; y", "-41.29")
 
 
 def test_failed_export_leaves_no_half_written_file(tmp_path):
@@ -182,38 +205,76 @@ def test_failed_export_leaves_no_half_written_file(tmp_path):
 
 # --------------------------------------------------------------------------- command line
 
-def test_cli_exports_of_one_view_agree_on_the_events(seed_db, tmp_path):
+@pytest.fixture(scope="module")
+def typed_db(tmp_path_factory) -> Path:
+    """A database of typed events written through Store.add (tests/app_data.py): no NLP involved."""
+    from tests.app_data import build_store
+    db = tmp_path_factory.mktemp("typed") / "events.db"
+    build_store(db)
+    return db
+
+
+MARCH = ("--start", "2024-03-01", "--end", "2024-03-31")
+
+
+def test_cli_exports_of_one_view_agree_on_the_events(typed_db, tmp_path):
     counts = {}
     for fmt in ("geojson", "csv", "kml", "html"):
-        out = tmp_path / f"april.{fmt}"
-        r = geo("export", "--format", fmt, *APRIL, "--db", str(seed_db), "--out", str(out))
+        out = tmp_path / f"march.{fmt}"
+        r = geo("export", "--format", fmt, *MARCH, "--db", str(typed_db), "--out", str(out))
         assert r.returncode == 0, r.stderr
         counts[fmt] = int(r.stdout.split()[0])
-    assert set(counts.values()) == {4}, counts
-    assert len(json.loads((tmp_path / "april.geojson").read_text())["features"]) == 4
-    assert len(list(csv.DictReader(open(tmp_path / "april.csv", encoding="utf-8")))) == 4
-    assert len(ET.parse(tmp_path / "april.kml").getroot().findall(f"{KML}Document/{KML}Placemark")) == 4
-    payload = re.search(r"var D = (\{.*?\});\n", (tmp_path / "april.html").read_text()).group(1)
-    assert len(json.loads(payload)["events"]) == 4
+    assert set(counts.values()) == {10}, counts          # the reported events of March (no background)
+    features = json.loads((tmp_path / "march.geojson").read_text())["features"]
+    assert len(features) == 10 and {f["properties"]["role"] for f in features} == {"reported"}
+    sibi = [f["properties"] for f in features if f["properties"]["name"] == "Sibi"]
+    assert len(sibi) == 3 and {(p["incident_id"], p["n_sources"], p["type"]) for p in sibi} == \
+        {(sibi[0]["incident_id"], 3, "explosion_remote_violence")}
+    rows = list(csv.DictReader(open(tmp_path / "march.csv", encoding="utf-8")))
+    assert len(rows) == 10 and {r["n_sources"] for r in rows if r["name"] == "Sibi"} == {"3"}
+    assert len(ET.parse(tmp_path / "march.kml").getroot().findall(f"{KML}Document/{KML}Placemark")) == 10
+    payload = json.loads(re.search(r"var D = (\{.*?\});\n", (tmp_path / "march.html").read_text()).group(1))
+    assert len(payload["events"]) == 10 and len(payload["incidents"]) == 8     # Sibi's three reports: one pin
     # the same view as a link copied from the app, and with a filter on top
-    link = "http://localhost:8501/?start=2024-04-01&end=2024-04-30&country=AZ"
-    r = geo("export", "--format", "geojson", "--link", link, "--db", str(seed_db), "--out", str(tmp_path / "az.json"))
+    link = "http://localhost:8501/?start=2024-03-01&end=2024-03-31&country=PK"
+    r = geo("export", "--format", "geojson", "--link", link, "--db", str(typed_db), "--out", str(tmp_path / "pk.json"))
     assert r.returncode == 0, r.stderr
-    names = {f["properties"]["country_code"] for f in json.loads((tmp_path / "az.json").read_text())["features"]}
-    assert names == {"AZ"} and "country AZ" in r.stdout
+    names = {f["properties"]["country_code"] for f in json.loads((tmp_path / "pk.json").read_text())["features"]}
+    assert names == {"PK"} and "country PK" in r.stdout
 
 
-def test_cli_export_of_a_snapshot_is_frozen(seed_db, tmp_path):
-    db = fresh_copy(seed_db, tmp_path)
+@pytest.mark.parametrize("args, link, names", [
+    (("--type", "protest"), "type=protest", ["Kharkiv", "Quetta", "Tripoli"]),
+    (("--type", "protest,battle", "--background"), "type=protest,battle&background=1",
+     ["Izium", "Kharkiv", "Quetta", "Tripoli", "Tripoli"]),
+    (("--actor", "BOMBER"), "actor=bomber", ["Sibi"]),
+    (("--min-sources", "2"), "min_sources=2", ["Sibi", "Sibi", "Sibi"]),
+])
+def test_cli_export_filters_by_type_actor_role_and_sources_as_the_app_links_do(typed_db, tmp_path, args, link, names):
+    out = tmp_path / "out.geojson"
+    r = geo("export", "--format", "geojson", *args, "--db", str(typed_db), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert sorted(f["properties"]["name"] for f in json.loads(out.read_text())["features"]) == names
+    r = geo("export", "--format", "geojson", "--link", f"http://localhost:8501/?{link}", "--db", str(typed_db),
+            "--out", str(tmp_path / "via_link.geojson"))
+    assert r.returncode == 0 and (tmp_path / "via_link.geojson").read_text() == out.read_text()
+
+
+def test_cli_export_of_a_snapshot_is_frozen(typed_db, tmp_path):
+    from tests.app_data import articles
+    db = fresh_copy(typed_db, tmp_path)
     with Store.open(db) as store:
-        view, shown = april_view(store)
-        sid = store.save_snapshot(views.to_query(view), shown, title="April").id
-    (tmp_path / "extra.txt").write_text(EXTRA, encoding="utf-8")
-    assert geo("ingest", str(tmp_path / "extra.txt"), "--db", str(db)).returncode == 0
+        span = views.data_span(store.events())
+        view = views.from_query({"start": "2024-03-01", "end": "2024-03-10"}, span)
+        shown = views.filter_events(store.events(), view, span)
+        assert len(shown) == 6
+        sid = store.save_snapshot(views.to_query(view), shown, title="Early March").id
+        extra = dict(articles()[3], id="more", text=articles()[3]["text"] + "\nMore news.")
+        assert store.add(extra).status == "added"
     live = geo("export", "--format", "csv", "--db", str(db), "--out", str(tmp_path / "live.csv"))
     frozen = geo("export", "--format", "csv", "--snapshot", sid, "--db", str(db), "--out", str(tmp_path / "snap.csv"))
     assert frozen.returncode == 0, frozen.stderr
-    assert int(frozen.stdout.split()[0]) == 4 and int(live.stdout.split()[0]) > 5
+    assert int(frozen.stdout.split()[0]) == 6 and int(live.stdout.split()[0]) == 11
     # a link to the snapshot works as well
     via_link = geo("export", "--format", "csv", "--link", f"http://host/?snapshot={sid}", "--db", str(db),
                    "--out", str(tmp_path / "snap2.csv"))
@@ -228,6 +289,8 @@ def test_cli_export_of_a_snapshot_is_frozen(seed_db, tmp_path):
     (("--snapshot", "nope"), "'nope' is not a snapshot id"),
     (("--snapshot", "B" * 22), "no snapshot with id"),
     (("--width", "20"), "PNG size must be between 100"),
+    (("--type", "protest,war"), "--type war is not an event type"),
+    (("--min-sources", "0"), "--min-sources must be 1 or more"),
 ])
 def test_cli_export_explains_bad_requests(seed_db, tmp_path, args, message):
     out = tmp_path / "out.png"
@@ -265,6 +328,6 @@ def test_png_is_the_requested_size_and_shows_the_map(tmp_path):
 
 
 def _pin_colour(event: dict, events: list) -> tuple:
-    from geo.mapview import date_colour, resolve_window
-    hex_rgb = date_colour(event, resolve_window(events))
+    from geo.mapview import type_colour
+    hex_rgb = type_colour(event)
     return tuple(int(hex_rgb[i:i + 2], 16) for i in (1, 3, 5))

@@ -265,3 +265,118 @@ def test_a_map_centre_a_pixel_off_is_the_same_view_but_a_pan_is_not():
     assert not near_on_screen((40.2, 46.9), linked, 9)
     assert near_on_screen((0.0, 179.9999), (0.0, -179.9999), 9)   # across the antimeridian
     assert not near_on_screen(None, linked, 9) and not near_on_screen(linked, linked, None)
+
+
+# --------------------------------------------------------------------------- issue 9: type, actor, role, sources
+
+TYPED = [
+    ev(1, "Sibi", day="2024-03-05", type="explosion_remote_violence", actors=["suicide bomber"], incident_id=1,
+       n_sources=3, article_id=11),
+    ev(2, "Sibi", day="2024-03-05", type="explosion_remote_violence", incident_id=1, n_sources=3, article_id=12),
+    ev(3, "Sibi", day="2024-03-05", type="explosion_remote_violence", incident_id=1, n_sources=3, article_id=13,
+       representative=True),
+    ev(4, "Quetta", day="2024-03-07", type="protest", actors=["Protesters", "Police"], incident_id=4, article_id=13),
+    ev(5, "Izium", day="2022-09-10", type="battle", role="background", actors=["Ukrainian forces"], incident_id=5,
+       article_id=14),
+    ev(6, "Lviv", day="2024-03-12"),                              # a row from before issue 9: defaults
+    ev(7, "Washington", day="2024-03-12", type="political", hidden=True, article_id=15),
+]
+TSPAN = ("2024-03-05", "2024-03-12")
+
+
+def test_background_events_only_with_the_switch_and_hidden_ones_never():
+    assert ids(views.filter_events(TYPED, ViewState(), TSPAN)) == [1, 2, 3, 4, 6]
+    assert ids(views.filter_events(TYPED, ViewState(background=True), TSPAN)) == [1, 2, 3, 4, 5, 6]
+    assert views.data_span(TYPED) == ("2024-03-05", "2024-03-12")
+    assert views.data_span(TYPED, background=True) == ("2022-09-10", "2024-03-12")
+    assert views.data_span([]) == (None, None)
+
+
+def test_type_actor_and_minimum_sources_filters():
+    def shown(**kw):
+        return ids(views.filter_events(TYPED, ViewState(background=True, **kw), TSPAN))
+    assert shown(types=("protest",)) == [4]
+    assert shown(types=("protest", "battle")) == [4, 5]
+    assert shown(types=("other",)) == [6]                          # no type = other
+    assert shown(actor="BOMBER") == [1] and shown(actor="pol") == [4] and shown(actor="nobody") == []
+    assert shown(min_sources=2) == [1, 2, 3] and shown(min_sources=4) == []
+    assert views.options(TYPED)["types"] == ["battle", "explosion_remote_violence", "protest", "political", "other"]
+
+
+def test_new_filters_round_trip_through_the_url():
+    state = ViewState(start=date(2024, 3, 5), end=date(2024, 3, 12), types=("protest", "battle"),
+                      actor="Russian peacekeepers", background=True, min_sources=2)
+    q = views.to_query(state)
+    assert (q["type"], q["actor"], q["background"], q["min_sources"]) == \
+        ("protest,battle", "Russian peacekeepers", "1", "2")
+    assert views.from_query(q, TSPAN) == state
+    # defaults stay out of the URL; garbage is ignored
+    assert views.to_query(ViewState(min_sources=1)) == {}
+    v = views.from_query({"type": "protest,<script>,Riot", "background": "maybe", "min_sources": "-3"}, TSPAN)
+    assert v.types == ("protest", "riot") and v.background is False and v.min_sources == 1
+    assert views.from_query({"min_sources": "1e9"}, TSPAN).min_sources == views.MAX_SOURCES
+    text = views.describe(state, 4)
+    assert "types protest, battle" in text and 'actor "Russian peacekeepers"' in text and "≥ 2 sources" in text
+
+
+def test_events_sharing_an_incident_are_one_group_with_the_representative_first():
+    groups = views.group_incidents(views.filter_events(TYPED, ViewState(background=True), TSPAN))
+    assert [[e["id"] for e in g] for g in groups] == [[3, 1, 2], [4], [5], [6]]
+    assert views.n_articles(groups[0]) == 3
+    # without the store's mark: the most frequent place, a stated date, the narrowest date, the most confident
+    a, b = ev(21, incident_id=9, conf=0.5), ev(22, incident_id=9, conf=0.9)
+    c = ev(23, incident_id=9, conf=0.99, day="2024-03", day_end="2024-03-31")
+    assert [e["id"] for e in views.group_incidents([a, b, c])[0]] == [22, 21, 23]
+    marked = views.mark_representatives([dict(a), dict(b)], [{"id": 9, "event_id": 21}])
+    assert [e["representative"] for e in marked] == [True, False]
+    assert views.group_incidents(marked)[0][0]["id"] == 21
+    members = views.incident_members(TYPED, TYPED[1])
+    assert [e["id"] for e in members] == [2, 1, 3]
+
+
+def test_opening_window_covers_the_reported_events_but_not_a_stray_date():
+    days = ["2024-03-01", "2024-03-05", "2024-03-09", "2024-03-20", "2024-04-02"]
+    evs = [ev(i, day=d) for i, d in enumerate(days)]
+    assert views.opening_window(evs) == (date(2024, 3, 1), date(2024, 4, 2))
+    stray = evs + [ev(10, day="1815-06-18"), ev(11, day="2025-12-31")]
+    assert views.opening_window(stray) == (date(2024, 3, 1), date(2024, 4, 2))
+    # background events do not count, unless they are shown
+    old = evs + [ev(12, day="2024-02-10", role="background")]
+    assert views.opening_window(old) == (date(2024, 3, 1), date(2024, 4, 2))
+    assert views.opening_window(old, background=True)[0] == date(2024, 2, 10)
+    # a store spread evenly over years keeps all of it; one event or none
+    years = [ev(i, day=f"{2020 + i // 12}-{1 + i % 12:02d}-15") for i in range(48)]
+    assert views.opening_window(years) == (date(2020, 1, 15), date(2023, 12, 15))
+    assert views.opening_window([ev(1, day="2024-03-01")]) == (date(2024, 3, 1), date(2024, 3, 1))
+    assert views.opening_window([ev(1, day=None)]) == (None, None)
+
+
+def test_table_rows_carry_type_role_actors_sources_and_incident():
+    row = views.table_rows([TYPED[0]])[0]
+    assert (row["type"], row["role"], row["actors"], row["sources"], row["incident"]) == \
+        ("Explosion / remote violence", "reported", "suicide bomber", 3, 1)
+    old = views.table_rows([TYPED[5]])[0]
+    assert (old["type"], old["role"], old["actors"], old["sources"], old["incident"]) == ("Other", "reported", "", 1, 6)
+
+
+def test_a_clicked_tooltip_names_its_event():
+    assert views.tooltip_event_id("Sibi · 2024-03-05 · Battle · reported by 3 sources[#123]") == 123
+    assert views.tooltip_event_id("Sibi [#12] · x") is None
+    assert views.tooltip_event_id(None) is None and views.tooltip_event_id("") is None
+
+
+def test_date_corrections_and_correction_lines():
+    d = date(2024, 3, 5)
+    assert views.date_value(d) == ("2024-03-05", None)
+    assert views.date_value(d, precision="month") == ("2024-03", None)
+    assert views.date_value(d, precision="year") == ("2024", None)
+    assert views.date_value(d, date(2024, 3, 1), "range") == ("2024-03-01", "2024-03-05")
+    with pytest.raises(ValueError):
+        views.date_value(d, precision="fortnight")
+    line = views.correction_label({"id": 3, "kind": "type", "target": "'Lviv' at 20-24 of article 5",
+                                   "value": {"type": "disaster_accident"},
+                                   "created_at": "2026-12-01T10:00:00.123456+00:00"})
+    assert line == "2026-12-01 10:00:00 UTC · type · 'Lviv' at 20-24 of article 5 · → type disaster_accident"
+    assert views.correction_label({"kind": "place_rule", "value": {"lat": 34.43671, "lon": 35.8}}).endswith(
+        "always place · → lat 34.4367, lon 35.8")
+    assert views.target_of(TYPED[0]) == {"article_id": 11, "mention_start": 10, "mention_end": 14}
