@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Optional
 
-EVENT_TYPES = ("battle", "explosion_remote_violence", "violence_against_civilians", "protest", "riot",
-               "strategic_development", "political", "legal", "disaster_accident", "economic", "other")
+from geo.triggers import EVENT_TYPES, SPEECH, classify, is_trigger, lemma_of, trigger_type
+
 ROLES = ("reported", "background")
 AREA_KINDS = {"country", "continent", "region", "admin1"}
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])|\n\s*\n|\n(?=\S)")
@@ -98,8 +98,18 @@ def _day(d) -> Optional[date]:
 
 
 def build_events(text: str, mentions: list, dates: list, published: Optional[str],
-                 title: str = "", dateline_span: Optional[tuple] = None) -> list:
-    """Events from resolved mentions and found dates (list[DateMention]) of one article."""
+                 title: str = "", dateline_span: Optional[tuple] = None, doc=None, lemmatizer=None) -> list:
+    """Events from resolved mentions and found dates (list[DateMention]) of one article.
+
+    With `doc` (the article's spaCy parse) events are detected on the dependency parse
+    (geo.detect); without it (no spaCy model, `--no-ner`) on clause punctuation and word cues."""
+    if doc is not None:
+        return _events_from_parse(text, mentions, dates, published, title, dateline_span, doc, lemmatizer)
+    return _events_from_cues(text, mentions, dates, published, title, dateline_span)
+
+
+def _events_from_cues(text: str, mentions: list, dates: list, published: Optional[str],
+                      title: str, dateline_span) -> list:
     placed = [m for m in mentions if m.place is not None]
     skip_lines = _heading_lines(text, title, dateline_span)
     events: dict = {}
@@ -120,10 +130,241 @@ def build_events(text: str, mentions: list, dates: list, published: Optional[str
                     text[max(0, m.span.start - 30):m.span.start])):
                 continue          # a country or region is an event only when something dated happens in it
             ev = _event(text, m, stated, published, s_start, s_end)
-            key = (p.key, ev.date)
+            trig = _cue_trigger(text, s_start, s_end)
+            if trig is not None:
+                ev.trigger = {"start": trig[0], "end": trig[1], "text": text[trig[0]:trig[1]]}
+                ev.type = classify(trig[2], text[s_start:s_end])
+            ev.role = role_of(ev, published)
+            key = (p.key, ev.date, ev.type)
             if key not in events or events[key].confidence < ev.confidence:
                 events[key] = ev
     return sorted(events.values(), key=lambda e: e.mention_start)
+
+
+_WORDS = re.compile(r"[A-Za-z][A-Za-z-]+")
+
+
+def _cue_trigger(text: str, start: int, end: int):
+    """The first lexicon word of a sentence (start, end, lemma), for the no-parse path."""
+    for w in _WORDS.finditer(text, start, end):
+        lem = lemma_of(w.group())
+        if is_trigger(lem) and lem not in SPEECH:
+            return w.start(), w.end(), lem
+    return None
+
+
+# Where a type is ambiguous between two triggers of one happening, the more specific one wins.
+_TYPE_PRIORITY = ("explosion_remote_violence", "violence_against_civilians", "battle", "riot", "protest",
+                  "disaster_accident", "legal", "strategic_development", "political", "economic", "other")
+
+
+def _events_from_parse(text, mentions, dates, published, title, dateline_span, doc, lemmatizer) -> list:
+    from geo.detect import Detector
+
+    det = Detector(doc, lemmatizer)
+    placed = [m for m in mentions if m.place is not None]
+    place_spans = [(m.span.start, m.span.end) for m in mentions]
+    skip_lines = _heading_lines(text, title, dateline_span)
+    lead_done = False
+    found = []                                   # (event, trigger token index)
+    for s_start, s_end in sentences(text):
+        if any(a <= s_start < b for a, b in skip_lines):
+            continue
+        in_sentence = [m for m in placed if s_start <= m.span.start < s_end]
+        sentence_dates = [d for d in dates if s_start <= d.start < s_end]
+        dateline = _dateline(text, s_start, s_end) if not lead_done else None
+        lead_done = lead_done or bool(text[s_start:s_end].strip())
+        linked = []
+        for m in in_sentence:
+            if dateline and m.span.end <= dateline:
+                continue                         # the dateline itself is no event place
+            link = det.link(m.span.start, m.span.end, m.place.kind, place_spans)
+            if link is not None and s_start <= link.trigger.idx < s_end:    # the parse may run across lines
+                linked.append((m, link))
+        if dateline and not any(m.span.start >= dateline for m, _ in linked):
+            # "KHARKIV, Ukraine — Protesters gathered on Sunday": the lead's happening is at the dateline
+            lead = _lead_trigger(det, doc, dateline, s_end)
+            if lead is not None:
+                for m in in_sentence:
+                    if m.span.end <= dateline:
+                        linked.append((m, lead))
+                        break
+        linked = _most_specific(linked)
+        for m, link in linked:
+            ev = _parsed_event(text, m, link, det, doc, sentence_dates, published, s_start, s_end)
+            if ev is not None:
+                found.append(ev)
+    return _fold(found)
+
+
+_DATELINE = re.compile(r"\s*(?:[A-Z][A-Z.'\-]+(?:\s+[A-Z][A-Z.'\-]+){0,3})(?:,\s*[A-Z][\w.'\- ]{1,30}?)?"
+                       r"\s*(?:\([^)]{1,40}\))?\s*[\u2014\u2013-]{1,2}\s*")
+
+
+def _dateline(text: str, s_start: int, s_end: int) -> Optional[int]:
+    """End offset of a wire dateline opening the lead ("KHARKIV, Ukraine (AP) — "), else None."""
+    m = _DATELINE.match(text, s_start, s_end)
+    return m.end() if m and m.end() - s_start < 80 else None
+
+
+def _lead_trigger(det, doc, start: int, end: int):
+    """The main happening of the lead sentence after its dateline, as a Link, or None."""
+    from geo.detect import Link
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return None
+    root = span.root
+    if det.trigger_like(root) and det.lem(root) not in SPEECH:
+        link = det._finish(root, 0.7, "dateline")
+        return link
+    for t in span:
+        if t.head is root and t.dep_ in ("ccomp", "xcomp", "conj") and det.trigger_like(t):
+            return det._finish(t, 0.6, "dateline")
+    return None
+
+
+def _most_specific(linked: list) -> list:
+    """One happening placed at a town and at its country or province keeps only the town (rule P11)."""
+    out = []
+    for m, link in linked:
+        p = m.place
+        finer = any(o is not m and ol.trigger.i == link.trigger.i and o.place.country_code == p.country_code
+                    and _RANK.get(o.place.kind, 3) < _RANK.get(p.kind, 3)
+                    and (p.kind == "country" or not o.place.admin1 or not p.admin1 or o.place.admin1 == p.admin1)
+                    for o, ol in linked)
+        if not finer:
+            out.append((m, link))
+    return out
+
+
+_RANK = {"landmark": 0, "city": 1, "admin2": 2, "region": 3, "admin1": 3, "country": 4, "continent": 5}
+
+
+def _parsed_event(text, m, link, det, doc, sentence_dates, published, s_start, s_end) -> Optional[Event]:
+    stated, how = _date_by_parse(det, doc, link, sentence_dates, m)
+    if stated is None and how != "none":
+        stated = None
+    if stated is None and (link.future or link.needs_date):
+        return None                                          # undated future: not an event (rule P9)
+    if stated is None and m.place.kind in AREA_KINDS and not _is_verb_token(link.trigger) \
+            and trigger_type(link.lemma) in ("economic", "other", None):
+        return None                                          # "investment in Ukraine": a topic, not a happening
+    ev = _event(text, m, stated, published, s_start, s_end)
+    trig = link.trigger
+    ev.trigger = {"start": trig.idx, "end": trig.idx + len(trig.text), "text": trig.text}
+    ev.actors = [a for a in link.actors if a.lower() != text[m.span.start:m.span.end].lower()]
+    context = text[s_start:s_end]
+    known = det.trigger_like(trig)
+    types = [classify(link.lemma, context, link.actors)] if known else []
+    for lem in det.related(trig):                            # "took over the train …, killing 21"
+        types.append(classify(lem, context, link.actors))
+    ev.type = min(types, key=_TYPE_PRIORITY.index) if types else _default_type(link.actors, context)
+    ev.confidence = round(ev.confidence * link.strength, 4)
+    ev.role = role_of(ev, published, future=link.future)
+    return ev
+
+
+def _is_verb_token(tok) -> bool:
+    return tok.pos_ in ("VERB", "AUX")
+
+
+_POLITICAL_ACTORS = re.compile(r"\b(?:president|minister|senat\w*|congress\w*|lawmakers?|parliament\w*|"
+                               r"diplomats?|ambassadors?|envoys?|government|leaders?|officials?|secretary|"
+                               r"prime|chancellor|delegation|members)\b", re.I)
+
+
+def _default_type(actors: list, context: str) -> str:
+    """A happening told with a verb we have no type for: political when politicians do it."""
+    return "political" if _POLITICAL_ACTORS.search(" ".join(actors)) else "other"
+
+
+def _date_by_parse(det, doc, link, sentence_dates: list, m):
+    """The date of the trigger's own clause; else of the clause it hangs in ("said Monday that …")."""
+    if not sentence_dates:
+        return None, "none"
+    trig = link.trigger
+    head = det.clause_head(trig)
+    by_clause = {}
+    for d in sentence_dates:
+        span = doc.char_span(d.start, d.end, alignment_mode="expand")
+        if span is None:
+            continue
+        root = span.root
+        if any(t.i == trig.i for t in span):
+            continue
+        # a date modifying the trigger noun itself ("Tuesday's attack", "the attack on Tuesday")
+        t, hops = root, 0
+        while t.head is not t and hops < 4 and not (t is trig):
+            t, hops = t.head, hops + 1
+            if t is trig:
+                break
+        if t is trig:
+            by_clause.setdefault("own", []).append(d)
+            continue
+        c = det.clause_head(root)
+        by_clause.setdefault(c.i, []).append(d)
+    own = by_clause.get("own") or by_clause.get(head.i)
+    if own:
+        return min(own, key=lambda d: abs(d.start - trig.idx)), "own"
+    t = head
+    for _ in range(6):
+        if t.head is t:
+            break
+        if t.dep_ in ("relcl", "acl") and t.head.i != trig.i:
+            break                                           # a relative clause's date is its own
+        t = t.head
+        c = det.clause_head(t)
+        if c.i in by_clause:
+            return by_clause[c.i][0], "governing"
+        t = c
+    return None, "none"
+
+
+def _fold(found: list) -> list:
+    """One event per happening: the same place, type and overlapping dates in one article fold together,
+    and a happening at a province or country folds into the same happening at a place inside it."""
+    kept: list = []
+    for ev in sorted(found, key=lambda e: (-e.confidence, e.mention_start)):
+        twin = next((k for k in kept if k.place_key == ev.place_key and k.type == ev.type
+                     and _overlap(k, ev)), None)
+        if twin is None:
+            kept.append(ev)
+        elif twin.date_source != "stated" and ev.date_source == "stated":
+            kept[kept.index(twin)] = ev
+    out = []
+    for ev in kept:
+        inside = ev.kind in AREA_KINDS and any(
+            k is not ev and k.type == ev.type and k.country_code == ev.country_code
+            and _RANK.get(k.kind, 3) < _RANK.get(ev.kind, 3) and _overlap(k, ev, slack=1) for k in kept)
+        if not inside:
+            out.append(ev)
+    return sorted(out, key=lambda e: e.mention_start)
+
+
+def _overlap(a: Event, b: Event, slack: int = 0) -> bool:
+    if not a.date_start_day or not b.date_start_day:
+        return a.date == b.date
+    gap = timedelta(days=slack)
+    a0, b0 = date.fromisoformat(a.date_start_day), date.fromisoformat(b.date_start_day)
+    a1 = date.fromisoformat((a.date_end or a.date_start_day)[:10])
+    b1 = date.fromisoformat((b.date_end or b.date_start_day)[:10])
+    return a0 - gap <= b1 and b0 - gap <= a1
+
+
+REPORTED_WINDOW_DAYS = 31
+
+
+def role_of(ev: Event, published: Optional[str], future: bool = False) -> str:
+    """"reported" when the happening may have started within a month of publication or is scheduled;
+    "background" for history (the latest possible start is the end of the stated day, month or year)."""
+    if future or not published or not ev.date_end:
+        return "reported"
+    try:
+        pub = date.fromisoformat(published[:10])
+        last = date.fromisoformat(ev.date_end[:10])
+    except ValueError:
+        return "reported"
+    return "reported" if (pub - last).days <= REPORTED_WINDOW_DAYS else "background"
 
 
 def _heading_lines(text: str, title: str, dateline_span) -> list:

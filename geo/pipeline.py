@@ -52,9 +52,10 @@ class Geoparser:
         return self.resolve(text, self.recognise(text))
 
     def extract(self, article: Article) -> ArticleResult:
-        return self._finish(article, self.geoparse(article.text))
+        spans, doc = self.recogniser.find_parsed(article.text)
+        return self._finish(article, self.resolve(article.text, spans), doc)
 
-    def _finish(self, article: Article, mentions: list) -> ArticleResult:
+    def _finish(self, article: Article, mentions: list, doc=None) -> ArticleResult:
         """The date and events steps, once the places are known."""
         from datetime import date as _date
         from geo.dates import find_dates
@@ -63,7 +64,7 @@ class Geoparser:
         anchor = _date.fromisoformat(article.published) if article.published else None
         dates = find_dates(article.text, anchor)
         events = build_events(article.text, mentions, dates, article.published, article.title,
-                              article.published_span)
+                              article.published_span, doc=doc, lemmatizer=self.recogniser.lemmatizer)
         return ArticleResult(article=article, mentions=mentions, dates=dates, events=events)
 
     def extract_many(self, articles, batch_size: int = 16):
@@ -78,8 +79,8 @@ class Geoparser:
             yield from self._extract_batch(batch)
 
     def _extract_batch(self, articles: list):
-        for a, spans in zip(articles, self.recogniser.find_many([a.text for a in articles])):
-            yield self._finish(a, self.resolve(a.text, spans))
+        for a, (spans, doc) in zip(articles, self.recogniser.find_many_parsed([a.text for a in articles])):
+            yield self._finish(a, self.resolve(a.text, spans), doc)
 
 
 _default: Optional[Geoparser] = None

@@ -90,7 +90,9 @@ def _load_spacy():
     except ImportError:
         return None
     try:
-        nlp = spacy.load(SPACY_MODEL, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+        # NER votes on places; the tagger and parser feed event detection (geo.detect). The lemmatizer
+        # stays loaded but off: it is asked only for the few words that might be event triggers.
+        nlp = spacy.load(SPACY_MODEL, exclude=["senter"], disable=["lemmatizer"])
     except OSError:
         return None
     nlp.max_length = 2_100_000
@@ -108,10 +110,28 @@ class Recogniser:
         return self._decide(text, ents)
 
     def find_many(self, texts: Iterable[str], batch_size: int = 16) -> list:
+        return [spans for spans, _ in self.find_many_parsed(texts, batch_size)]
+
+    def find_parsed(self, text: str) -> tuple:
+        """(spans, spaCy Doc or None): the places and the parse the events step reads."""
+        if self.nlp is None:
+            return self._decide(text, None), None
+        doc = self.nlp(text)
+        return self._decide(text, self._entities(doc)), doc
+
+    def find_many_parsed(self, texts: Iterable[str], batch_size: int = 16):
+        """(spans, Doc or None) per text, NER and parse batched with spaCy's pipe."""
         texts = list(texts)
         if self.nlp is None:
-            return [self._decide(t, None) for t in texts]
-        return [self._decide(t, self._entities(d)) for t, d in zip(texts, self.nlp.pipe(texts, batch_size=batch_size))]
+            return [(self._decide(t, None), None) for t in texts]
+        return [(self._decide(t, self._entities(d)), d) for t, d in zip(texts, self.nlp.pipe(texts, batch_size=batch_size))]
+
+    @property
+    def lemmatizer(self):
+        """The model's rule lemmatizer (loaded, not run on every token), or None."""
+        if self.nlp is None or "lemmatizer" not in self.nlp.component_names:
+            return None
+        return self.nlp.get_pipe("lemmatizer")
 
     # -- evidence ---------------------------------------------------------------------
     @staticmethod

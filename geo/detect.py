@@ -1,0 +1,460 @@
+"""Event detection on the dependency parse: does a sentence report a happening *at* a place?
+
+For each place mention we walk up the parse from the place to the word it depends on and ask what
+links them:
+- a locative preposition (in, at, near, outside, across…) on a trigger verb or noun: "attacked a train
+  near Sibi", "the attack in Quetta", "talks in Jeddah";
+- the object of a verb that acts on a place: "struck Kharkiv", "visited Paris", "left China";
+- a destination only for visits and deployments ("a visit to Mauritius"), an origin only for departures;
+- the place as subject only for acts of state ("Botswana lifted its ban"), or as passive subject of a
+  happening ("Malawi was hit by Cyclone Jude");
+- a locative on an actor ("forces in Puntland launched an offensive") places only that actor's own
+  action, and never a statement ("a spokesman in Quetta told VOA").
+Everything else is context: a place qualifying an actor or another place ("Russian forces",
+"Pakistan's Balochistan province", "Jeddah, Saudi Arabia"), X-based, topics ("a meeting on
+Afghanistan"), comparisons, distances ("300 km north of Mogadishu"), metonymy ("Washington denies").
+Hypothetical, negated and undated-future happenings are not events.
+
+The result is a `Link` per event place: the trigger token, how strong the link is, the clause head
+used for dating, and the actor phrases.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from geo import triggers as T
+
+LOCATIVE = {"in", "at", "near", "inside", "outside", "across", "throughout", "around", "within", "along",
+            "off", "over", "through", "beside", "outside", "aboard", "amid", "atop", "behind", "beneath",
+            "under", "nearby", "upon"}
+ORIGIN = {"from"}
+DESTINATION = {"to", "toward", "towards", "into", "for"}
+TARGET = {"on", "against", "upon"}
+NOT_PLACING = {"than", "like", "unlike", "except", "between", "about", "regarding", "of", "with", "by", "as",
+               "beyond", "after", "before", "since", "until", "per", "despite"}
+# Nouns that are themselves places: a locative on them passes to whatever happens there
+# ("a hotel in Beledweyne", "the government hospital in Sibi", "a tunnel near Sibi").
+PLACE_NOUNS = set("hotel hospital station airport port harbor harbour base camp village town city capital "
+                  "province district region area areas border coast desert tunnel mosque church school "
+                  "market building compound prison jail checkpoint post office embassy consulate palace "
+                  "square street road highway bridge island islands parliament university stadium site "
+                  "farm field mine mines neighbourhood neighborhood suburb outskirts zone territory waters "
+                  "sea river valley mountains forest countryside line railway train bus vessel ship "
+                  "venue hall headquarters court".split())
+# Nouns for people and bodies: a locative on them is where they are, not where something happened.
+ACTOR_NOUNS = set("forces force troops soldiers army military police officials official authorities "
+                  "government spokesman spokesperson spokeswoman controller superintendent judge court "
+                  "people residents resident group groups militants leaders leader officers officer "
+                  "analyst analysts diplomats delegation ministry minister president governor commander "
+                  "ambassador envoy sources source correspondent reporter journalists journalist "
+                  "activists members member agency unit units peacekeepers fighters rebels workers "
+                  "staff students citizens community communities population refugees administration "
+                  "council lawmakers deputy director chief head".split())
+HYPOTHETICAL = {"if", "unless", "whether", "lest"}
+HABITUAL = {"frequently", "often", "usually", "regularly", "routinely", "typically", "generally", "sometimes",
+            "repeatedly", "always", "never", "rarely", "occasionally"}
+MODAL_UNREAL = {"would", "could", "might", "should", "may", "must"}
+
+
+@dataclass
+class Link:
+    """How one place mention is tied to a happening."""
+    trigger: object                     # spaCy Token: the word that says what happened
+    strength: float                     # 1.0 locative on a trigger … 0.5 weakest accepted link
+    how: str                            # locative | object | destination | origin | state | actor | passive
+    lemma: str = ""
+    future: bool = False
+    actors: list = field(default_factory=list)
+    needs_date: bool = False            # a weak link: an event only when its own clause is dated
+
+
+def lemma(tok, lemmatizer=None) -> str:
+    """The token's lemma: the model's rule lemmatizer when the pipeline has one, else a suffix strip."""
+    if tok.lemma_:
+        return tok.lemma_.lower()
+    if lemmatizer is not None and tok.pos_:
+        try:
+            return lemmatizer.rule_lemmatize(tok)[0].lower()
+        except Exception:          # a token the rules cannot handle: fall back to the strip
+            pass
+    return T.lemma_of(tok.text)
+
+
+def _phrasal(tok, lem: str) -> str:
+    """"take over", "hand over", "pull out": verb + particle as one lemma when the lexicon knows it."""
+    for c in tok.children:
+        if c.dep_ == "prt":
+            joined = f"{lem} {c.text.lower()}"
+            if T.is_trigger(joined):
+                return joined
+            if lem == "take" and c.text.lower() == "over":
+                return "seize"
+            if lem == "carry" and c.text.lower() == "out":
+                return "carry_out"
+    if lem == "take" and any(c.dep_ == "dobj" and c.text.lower() == "place" for c in tok.children):
+        return "take place"
+    return lem
+
+
+def _noun_in(tok, words: set) -> bool:
+    low = tok.text.lower()
+    return low in words or (low.endswith("s") and low[:-1] in words) or (low.endswith("es") and low[:-2] in words)
+
+
+def _is_verb(tok) -> bool:
+    return tok.pos_ in ("VERB", "AUX") or tok.dep_ in ("ROOT", "ccomp", "xcomp", "advcl", "relcl", "conj", "pcomp") \
+        and tok.tag_.startswith("VB")
+
+
+class Detector:
+    """Links place mentions to happenings in a parsed document (one per article)."""
+
+    def __init__(self, doc, lemmatizer=None):
+        self.doc = doc
+        self.lemmatizer = lemmatizer
+        self._lemma_cache: dict = {}
+
+    def lem(self, tok) -> str:
+        v = self._lemma_cache.get(tok.i)
+        if v is None:
+            v = _phrasal(tok, lemma(tok, self.lemmatizer))
+            self._lemma_cache[tok.i] = v
+        return v
+
+    def trigger_like(self, tok) -> bool:
+        return T.is_trigger(self.lem(tok))
+
+    # -- the walk -----------------------------------------------------------------------------
+    def link(self, start: int, end: int, kind: str, place_spans: list) -> Optional[Link]:
+        """The happening the place at text[start:end] is where of, or None when it is context."""
+        span = self.doc.char_span(start, end, alignment_mode="expand")
+        if span is None or not len(span):
+            return None
+        tok = span.root
+        text = self.doc.text
+        if re.match(r"\s*-\s*(?:based|born|bound|led|backed|run|held|controlled|made|owned|linked|area)\b",
+                    text[end:end + 14]):
+            return None                                     # "New York-based"
+        for c in tok.children:
+            # "Nagorno-Karabakh, which was retaken by Azerbaijan last September": the relative clause
+            # says what happened at the place
+            if c.dep_ == "relcl" and _is_verb(c) and self.trigger_like(c) and self.lem(c) not in T.SPEECH:
+                link = self._finish(c, 0.9, "relative")
+                if link is not None:
+                    return link
+        hops = 0
+        while hops < 6:
+            hops += 1
+            dep, head = tok.dep_, tok.head
+            if head is tok:                                  # the place is the sentence root: a heading
+                return None
+            if dep in ("conj",):                             # "Seville and Ceuta": Ceuta shares Seville's role
+                tok = head
+                continue
+            if dep == "appos":
+                if self._is_place_token(head, place_spans):
+                    return None                             # "Jeddah, Saudi Arabia": a qualifier
+                tok = head                                  # "the regional capital, Banja Luka"
+                continue
+            if dep in ("compound", "amod", "nmod", "poss", "npadvmod"):
+                if self.trigger_like(head) and head.pos_ in ("NOUN", "PROPN"):
+                    return self._finish(head, 0.8, "locative")          # "the Sibi attack", "Tuesday's"
+                if _noun_in(head, PLACE_NOUNS) and dep != "poss":
+                    tok = head                              # "Quetta railway station", "Kalat district"
+                    continue
+                if dep == "poss" and head.text.lower() in PLACE_NOUNS and head.dep_ == "pobj" \
+                        and head.head.text.lower() in LOCATIVE and not self._has_place_child(head, place_spans, tok):
+                    tok = head                              # "in Pakistan's southwest": the place itself
+                    continue
+                return None                                 # "Russian forces", "Pakistan's Balochistan"
+            if dep == "pobj":
+                prep = head
+                p = prep.text.lower()
+                governor = prep.head
+                if p == "including" and governor.pos_ in ("NOUN", "PROPN"):
+                    tok = governor                          # "other locations, including the base in Khojaly"
+                    continue
+                if p == "of" and _noun_in(governor, PLACE_NOUNS):
+                    tok = governor                          # "the central town of Beledweyne"
+                    continue
+                if prep.dep_ == "agent" or p in NOT_PLACING:
+                    return None
+                if p in LOCATIVE or (p in TARGET and self._violent(governor)):
+                    return self._from_governor(governor, prep, "locative", place_spans)
+                if p in TARGET:
+                    return None                             # "a meeting on Afghanistan": topic
+                if p in DESTINATION:
+                    g = self.lem(governor)
+                    if g in T.TO_IS_WHERE or (p == "into" and self._violent(governor)):
+                        return self._from_governor(governor, prep, "destination", place_spans, weak=0.8)
+                    if g in T.TRAVEL and governor.dep_ not in ("advcl", "acl", "relcl"):
+                        link = self._from_governor(governor, prep, "destination", place_spans, weak=0.7)
+                        if link is not None:
+                            link.needs_date = True
+                        return link
+                    return None                             # "traveling north … to Peshawar"
+                if p in ORIGIN:
+                    g = self.lem(governor)
+                    if g in ("depart", "departure", "leave", "withdraw", "withdrawal", "flee", "evacuate",
+                             "pull out", "evacuation", "sail", "exit", "dispatch", "send"):
+                        return self._from_governor(governor, prep, "origin", place_spans, weak=0.8)
+                    return None                             # "from Quetta … to Peshawar"
+                return None
+            if dep in ("dobj", "obj") and head.dep_ == "acl" and self.lem(head) in ("surround", "border", "ring"):
+                tok = head.head                              # "the area surrounding the Dadivank Monastery"
+                continue
+            if dep in ("dobj", "obj"):
+                g = self.lem(head)
+                if _is_verb(head) and (g in T.PLACE_OBJECT or g.split()[0] in T.PLACE_OBJECT):
+                    return self._finish(head, 0.9, "object")
+                if head.text.lower() in ("siege",):
+                    return self._finish(head, 0.9, "object")
+                return None                                 # "urged Russia", "blamed India"
+            if dep in ("nsubjpass",):
+                if _is_verb(head) and self.trigger_like(head) and T.trigger_type(self.lem(head)) in (
+                        "disaster_accident", "violence", "explosion_remote_violence", "battle"):
+                    return self._finish(head, 0.8, "passive")
+                return None
+            if dep in ("nsubj",):
+                g = self.lem(head)
+                if kind in ("country", "admin1", "admin2") and g in T.STATE_ACTS and _is_verb(head):
+                    return self._finish(head, 0.6, "state")
+                return None                                 # "Washington denies", "Russia has not agreed"
+            if dep in ("attr", "acomp", "oprd", "dative", "advmod", "dep", "ROOT", "parataxis", "meta",
+                       "intj", "punct", "case", "prep", "relcl", "acl", "ccomp", "xcomp", "advcl"):
+                return None
+            return None
+        return None
+
+    def _is_place_token(self, tok, place_spans: list) -> bool:
+        return any(a <= tok.idx < b for a, b in place_spans)
+
+    def _has_place_child(self, noun, place_spans: list, exclude) -> bool:
+        return any(c is not exclude and self._is_place_token(c, place_spans) for c in noun.children
+                   if c.dep_ in ("compound",))
+
+    def _violent(self, tok) -> bool:
+        t = T.trigger_type(self.lem(tok))
+        return t in ("violence", "battle", "explosion_remote_violence", "violence_against_civilians", "riot")
+
+    def _from_governor(self, governor, prep, how: str, place_spans: list, weak: float = 1.0) -> Optional[Link]:
+        """Where a prepositional phrase hangs decides what it places."""
+        t = governor
+        for _ in range(4):
+            low = t.text.lower()
+            if _is_verb(t) and t.pos_ != "AUX" or t.pos_ == "AUX" and t.dep_ == "ROOT":
+                return self._verb_link(t, how, weak)
+            if t.pos_ in ("NOUN", "PROPN", "PRON", "NUM", "ADJ"):
+                if self.trigger_like(t) and t.pos_ in ("NOUN",) and low not in ACTOR_NOUNS:
+                    return self._finish(t, 0.95 * weak, how)              # "the attack in Quetta"
+                if low in ACTOR_NOUNS or t.ent_type_ in ("PERSON", "ORG", "NORP"):
+                    return self._actor_link(t, weak)
+                if _noun_in(t, PLACE_NOUNS) or self._is_place_token(t, place_spans) or t.pos_ in ("NUM", "PRON", "ADJ",
+                                                                                             "PROPN"):
+                    # "a hotel in Beledweyne": what happened at the hotel
+                    if t.dep_ == "pobj":
+                        p = t.head.text.lower()
+                        if p in NOT_PLACING or (p in TARGET and not self._violent(t.head.head)):
+                            return None
+                        if p in DESTINATION and self.lem(t.head.head) not in T.TO_IS_WHERE \
+                                and t.head.head.text.lower() != "siege" and self.lem(t.head.head) != "lay":
+                            return None
+                        t = t.head.head
+                        continue
+                    if t.dep_ in ("dobj", "nsubjpass", "nsubj", "attr", "conj", "appos"):
+                        t = t.head
+                        continue
+                    return None
+                # another common noun ("the situation in Sudan"): whatever happens to it
+                if t.dep_ in ("dobj", "pobj", "attr") and t.head is not t:
+                    t = t.head if t.dep_ != "pobj" else t.head.head
+                    continue
+                return None
+            return None
+        return None
+
+    def _actor_link(self, noun, weak: float) -> Optional[Link]:
+        """"forces in Puntland launched…": the actor's own on-the-spot action, never a statement."""
+        if noun.dep_ in ("nsubj", "nsubjpass") or (noun.dep_ == "pobj" and noun.head.dep_ == "agent"):
+            verb = noun.head if noun.dep_ != "pobj" else noun.head.head
+            if noun.dep_ == "pobj":            # "an offensive launched by forces in Puntland"
+                target = verb.head if verb.dep_ == "acl" and self.trigger_like(verb.head) else verb
+                return self._finish(target, 0.6 * weak, "actor")
+            lem = self.lem(verb)
+            if lem in T.SPEECH or lem in T.STATIVE:
+                return None
+            if self.trigger_like(verb):
+                return self._finish(verb, 0.6 * weak, "actor")
+        if noun.dep_ == "pobj" and noun.head.text.lower() == "of" and self.trigger_like(noun.head.head) \
+                and noun.head.head.pos_ == "NOUN":
+            return self._finish(noun.head.head, 0.8 * weak, "locative")   # "the arrest of five people in Irbil"
+        if noun.dep_ == "dobj":
+            verb = noun.head
+            lem = self.lem(verb)
+            if lem == "tell" or lem in ("address", "brief"):
+                return self._finish(verb, 0.8 * weak, "locative")      # "telling journalists in Banja Luka"
+            if self.trigger_like(verb) and lem not in T.SPEECH:
+                return self._finish(verb, 0.8 * weak, "locative")      # "killed a commander near Sibi"
+        return None
+
+    def _verb_link(self, verb, how: str, weak: float) -> Optional[Link]:
+        lem = self.lem(verb)
+        if verb.pos_ == "AUX" and lem not in ("have", "do"):
+            lem = "be"
+        if verb.dep_ == "pcomp" and verb.head.text.lower() in ("by", "while", "without", "for"):
+            return None                                      # "By tracking participants in …": a means
+        if lem in T.STATIVE and not any(c.dep_ in ("attr", "nsubj", "expl") and self.trigger_like(c)
+                                        for c in verb.children):
+            if lem == "be":
+                # "There's another (meeting) in Paris Wednesday", "the attack was in Sibi"
+                for c in verb.children:
+                    if c.dep_ in ("attr", "nsubj") and (self.trigger_like(c) or c.text.lower() == "another"):
+                        return self._finish(c, 0.7 * weak, how)
+            return None
+        if lem in T.SPEECH and lem not in ("announce", "tell", "welcome", "urge"):
+            return self._finish(verb, 0.6 * weak, how)       # a statement with a stated place (rule P2)
+        if self.trigger_like(verb):
+            return self._finish(verb, 1.0 * weak, how)
+        # a verb we do not know: a happening (typed from its context) only when its clause is dated
+        if verb.pos_ == "VERB":
+            link = self._finish(verb, 0.55 * weak, how)
+            if link is not None and not self.related(verb):
+                link.needs_date = True
+            return link
+        return None
+
+    # -- the happening itself ---------------------------------------------------------------------
+    def _finish(self, trig, strength: float, how: str) -> Optional[Link]:
+        clause = trig if _is_verb(trig) else self.clause_head(trig)
+        if self._unreal(clause) or (clause is not trig and self._unreal(trig)):
+            return None
+        future = self._future(clause)
+        return Link(trigger=trig, strength=strength, how=how, lemma=self.lem(trig), future=future,
+                    actors=self.actors(trig))
+
+    def related(self, trig) -> list:
+        """Lemmas of the lexicon words tied to the trigger: its clause's other verbs and the nouns it
+        governs ("came under a bomb and gun attack … while passing through", "launched an offensive")."""
+        out, seen = [], {trig.i}
+        frontier = [trig]
+        if trig.dep_ in ("advcl", "xcomp", "conj", "acl") and trig.head is not trig:
+            frontier.append(trig.head)
+        happen = self.lem(trig) in T.HAPPEN     # "the departure … took place": the subject says what
+        for t in frontier:
+            for c in [t] + list(t.children):
+                for g in [c] + [x for x in c.children if x.dep_ in ("pobj", "dobj", "compound", "conj")]:
+                    if g.i in seen or g.dep_ in ("nsubj", "nsubjpass") and g is not t and not happen:
+                        continue
+                    seen.add(g.i)
+                    if g.pos_ in ("VERB", "NOUN") and self.trigger_like(g) and self.lem(g) not in T.SPEECH:
+                        out.append(self.lem(g))
+        return out
+
+    def clause_head(self, tok):
+        """The verb whose clause holds `tok` (the token itself for a verb)."""
+        t = tok
+        for _ in range(8):
+            if _is_verb(t) or t.head is t:
+                return t
+            t = t.head
+        return t
+
+    def _unreal(self, verb) -> bool:
+        """Hypothetical, negated or habitual: "if the U.K. imposes…", "did not attack", "could visit",
+        "frequently conducts bombings"."""
+        for c in verb.children:
+            low = c.text.lower()
+            if c.dep_ == "advmod" and low in HABITUAL:
+                return True
+            if c.dep_ == "mark" and low in HYPOTHETICAL:
+                return True
+            if c.dep_ == "neg":
+                return True
+            if c.dep_ == "aux" and low in MODAL_UNREAL and low not in ("must",):
+                return True
+        if verb.dep_ in ("advcl", "ccomp") and any(c.dep_ == "mark" and c.text.lower() in HYPOTHETICAL
+                                                   for c in verb.children):
+            return True
+        # "made no attempt to prevent the assault": negated higher up
+        t = verb
+        for _ in range(4):
+            if t.head is t:
+                break
+            t = t.head
+            if any(c.dep_ == "neg" or (c.dep_ == "det" and c.text.lower() == "no") for c in t.children):
+                return True
+        # a noun trigger inside a hypothetical clause
+        if verb.dep_ in ("xcomp",) and verb.head is not verb and self.lem(verb.head) in ("hope", "want", "plan",
+                                                                                           "seek", "try", "aim"):
+            return True
+        return False
+
+    def _future(self, verb) -> bool:
+        for c in verb.children:
+            if c.dep_ == "aux" and c.text.lower() in ("will", "'ll", "shall"):
+                return True
+            if c.dep_ == "aux" and c.text.lower() == "to" and verb.head.text.lower() in ("going", "due", "set",
+                                                                                         "scheduled", "expected"):
+                return True
+        return verb.tag_ in ("VBP", "VBZ") and verb.head.text.lower() in ("due", "set", "scheduled")
+
+    def actors(self, trig) -> list:
+        """Short noun phrases doing or undergoing the happening: subject (or agent) first, then object."""
+        out = []
+        verb = trig if _is_verb(trig) else None
+        if verb is None:
+            for c in trig.children:
+                if c.dep_ in ("poss", "compound") and c.ent_type_ in ("ORG", "NORP", "PERSON"):
+                    out.append(self.phrase(c))
+                if c.dep_ in ("prep",) and c.text.lower() == "by":
+                    out += [self.phrase(g) for g in c.children if g.dep_ == "pobj"]
+                if c.dep_ == "acl":
+                    for g in c.children:
+                        if g.dep_ == "agent":
+                            out += [self.phrase(x) for x in g.children if x.dep_ == "pobj"]
+            if trig.dep_ in ("dobj", "nsubjpass") and _is_verb(trig.head):
+                verb = trig.head
+        if verb is not None and self.lem(verb) in T.HAPPEN:
+            # "the departure of part of the peacekeeping forces … took place": who departed
+            subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")] or \
+                [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+            for t in subj:
+                for d in t.subtree:
+                    if d.dep_ == "pobj" and d.head.text.lower() == "of" and _noun_in(d, ACTOR_NOUNS):
+                        out.append(self.phrase(d))
+            verb = None
+        if verb is not None:
+            subj = [c for c in verb.children if c.dep_ in ("nsubj",)]
+            if not subj and verb.dep_ in ("advcl", "xcomp", "conj", "relcl") and _is_verb(verb.head):
+                subj = [c for c in verb.head.children if c.dep_ == "nsubj"] if verb.dep_ != "relcl" else [verb.head]
+            agent = [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+            obj = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
+            for t in subj + agent + obj:
+                if t.pos_ == "PRON" and t.dep_ != "relcl":
+                    continue
+                out.append(self.phrase(t))
+        seen, uniq = set(), []
+        for a in out:
+            k = a.lower()
+            if a and k not in seen and len(a) > 1:
+                seen.add(k)
+                uniq.append(a)
+        return uniq[:4]
+
+    def phrase(self, head) -> str:
+        """The head noun with its close left modifiers: "Russian peacekeepers", "Azerbaijani police"."""
+        keep = [t for t in head.lefts if t.dep_ in ("compound", "amod", "poss", "nmod")
+                and t.i >= head.i - 4 and t.pos_ != "NUM"]
+        toks = []
+        for k in keep:
+            toks += [t for t in k.subtree if t.i < head.i and t.dep_ != "case" and t.pos_ not in ("DET", "PUNCT")]
+        toks.append(head)
+        # "Baloch Liberation Army (BLA)": keep the flat name of a proper noun
+        toks = sorted(set(toks), key=lambda t: t.i)
+        if toks and toks[0].i < head.i - 5:
+            toks = [t for t in toks if t.i >= head.i - 5]
+        s = " ".join(t.text for t in toks)
+        s = re.sub(r"\s+([’'])\s*s\b", r"\1s", s).replace(" ’s", "’s").replace(" 's", "'s")
+        return s.strip()
