@@ -247,7 +247,8 @@ class Detector:
             if _is_verb(t) and t.pos_ != "AUX" or t.pos_ == "AUX" and t.dep_ == "ROOT":
                 return self._verb_link(t, how, weak)
             if t.pos_ in ("NOUN", "PROPN", "PRON", "NUM", "ADJ"):
-                if self.trigger_like(t) and t.pos_ in ("NOUN",) and low not in ACTOR_NOUNS:
+                if self.trigger_like(t) and t.pos_ in ("NOUN",) and low not in ACTOR_NOUNS \
+                        and not _noun_in(t, PLACE_NOUNS):
                     return self._finish(t, 0.95 * weak, how)              # "the attack in Quetta"
                 if low in ACTOR_NOUNS or t.ent_type_ in ("PERSON", "ORG", "NORP"):
                     return self._actor_link(t, weak)
@@ -341,14 +342,17 @@ class Detector:
         frontier = [trig]
         if trig.dep_ in ("advcl", "xcomp", "conj", "acl") and trig.head is not trig:
             frontier.append(trig.head)
-        happen = self.lem(trig) in T.HAPPEN     # "the departure … took place": the subject says what
+        # "the departure … took place", "the storm made landfall", "Cyclone Jude slammed into…":
+        # when the verb says little, its subject says what happened
+        happen = self.lem(trig) in T.HAPPEN or self.lem(trig) in T.LIGHT or not self.trigger_like(trig)
         for t in frontier:
             for c in [t] + list(t.children):
                 for g in [c] + [x for x in c.children if x.dep_ in ("pobj", "dobj", "compound", "conj")]:
                     if g.i in seen or g.dep_ in ("nsubj", "nsubjpass") and g is not t and not happen:
                         continue
                     seen.add(g.i)
-                    if g.pos_ in ("VERB", "NOUN") and self.trigger_like(g) and self.lem(g) not in T.SPEECH:
+                    if g.pos_ not in ("PROPN", "ADP", "DET", "PRON", "PUNCT", "NUM") and self.trigger_like(g) \
+                            and self.lem(g) not in T.SPEECH and not _noun_in(g, PLACE_NOUNS):
                         out.append(self.lem(g))
         return out
 
@@ -432,7 +436,7 @@ class Detector:
             agent = [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             obj = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
             for t in subj + agent + obj:
-                if t.pos_ == "PRON" and t.dep_ != "relcl":
+                if t.pos_ == "PRON" and t.dep_ != "relcl" or _noun_in(t, PLACE_NOUNS) or t.text.lower() == "place":
                     continue
                 out.append(self.phrase(t))
         seen, uniq = set(), []

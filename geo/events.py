@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Optional
 
-from geo.triggers import EVENT_TYPES, SPEECH, classify, is_trigger, lemma_of, trigger_type
+from geo.triggers import EVENT_TYPES, HAPPEN, LIGHT, SPEECH, classify, is_trigger, lemma_of, trigger_type
 
 ROLES = ("reported", "background")
 AREA_KINDS = {"country", "continent", "region", "admin1"}
@@ -153,6 +153,7 @@ def _cue_trigger(text: str, start: int, end: int):
     return None
 
 
+_VIOLENT = {"explosion_remote_violence", "violence_against_civilians", "battle"}
 # Where a type is ambiguous between two triggers of one happening, the more specific one wins.
 _TYPE_PRIORITY = ("explosion_remote_violence", "violence_against_civilians", "battle", "riot", "protest",
                   "disaster_accident", "legal", "strategic_development", "political", "economic", "other")
@@ -254,10 +255,13 @@ def _parsed_event(text, m, link, det, doc, sentence_dates, published, s_start, s
     ev.trigger = {"start": trig.idx, "end": trig.idx + len(trig.text), "text": trig.text}
     ev.actors = [a for a in link.actors if a.lower() != text[m.span.start:m.span.end].lower()]
     context = text[s_start:s_end]
-    known = det.trigger_like(trig)
-    types = [classify(link.lemma, context, link.actors)] if known else []
+    own = classify(link.lemma, context, link.actors) if det.trigger_like(trig) else None
+    generic = own is None or own == "other" or link.lemma in HAPPEN or link.lemma in LIGHT
+    types = [own] if own else []
     for lem in det.related(trig):                            # "took over the train …, killing 21"
-        types.append(classify(lem, context, link.actors))
+        t = classify(lem, context, link.actors)
+        if generic or t in _VIOLENT:
+            types.append(t)
     ev.type = min(types, key=_TYPE_PRIORITY.index) if types else _default_type(link.actors, context)
     ev.confidence = round(ev.confidence * link.strength, 4)
     ev.role = role_of(ev, published, future=link.future)

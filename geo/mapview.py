@@ -320,7 +320,8 @@ def event_row(e: Mapping, article: int) -> list:
     """What a popup and tooltip show of one event, as plain text (escaped in the browser):
     [place, date text, precision, date source, sentence as `sentence_parts` or None, kind,
     country code, confidence, corrected (0/1), alternatives [[name, cc, kind, score]], type,
-    actors, the words that dated it (date_text) or None, event id, index of its article row]."""
+    actors, the words that dated it (date_text) or None, event id, 1 for a background event,
+    index of its article row]."""
     sentence = e.get("sentence")
     return [str(e.get("name") or "?"), date_text(e), _str(e.get("precision")), e.get("date_source") or "unknown",
             sentence_parts(str(sentence), e) if sentence else None,
@@ -329,7 +330,7 @@ def event_row(e: Mapping, article: int) -> list:
             [[str(a.get("name") or "?"), _str(a.get("country_code")), _str(a.get("kind")), _number(a.get("score"))]
              for a in _alternatives(e)[:6]],
             event_type(e), actors_of(e)[:8], _str(e.get("date_text")), e.get("id"),
-            article]
+            1 if e.get("role") == "background" else 0, article]
 
 
 # --------------------------------------------------------------------------- folium elements
@@ -491,7 +492,7 @@ class _EventData(_VerbatimMacro):
                 return esc(e[1]) + ' <i>(' + (e[2] ? esc(e[2]) + ', ' : '') + how + ')</i>';
             }
             function sourceOf(k, many) {
-                var e = E[k], a = D.articles[e[14]];
+                var e = E[k], a = D.articles[e[15]];
                 var url = a[1] && /^https?:\/\//i.test(a[1]) ? a[1] : null;   // checked in Python too
                 var h = '<div class="ev-src"><b class="ev-title">' + esc(a[0]) + '</b>';
                 if (many) { h += '<p class="ev-date">' + dateLine(e) + '</p>'; }
@@ -503,7 +504,8 @@ class _EventData(_VerbatimMacro):
                 var inc = I[i], ks = inc[0], e = E[ks[0]], t = typeOf(e), n = inc[1];
                 var h = '<div class="ev-popup"><p class="ev-head"><span class="ev-swatch" style="background:' + esc(t[1])
                     + '"></span><b class="ev-type">' + esc(t[0]) + '</b>'
-                    + (n > 1 ? ' \u00b7 <b class="ev-n">reported by ' + n + ' sources</b>' : '') + '</p>';
+                    + (n > 1 ? ' \u00b7 <b class="ev-n">reported by ' + n + ' sources</b>' : '')
+                    + (e[14] ? ' \u00b7 <i class="ev-role">background (history or context)</i>' : '') + '</p>';
                 if (e[11].length) { h += '<p class="ev-actors">Actors: ' + e[11].map(esc).join(', ') + '</p>'; }
                 h += '<p class="ev-date">' + dateLine(e) + '</p>';
                 h += ks.map(function (k) { return sourceOf(k, ks.length > 1); }).join('');

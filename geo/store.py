@@ -28,11 +28,31 @@ Design:
   ``Store.has_rtree``; results are the same, only slower.
 * **Threads.** One connection per Store (``check_same_thread=False``) guarded by a lock, so a Store
   can be shared by Streamlit's callback threads.
+* **Incidents (schema 4).** Events of the same type at the same place (the same ``place_key``, or two
+  point places within `INCIDENT_KM` km; areas only by key) whose ``[day_start, day_end]`` meet with
+  `INCIDENT_SLACK_DAYS` of slack, from different articles, are linked; an incident is a connected
+  component of those links (events longer than `SHORT_SPAN_DAYS` link only to events with the same
+  interval, and a component spread over more than `MAX_INCIDENT_DAYS` days is cut, in date order, into
+  consecutive windows of that length). Its id is its smallest event id; ``events.incident_id`` points
+  to it (every visible event has one; singletons too) and ``incidents`` holds one row per incident
+  (representative place and date, ``n_sources`` = distinct articles). Recomputed inside the
+  transaction of every add, delete and correction, for the touched components only (candidates come
+  from the ``(place_key, day_start)`` index and the R*Tree), so the grouping depends only on the
+  stored events, never on the order they came in. Hidden events belong to no incident.
+* **Corrections (schema 4).** One table, one row per live correction: ``place`` (`correct`),
+  ``hidden`` ("not an event", `set_hidden`), ``type`` (`set_type`), ``date`` (`set_date`), keyed by
+  the article's content hash and the mention span; and ``place_rule`` (`add_place_rule`), keyed by
+  the mention text folded (case-insensitive, whitespace collapsed), applied to every mention and
+  event with that text, now and at every later ingest. An event overwritten by a correction keeps
+  its pipeline values in ``events.original``; `undo_correction` deletes the correction and derives
+  the event again from those values and the corrections that remain.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import operator
 import os
 import re
 import secrets
@@ -45,6 +65,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from geo.dates import period_bounds, value_bounds
+from geo.events import EVENT_TYPES, ROLES
 from geo.exceptions import StoreError  # noqa: F401  (re-exported: callers import it from here too)
 from geo.types import Snapshot
 
@@ -263,11 +284,109 @@ def _migration_3(conn: sqlite3.Connection, has_rtree: bool) -> None:
         )""")
 
 
+# Incidents (schema 4): see the module docstring.
+INCIDENT_KM = 5.0                # two point places this close are the same place
+INCIDENT_SLACK_DAYS = 1          # date intervals that miss each other by a day still meet
+MAX_INCIDENT_DAYS = 7            # a longer chain of linked events is cut into windows this long
+AREA_KINDS = frozenset({"continent", "country", "region", "admin1", "admin2"})   # link only by place_key
+CORRECTION_KINDS = ("place", "place_rule", "type", "date", "hidden")
+PRECISIONS = ("day", "week", "month", "quarter", "year", "decade", "century", "range")
+# The event columns a correction may overwrite; `events.original` keeps their pipeline values.
+CORRECTABLE = ("name", "lat", "lon", "place_key", "country_code", "kind", "type", "role", "date", "date_end",
+               "day_start", "day_end", "precision", "date_source", "hidden")
+MENTION_CORRECTABLE = ("name", "lat", "lon", "place_key", "country_code", "kind")
+
+
+def fold_name(text: Optional[str]) -> Optional[str]:
+    """The key a place rule matches on: NFC, case-folded, whitespace collapsed ('  New  york' → 'new york')."""
+    if text is None:
+        return None
+    folded = " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
+    return folded or None
+
+
+def _migration_4(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """What happened and who (issue 9): event type, actors, role, trigger; hidden events; incidents
+    (many events → one incident); corrections of every kind in one table, with ids, undoable."""
+    for col in ("type TEXT NOT NULL DEFAULT 'other'", "actors TEXT NOT NULL DEFAULT '[]'",
+                "role TEXT NOT NULL DEFAULT 'reported'", "trigger_start INTEGER", "trigger_end INTEGER",
+                "trigger_text TEXT", "hidden INTEGER NOT NULL DEFAULT 0", "incident_id INTEGER",
+                "mention_text TEXT",         # the span's text, as the article reads
+                "mention_norm TEXT",         # fold_name(mention_text): what place rules match
+                "original TEXT",             # JSON: the pipeline's CORRECTABLE values, once a correction applies
+                "corrected_by TEXT"):        # JSON list of the correction kinds applied
+        conn.execute(f"ALTER TABLE events ADD COLUMN {col}")
+    for col in ("norm TEXT", "original TEXT"):
+        conn.execute(f"ALTER TABLE mentions ADD COLUMN {col}")
+    for aid, text in conn.execute("SELECT id, text FROM articles").fetchall():
+        rows = conn.execute("SELECT id, mention_start, mention_end FROM events WHERE article_id = ?",
+                            (aid,)).fetchall()
+        conn.executemany("UPDATE events SET mention_text = ?, mention_norm = ? WHERE id = ?",
+                         [(text[a:b], fold_name(text[a:b]), i) for i, a, b in rows])
+    conn.executemany("UPDATE mentions SET norm = ? WHERE id = ?",
+                     [(fold_name(t), i) for i, t in conn.execute("SELECT id, text FROM mentions").fetchall()])
+    conn.execute("CREATE INDEX events_place_key ON events(place_key, day_start)")
+    conn.execute("CREATE INDEX events_incident ON events(incident_id)")
+    conn.execute("""
+        CREATE TABLE incidents (
+            id           INTEGER PRIMARY KEY,     -- the smallest id among its events
+            type         TEXT NOT NULL,
+            role         TEXT NOT NULL,           -- 'reported' when any of its events is
+            n_events     INTEGER NOT NULL,
+            n_sources    INTEGER NOT NULL,        -- distinct articles
+            day_start    TEXT,                    -- first and last day over its events
+            day_end      TEXT,
+            event_id     INTEGER NOT NULL,        -- the representative event (place and date below)
+            name         TEXT,
+            lat          REAL,
+            lon          REAL,
+            place_key    TEXT,
+            country_code TEXT,
+            kind         TEXT,
+            date         TEXT,
+            date_end     TEXT,
+            precision    TEXT
+        )""")
+    conn.execute("CREATE INDEX incidents_day ON incidents(day_start, day_end)")
+    conn.execute("""
+        CREATE TABLE corrections_4 (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind          TEXT NOT NULL CHECK (kind IN ('place', 'place_rule', 'type', 'date', 'hidden')),
+            content_hash  TEXT,              -- span corrections: the article's content hash and span
+            mention_start INTEGER,
+            mention_end   INTEGER,
+            mention_text  TEXT,              -- the span's text: re-applied only where it still reads so
+            rule_name     TEXT,              -- place rules: fold_name of the name
+            value         TEXT NOT NULL,     -- JSON: what the correction sets
+            note          TEXT NOT NULL DEFAULT '',
+            created_at    TEXT NOT NULL,     -- UTC, ISO 8601
+            CHECK ((kind = 'place_rule') = (rule_name IS NOT NULL)),
+            CHECK ((kind = 'place_rule') = (content_hash IS NULL))
+        )""")
+    old = conn.execute("SELECT content_hash, mention_start, mention_end, mention_text, lat, lon, name, place_key,"
+                       " note, created_at FROM corrections ORDER BY created_at, rowid").fetchall()
+    conn.executemany(
+        "INSERT INTO corrections_4 (kind, content_hash, mention_start, mention_end, mention_text, value, note,"
+        " created_at) VALUES ('place', ?, ?, ?, ?, ?, ?, ?)",
+        [(h, a, b, t, json.dumps({"lat": lat, "lon": lon, "name": name, "place_key": key}), note, at)
+         for h, a, b, t, lat, lon, name, key, note, at in old])
+    conn.execute("DROP TABLE corrections")
+    conn.execute("ALTER TABLE corrections_4 RENAME TO corrections")
+    conn.execute("CREATE UNIQUE INDEX corrections_span ON corrections(content_hash, mention_start, mention_end, kind)"
+                 " WHERE content_hash IS NOT NULL")
+    conn.execute("CREATE UNIQUE INDEX corrections_rule ON corrections(rule_name) WHERE rule_name IS NOT NULL")
+    # Incidents are computed by the current code once the schema is in place (Store.__init__), so this
+    # migration never depends on code that later migrations may change.
+    conn.execute("CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("INSERT INTO store_meta VALUES ('incidents_stale', '1')")
+
+
 # Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
+    _migration_4,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -368,8 +487,23 @@ def _event_row(e: dict, mention: Optional[dict]) -> dict:
         v = e.get(key)
         return v if v is not None else mention.get(key)
 
+    etype = e.get("type") or "other"
+    if etype not in EVENT_TYPES:
+        raise ValueError(f"type must be one of {', '.join(EVENT_TYPES)}, not {etype!r}")
+    role = e.get("role") or "reported"
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    actors = e.get("actors") or []
+    if isinstance(actors, str) or not all(isinstance(a, str) for a in actors):
+        raise ValueError(f"actors must be a list of strings, not {actors!r}")
+    trigger = e.get("trigger")
+    if trigger is not None:
+        if not isinstance(trigger, Mapping) or "start" not in trigger or "end" not in trigger:
+            raise ValueError(f"trigger must be {{'start', 'end', 'text'}} or None, not {trigger!r}")
+        trigger = {"start": int(trigger["start"]), "end": int(trigger["end"]), "text": trigger.get("text")}
     alts = e.get("alternatives")
     return {
+        "type": etype, "role": role, "actors": [str(a) for a in actors], "trigger": trigger, "hidden": 0,
         "mention_start": int(e["mention_start"]), "mention_end": int(e["mention_end"]),
         "name": e["name"], "lat": lat, "lon": lon,
         "country_code": pick("country_code"), "kind": pick("kind"),
@@ -389,7 +523,9 @@ def _like_escape(s: str) -> str:
 
 _EVENT_COLUMNS = ("id", "article_id", "mention_start", "mention_end", "name", "lat", "lon", "country_code",
                   "kind", "date", "date_end", "day_start", "day_end", "precision", "date_source", "sentence",
-                  "confidence", "place_key", "alternatives", "corrected")
+                  "confidence", "place_key", "alternatives", "corrected", "type", "actors", "role",
+                  "trigger_start", "trigger_end", "trigger_text", "hidden", "incident_id", "mention_text",
+                  "corrected_by")
 _MENTION_COLUMNS = ("id", "article_id", "start", "end", "text", "name", "lat", "lon", "country_code", "kind",
                     "geonameid", "place_key", "score", "alternatives", "corrected")
 _QUOTED_MENTION_COLUMNS = tuple('"%s"' % c for c in _MENTION_COLUMNS)
@@ -424,6 +560,10 @@ class Store:
             self._migrate()
             self.has_rtree = self._conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE name = 'events_rtree'").fetchone() is not None
+            if self._conn.execute("SELECT 1 FROM store_meta WHERE key = 'incidents_stale'").fetchone():
+                with self._write() as conn:        # a store migrated from schema 3: group its events once
+                    if conn.execute("SELECT 1 FROM store_meta WHERE key = 'incidents_stale'").fetchone():
+                        self._rebuild_incidents(conn)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise StoreError(f"{self.path}: not a usable events database: {exc}") from exc
@@ -490,8 +630,9 @@ class Store:
     def add(self, result) -> AddOutcome:
         """Store one ArticleResult (or its to_dict() form) in one transaction; see AddOutcome.
 
-        Raises StoreError (naming the article and the reason) when a record is malformed; nothing
-        of that article is written then."""
+        Stored corrections of this text and the store's place rules are applied as it goes in, and
+        the incidents its events join are updated in the same transaction. Raises StoreError (naming
+        the article and the reason) when a record is malformed; nothing of that article is written then."""
         article = _get(result, "article")
         if article is None and isinstance(result, dict):      # ArticleResult.to_dict() shape
             article = result
@@ -513,48 +654,74 @@ class Store:
                      _get(article, "url"), _get(article, "published"),
                      _get(article, "published_source") or "unknown", _get(article, "source"), text, _now()))
                 article_id = cur.lastrowid
-                corrections = {(r[0], r[1]): r[2:6] for r in conn.execute(
-                    "SELECT mention_start, mention_end, lat, lon, name, place_key, mention_text FROM corrections"
-                    " WHERE content_hash = ?", (digest,)) if r[6] is None or text[r[0]:r[1]] == r[6]}
+                span_corrections = _span_corrections(conn, digest)
+                rules = _place_rules(conn)
 
-                by_span = {}
+                by_span, mention_rows = {}, []
                 for i, m in enumerate(_get(result, "mentions") or []):
                     try:
                         mr = _mention_row(m)
                         _check_span(mr["start"], mr["end"], text)
                     except (KeyError, ValueError, TypeError, AttributeError) as exc:
                         raise StoreError(f"{label}: mention {i}: {type(exc).__name__}: {exc}") from exc
-                    by_span.setdefault((mr["start"], mr["end"]), mr)
-                    corrected = _apply_correction(mr, corrections.get((mr["start"], mr["end"])))
-                    conn.execute(
-                        'INSERT INTO mentions (article_id, "start", "end", text, name, lat, lon, country_code,'
-                        " kind, geonameid, place_key, score, alternatives, corrected)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    by_span.setdefault((mr["start"], mr["end"]), dict(mr))
+                    span_text = mr["text"] if mr["text"] is not None else text[mr["start"]:mr["end"]]
+                    base = {k: mr[k] for k in MENTION_CORRECTABLE}
+                    applied = _apply_corrections(mr, span_corrections.get((mr["start"], mr["end"]), {}),
+                                                 rules.get(fold_name(span_text)), span_text, place_only=True)
+                    mention_rows.append(
                         (article_id, mr["start"], mr["end"], mr["text"], mr["name"], mr["lat"], mr["lon"],
                          mr["country_code"], mr["kind"], mr["geonameid"], mr["place_key"], mr["score"],
-                         json.dumps(mr["alternatives"], ensure_ascii=False), corrected))
+                         json.dumps(mr["alternatives"], ensure_ascii=False), int(bool(applied)),
+                         fold_name(span_text), json.dumps(base, ensure_ascii=False) if applied else None))
+                conn.executemany(
+                    'INSERT INTO mentions (article_id, "start", "end", text, name, lat, lon, country_code,'
+                    " kind, geonameid, place_key, score, alternatives, corrected, norm, original)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", mention_rows)
 
-                n_events = 0
+                # Ids are given here (AUTOINCREMENT's next ones: this transaction holds the write lock),
+                # so each event goes in already as its own incident and only linked ones are rewritten.
+                next_id = 1 + max(conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0],
+                                  (conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+                                   or (0,))[0])
+                event_rows = []
                 for i, e in enumerate(_get(result, "events") or []):
                     try:
                         ed = _as_dict(e)
                         er = _event_row(ed, by_span.get((_get(ed, "mention_start"), _get(ed, "mention_end"))))
                         _check_span(er["mention_start"], er["mention_end"], text)
+                        trig = er["trigger"]
+                        if trig is not None:
+                            _check_span(trig["start"], trig["end"], text)
+                            if trig["text"] is None:
+                                trig["text"] = text[trig["start"]:trig["end"]]
                     except (KeyError, ValueError, TypeError) as exc:
                         reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
                         raise StoreError(f"{label}: event {i}: {reason}") from exc
-                    corrected = _apply_correction(er, corrections.get((er["mention_start"], er["mention_end"])))
-                    conn.execute(
-                        "INSERT INTO events (article_id, mention_start, mention_end, name, lat, lon, country_code,"
-                        " kind, date, date_end, day_start, day_end, precision, date_source, sentence, confidence,"
-                        " place_key, alternatives, corrected)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (article_id, er["mention_start"], er["mention_end"], er["name"], er["lat"], er["lon"],
+                    span_text = text[er["mention_start"]:er["mention_end"]]
+                    base = {k: er[k] for k in CORRECTABLE}
+                    applied = _apply_corrections(er, span_corrections.get((er["mention_start"], er["mention_end"]), {}),
+                                                 rules.get(fold_name(span_text)), span_text)
+                    trig = er["trigger"] or {}
+                    eid = next_id + len(event_rows)
+                    event_rows.append(
+                        (eid, None if er["hidden"] else eid,
+                         article_id, er["mention_start"], er["mention_end"], er["name"], er["lat"], er["lon"],
                          er["country_code"], er["kind"], er["date"], er["date_end"], er["day_start"],
                          er["day_end"], er["precision"], er["date_source"], er["sentence"], er["confidence"],
-                         er["place_key"], json.dumps(er["alternatives"], ensure_ascii=False), corrected))
-                    n_events += 1
-                return AddOutcome("added", article_id, n_events)
+                         er["place_key"], json.dumps(er["alternatives"], ensure_ascii=False), int(bool(applied)),
+                         er["type"], json.dumps(er["actors"], ensure_ascii=False), er["role"], trig.get("start"),
+                         trig.get("end"), trig.get("text"), er["hidden"], span_text, fold_name(span_text),
+                         json.dumps(base, ensure_ascii=False) if applied else None,
+                         json.dumps(applied) if applied else None))
+                conn.executemany(
+                    "INSERT INTO events (id, incident_id, article_id, mention_start, mention_end, name, lat, lon,"
+                    " country_code, kind, date, date_end, day_start, day_end, precision, date_source, sentence,"
+                    " confidence, place_key, alternatives, corrected, type, actors, role, trigger_start,"
+                    " trigger_end, trigger_text, hidden, mention_text, mention_norm, original, corrected_by)"
+                    f" VALUES ({', '.join('?' * 32)})", event_rows)
+                self._relink(conn, [r[0] for r in event_rows])
+                return AddOutcome("added", article_id, len(event_rows))
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"{label}: rejected by the database: {exc}") from exc
 
@@ -568,55 +735,283 @@ class Store:
                 out.append(exc)
         return out
 
+    def delete_article(self, article_id: int) -> bool:
+        """Delete an article with its mentions and events (corrections are kept), and regroup the
+        incidents it was part of. True if it existed."""
+        with self._write() as conn:
+            touched = [r[0] for r in conn.execute(
+                "SELECT DISTINCT incident_id FROM events WHERE article_id = ? AND incident_id IS NOT NULL",
+                (article_id,))]
+            gone = conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
+            if gone:
+                self._relink(conn, [], touched)
+            return gone
+
+    # -- corrections
+
     def correct(self, article_id: int, mention_start: int, mention_end: int, lat: float, lon: float,
-                name: Optional[str] = None, place_key: Optional[str] = None, note: str = "") -> int:
+                name: Optional[str] = None, place_key: Optional[str] = None, note: str = "",
+                country_code: Optional[str] = None, kind: Optional[str] = None) -> int:
         """Place the mention at [mention_start, mention_end) of an article at (lat, lon).
 
         The correction is saved by (content hash, span), so it is applied again when the same
         article is re-ingested; the article's matching mentions and events are updated in the same
-        transaction and marked corrected. Returns the number of events updated."""
-        lat, lon = float(lat), float(lon)
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise StoreError(f"coordinates out of range: {lat}, {lon}")
+        transaction and marked corrected. `name`, `country_code`, `kind` left None keep the
+        pipeline's; `place_key` None means "no gazetteer entry" (a point put on the map). A new
+        place correction of the same span replaces the previous one. Returns the number of events
+        at that span."""
+        lat, lon = _coordinates(lat, lon)
         with self._write() as conn:
-            row = conn.execute("SELECT content_hash, text FROM articles WHERE id = ?", (article_id,)).fetchone()
-            if row is None:
-                raise StoreError(f"no article with id {article_id}")
-            mention_start, mention_end = int(mention_start), int(mention_end)
-            if not 0 <= mention_start < mention_end <= len(row[1]):
-                raise StoreError(f"article {article_id}: span {mention_start}-{mention_end} is outside its text")
-            conn.execute(
-                "INSERT INTO corrections (content_hash, mention_start, mention_end, lat, lon, name, place_key,"
-                " note, created_at, mention_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (content_hash, mention_start, mention_end) DO UPDATE SET"
-                " lat = excluded.lat, lon = excluded.lon, name = excluded.name, place_key = excluded.place_key,"
-                " note = excluded.note, created_at = excluded.created_at, mention_text = excluded.mention_text",
-                (row[0], mention_start, mention_end, lat, lon, name, place_key, note or "", _now(),
-                 row[1][mention_start:mention_end]))
-            conn.execute(
-                'UPDATE mentions SET lat = ?, lon = ?, name = COALESCE(?, name),'
-                ' place_key = COALESCE(?, place_key), corrected = 1'
-                ' WHERE article_id = ? AND "start" = ? AND "end" = ?',
-                (lat, lon, name, place_key, article_id, mention_start, mention_end))
-            cur = conn.execute(
-                "UPDATE events SET lat = ?, lon = ?, name = COALESCE(?, name),"
-                " place_key = COALESCE(?, place_key), corrected = 1"
-                " WHERE article_id = ? AND mention_start = ? AND mention_end = ?",
-                (lat, lon, name, place_key, article_id, mention_start, mention_end))
-            return cur.rowcount
+            digest, span_text = _span_target(conn, article_id, mention_start, mention_end)
+            value = {"lat": lat, "lon": lon, "name": name, "place_key": place_key,
+                     "country_code": country_code, "kind": kind}
+            _record(conn, "place", value, note, digest, int(mention_start), int(mention_end), span_text)
+            return self._rederive(conn, "e.article_id = ? AND e.mention_start = ? AND e.mention_end = ?",
+                                  (article_id, int(mention_start), int(mention_end)),
+                                  'article_id = ? AND "start" = ? AND "end" = ?')
 
-    def delete_article(self, article_id: int) -> bool:
-        """Delete an article with its mentions and events (corrections are kept). True if it existed."""
+    def set_hidden(self, article_id: int, mention_start: int, mention_end: int, hidden: bool = True,
+                   note: str = "") -> Optional[int]:
+        """"Not an event": hide the event(s) at this span (kept, left out of `events` and incidents).
+        Returns the correction's id; with hidden=False removes the hide correction (returns None)."""
         with self._write() as conn:
-            return conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
+            digest, span_text = _span_target(conn, article_id, mention_start, mention_end, need_event=True)
+            where = ("e.article_id = ? AND e.mention_start = ? AND e.mention_end = ?",
+                     (article_id, int(mention_start), int(mention_end)))
+            if not hidden:
+                conn.execute("DELETE FROM corrections WHERE kind = 'hidden' AND content_hash = ? AND"
+                             " mention_start = ? AND mention_end = ?", (digest, int(mention_start), int(mention_end)))
+                self._rederive(conn, *where)
+                return None
+            cid = _record(conn, "hidden", {"hidden": True}, note, digest, int(mention_start), int(mention_end),
+                          span_text)
+            self._rederive(conn, *where)
+            return cid
+
+    def set_type(self, article_id: int, mention_start: int, mention_end: int, type: str,
+                 note: str = "") -> int:
+        """"Wrong type": set the event type (one of EVENT_TYPES) at this span. Returns the correction's id."""
+        if type not in EVENT_TYPES:
+            raise StoreError(f"unknown event type {type!r} (use one of {', '.join(EVENT_TYPES)})")
+        with self._write() as conn:
+            digest, span_text = _span_target(conn, article_id, mention_start, mention_end, need_event=True)
+            cid = _record(conn, "type", {"type": type}, note, digest, int(mention_start), int(mention_end),
+                          span_text)
+            self._rederive(conn, "e.article_id = ? AND e.mention_start = ? AND e.mention_end = ?",
+                           (article_id, int(mention_start), int(mention_end)))
+            return cid
+
+    def set_date(self, article_id: int, mention_start: int, mention_end: int, date: DateLike,
+                 date_end: DateLike = None, precision: Optional[str] = None, role: Optional[str] = None,
+                 note: str = "") -> int:
+        """"Wrong date": set date (ISO 8601 truncated to its precision: '2024-03-05', '2024-03', '2024',
+        a range '2024-03-01/2024-03-05', or a date), optional date_end and precision (else read from
+        the value) and, optionally, the role. day_start/day_end follow as at ingest; date_source
+        becomes 'stated'. Returns the correction's id."""
+        value = _date_value(date, date_end, precision, role)
+        with self._write() as conn:
+            digest, span_text = _span_target(conn, article_id, mention_start, mention_end, need_event=True)
+            cid = _record(conn, "date", value, note, digest, int(mention_start), int(mention_end), span_text)
+            self._rederive(conn, "e.article_id = ? AND e.mention_start = ? AND e.mention_end = ?",
+                           (article_id, int(mention_start), int(mention_end)))
+            return cid
+
+    def add_place_rule(self, name: str, lat: float, lon: float, place_name: Optional[str] = None,
+                       place_key: Optional[str] = None, country_code: Optional[str] = None,
+                       kind: Optional[str] = None, note: str = "") -> int:
+        """"Always place NAME as PLACE in this store": every mention whose text reads `name`
+        (case-insensitive, whitespace collapsed) is put at (lat, lon), named `place_name` (default:
+        `name` as given), with `place_key` (default 'rule:<folded name>') and, when given,
+        `country_code` and `kind`; now and at every later ingest. A place correction of one span
+        wins over a rule. A rule for the same name replaces the previous one. Returns its id."""
+        key = fold_name(name) if isinstance(name, str) else None
+        if key is None:
+            raise StoreError("a place rule needs a name")
+        lat, lon = _coordinates(lat, lon)
+        value = {"lat": lat, "lon": lon, "name": (place_name or "").strip() or " ".join(name.split()),
+                 "place_key": place_key or f"rule:{key}", "country_code": country_code, "kind": kind}
+        with self._write() as conn:
+            conn.execute("DELETE FROM corrections WHERE rule_name = ?", (key,))
+            cid = _record(conn, "place_rule", value, note, rule_name=key)
+            self._rederive(conn, "e.mention_norm = ?", (key,), "norm = ?")
+            return cid
+
+    def undo_correction(self, correction_id: int) -> int:
+        """Remove a correction: the events (and mentions) it changed get their pipeline values back,
+        with whatever other corrections still apply. Returns the number of events it applied to."""
+        with self._write() as conn:
+            row = conn.execute("SELECT kind, content_hash, mention_start, mention_end, rule_name FROM corrections"
+                               " WHERE id = ?", (int(correction_id),)).fetchone()
+            if row is None:
+                raise StoreError(f"no correction with id {correction_id}")
+            kind, digest, start, end, rule = row
+            conn.execute("DELETE FROM corrections WHERE id = ?", (int(correction_id),))
+            if kind == "place_rule":
+                return self._rederive(conn, "e.mention_norm = ?", (rule,), "norm = ?")
+            return self._rederive(
+                conn, "e.article_id = (SELECT id FROM articles WHERE content_hash = ?)"
+                      " AND e.mention_start = ? AND e.mention_end = ?", (digest, start, end),
+                'article_id = (SELECT id FROM articles WHERE content_hash = ?) AND "start" = ? AND "end" = ?'
+                if kind == "place" else None)
+
+    def _rederive(self, conn: sqlite3.Connection, event_where: str, params: Sequence,
+                  mention_where: Optional[str] = None) -> int:
+        """Derive the selected events (and mentions) again: pipeline values (`original`, else the
+        current ones) with every live correction applied; then regroup their incidents. Returns
+        the number of events selected."""
+        cols = ", ".join("e." + c for c in CORRECTABLE)
+        rows = conn.execute(
+            f"SELECT e.id, a.content_hash, e.mention_start, e.mention_end, e.mention_text, e.original, {cols}"
+            f" FROM events e JOIN articles a ON a.id = e.article_id WHERE {event_where}", params).fetchall()
+        rules = _place_rules(conn)
+        by_hash: dict = {}
+        changed = []
+        for r in rows:
+            eid, digest, start, end, span_text, original = r[:6]
+            current = dict(zip(CORRECTABLE, r[6:]))
+            base = json.loads(original) if original else dict(current)
+            if digest not in by_hash:
+                by_hash[digest] = _span_corrections(conn, digest)
+            new = dict(base)
+            applied = _apply_corrections(new, by_hash[digest].get((start, end), {}), rules.get(fold_name(span_text)),
+                                         span_text)
+            conn.execute(
+                f"UPDATE events SET {', '.join(c + ' = ?' for c in CORRECTABLE)}, corrected = ?, original = ?,"
+                " corrected_by = ? WHERE id = ?",
+                [new[c] for c in CORRECTABLE] + [int(bool(applied)),
+                                                 json.dumps(base, ensure_ascii=False) if applied else None,
+                                                 json.dumps(applied) if applied else None, eid])
+            changed.append(eid)
+        if mention_where is not None:
+            mcols = ", ".join(MENTION_CORRECTABLE)
+            for mid, digest, start, end, span_text, original, *vals in conn.execute(
+                    f'SELECT m.id, a.content_hash, m."start", m."end", m.text, m.original, {mcols} FROM mentions m'
+                    f" JOIN articles a ON a.id = m.article_id WHERE {mention_where}", params).fetchall():
+                base = json.loads(original) if original else dict(zip(MENTION_CORRECTABLE, vals))
+                if digest not in by_hash:
+                    by_hash[digest] = _span_corrections(conn, digest)
+                new = dict(base)
+                applied = _apply_corrections(new, by_hash[digest].get((start, end), {}),
+                                             rules.get(fold_name(span_text)), span_text, place_only=True)
+                conn.execute(f"UPDATE mentions SET {', '.join(c + ' = ?' for c in MENTION_CORRECTABLE)},"
+                             " corrected = ?, original = ? WHERE id = ?",
+                             [new[c] for c in MENTION_CORRECTABLE]
+                             + [int(bool(applied)), json.dumps(base, ensure_ascii=False) if applied else None, mid])
+        self._relink(conn, changed)
+        return len(changed)
+
+    # -- incidents
+
+    def rebuild_incidents(self) -> int:
+        """Group every stored event into incidents from scratch (the incremental updates give the same
+        result; this is for repair and for stores migrated from schema 3). Returns the incident count."""
+        with self._write() as conn:
+            self._rebuild_incidents(conn)
+            return conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
+
+    def _rebuild_incidents(self, conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM incidents")
+        conn.execute("UPDATE events SET incident_id = NULL WHERE incident_id IS NOT NULL")
+        self._relink(conn, [r[0] for r in conn.execute("SELECT id FROM events ORDER BY id")])
+        conn.execute("DELETE FROM store_meta WHERE key = 'incidents_stale'")
+
+    def _relink(self, conn: sqlite3.Connection, event_ids: Iterable[int], incident_ids: Iterable[int] = ()) -> None:
+        """Regroup the incidents of `event_ids` (new or changed events) and of `incident_ids` (incidents
+        that lost events): the connected components through the changed events and the remaining
+        members of those incidents are found again, written, and the incidents they replace deleted."""
+        old = {i for i in incident_ids if i is not None}
+        seeds: dict = {}
+        unlinked = []
+        for chunk in _chunks(list(event_ids)):
+            for row in conn.execute(f"{_NODE_SQL} WHERE e.id IN ({', '.join('?' * len(chunk))})", chunk):
+                node = _Node(*row)
+                if node.incident_id is not None:
+                    old.add(node.incident_id)
+                if node.hidden:
+                    if node.incident_id is not None:
+                        unlinked.append(node.id)
+                else:
+                    seeds[node.id] = node
+        for chunk in _chunks(sorted(old)):
+            for row in conn.execute(f"{_NODE_SQL} WHERE e.incident_id IN ({', '.join('?' * len(chunk))})"
+                                    " AND e.hidden = 0", chunk):
+                seeds.setdefault(row[0], _Node(*row))
+        if unlinked:
+            conn.executemany("UPDATE events SET incident_id = NULL WHERE id = ?", [(i,) for i in unlinked])
+        visited: dict = {}
+        groups = []
+        for sid in sorted(seeds):
+            if sid in visited:
+                continue
+            visited[sid] = seeds[sid]
+            component, stack = [seeds[sid]], [seeds[sid]]
+            while stack:
+                for nb in self._neighbours(conn, stack.pop()):
+                    if nb.id not in visited:
+                        visited[nb.id] = nb
+                        component.append(nb)
+                        stack.append(nb)
+            groups.extend(_split_component(component))
+        old.update(n.incident_id for n in visited.values() if n.incident_id is not None)
+        new_ids = {min(n.id for n in g) for g in groups}
+        gone = sorted(old - new_ids)
+        for chunk in _chunks(gone):
+            conn.execute(f"DELETE FROM incidents WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+        conn.executemany(
+            "INSERT OR REPLACE INTO incidents (id, type, role, n_events, n_sources, day_start, day_end, event_id,"
+            " name, lat, lon, place_key, country_code, kind, date, date_end, precision)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [_incident_row(g) for g in groups])
+        conn.executemany("UPDATE events SET incident_id = ? WHERE id = ?",
+                         [(iid, n.id) for g in groups for iid in [min(n.id for n in g)] for n in g
+                          if n.incident_id != iid])
+
+    def _neighbours(self, conn: sqlite3.Connection, n: "_Node") -> list:
+        """The visible events that link to `n` (see the module docstring): candidates by place key and by
+        the R*Tree (or the lat/lon index), decided exactly by `_links`."""
+        if n.day_start is None:
+            return []
+        if n.long_span:                    # only the same interval
+            dparams = [n.day_start, n.day_end]
+        else:                              # short events overlapping [lo, hi] start at most SHORT_SPAN_DAYS before lo
+            lo = _shift(n.day_start, -INCIDENT_SLACK_DAYS)
+            dparams = [_shift(lo, -SHORT_SPAN_DAYS), _shift(n.day_end, INCIDENT_SLACK_DAYS), lo]
+        tail = dparams + [n.type, n.article_id]
+        long = bool(n.long_span)
+        found = {}
+        if n.place_key:
+            for row in conn.execute(_NEIGHBOUR_SQL[("key", long, True)], [n.place_key] + tail):
+                found[row[0]] = row
+        if n.lat is not None and n.lon is not None:
+            dlat = INCIDENT_KM / 111.0
+            coslat = math.cos(math.radians(min(90.0, abs(n.lat) + dlat)))
+            dlon = 360.0 if coslat < 1e-6 else dlat / coslat
+            w, e_ = n.lon - dlon, n.lon + dlon
+            with_lon = w >= -180 and e_ <= 180          # else (at the antimeridian) latitude only
+            if self.has_rtree:
+                box = [n.lat + dlat, n.lat - dlat] + ([e_, w] if with_lon else [])
+                sql = _NEIGHBOUR_SQL[("rtree", long, with_lon)]
+            else:
+                box = [n.lat - dlat, n.lat + dlat] + ([w, e_] if with_lon else [])
+                sql = _NEIGHBOUR_SQL[("plain", long, with_lon)]
+            for row in conn.execute(sql, box + tail):
+                found[row[0]] = row
+        return [m for m in (_Node(*r) for r in found.values()) if _links(n, m)]
 
     # -- reading
 
     def events(self, start: DateLike = None, end: DateLike = None,
                bbox: Optional[Sequence[float]] = None, country: Union[str, Iterable[str], None] = None,
                text: Optional[str] = None, min_confidence: Optional[float] = None,
-               limit: Optional[int] = None) -> list:
+               limit: Optional[int] = None, types: Optional[Iterable[str]] = None, role: Optional[str] = None,
+               min_sources: Optional[int] = None, include_hidden: bool = False) -> list:
         """Stored events as dicts (with their article's title, url and published), by date then id.
+
+        Each row also carries `type`, `actors` (list), `role`, `trigger` ({start, end, text} or None),
+        `hidden`, `incident_id` (None for a hidden event), `n_sources` (distinct articles reporting its
+        incident), `mention_text` and `corrected_by` (the kinds of correction applied, a list).
+        Hidden events ("not an event") are left out unless include_hidden. types: event types to
+        keep; role: 'reported' or 'background'; min_sources: keep events of incidents with at
+        least this many sources.
 
         start/end: a window (date or 'YYYY-MM-DD'; '2024-04' means the whole month) matched by
         overlap: an event counts when [day_start, day_end] meets [start, end]. Events whose date is
@@ -691,7 +1086,21 @@ class Store:
             if min_confidence is not None:
                 where.append("e.confidence >= ?")
                 params.append(float(min_confidence))
-            sql = f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS)}, a.title, a.url, a.published FROM {tables}"
+            if not include_hidden:
+                where.append("e.hidden = 0")
+            if types is not None:
+                kinds = [types] if isinstance(types, str) else list(types)
+                where.append(f"e.type IN ({', '.join('?' * len(kinds))})")
+                params += kinds
+            if role is not None:
+                where.append("e.role = ?")
+                params.append(role)
+            if min_sources is not None:
+                where.append("COALESCE(i.n_sources, 1) >= ?")
+                params.append(int(min_sources))
+            tables += " LEFT JOIN incidents i ON i.id = e.incident_id"
+            sql = (f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS)}, a.title, a.url, a.published,"
+                   f" COALESCE(i.n_sources, 1) FROM {tables}")
             if where:
                 sql += " WHERE " + " AND ".join(where)
             sql += " ORDER BY e.day_start IS NULL, e.day_start, e.id"
@@ -699,7 +1108,7 @@ class Store:
                 sql += " LIMIT ?"
                 params.append(int(limit))
             rows = self._read(sql, params)
-        return [_decoded(_EVENT_COLUMNS + ("title", "url", "published"), r) for r in rows]
+        return [_event_dict(r) for r in rows]
 
     def _driver(self, lo: Optional[str], hi: Optional[str], box: Optional[tuple]) -> Optional[str]:
         """Which index drives an events query: 'rtree', 'start' (day_start <= hi), 'end'
@@ -748,10 +1157,109 @@ class Store:
         return [_decoded(_MENTION_COLUMNS, r) for r in rows]
 
     def corrections(self) -> list:
-        cols = ("content_hash", "mention_start", "mention_end", "mention_text", "lat", "lon", "name", "place_key",
-                "note", "created_at")
-        rows = self._read(f"SELECT {', '.join(cols)} FROM corrections ORDER BY created_at")
-        return [dict(zip(cols, r)) for r in rows]
+        """The live corrections, oldest first, as dicts: `id`, `kind` (place | place_rule | type | date |
+        hidden), `target` (a line saying what it applies to), `value` (what it sets, a dict),
+        `created_at` (UTC ISO 8601), `note`; for span corrections `content_hash`, `mention_start`,
+        `mention_end`, `mention_text` and `article_id` (the stored article with that text, or None);
+        for place rules `rule_name`; for place kinds also `lat`, `lon`, `name`, `place_key` flat."""
+        rows = self._read(
+            "SELECT c.id, c.kind, c.content_hash, c.mention_start, c.mention_end, c.mention_text, c.rule_name,"
+            " c.value, c.note, c.created_at, a.id, a.title FROM corrections c"
+            " LEFT JOIN articles a ON a.content_hash = c.content_hash ORDER BY c.created_at, c.id")
+        return [_correction_dict(r) for r in rows]
+
+    def event_corrections(self, event_id: int) -> list:
+        """The live corrections that apply to one event (as `corrections` lists them), oldest first."""
+        row = self._read("SELECT a.content_hash, e.mention_start, e.mention_end, e.mention_norm FROM events e"
+                         " JOIN articles a ON a.id = e.article_id WHERE e.id = ?", (event_id,))
+        if not row:
+            raise StoreError(f"no event with id {event_id}")
+        digest, start, end, norm = row[0]
+        rows = self._read(
+            "SELECT c.id, c.kind, c.content_hash, c.mention_start, c.mention_end, c.mention_text, c.rule_name,"
+            " c.value, c.note, c.created_at, a.id, a.title FROM corrections c"
+            " LEFT JOIN articles a ON a.content_hash = c.content_hash"
+            " WHERE (c.content_hash = ? AND c.mention_start = ? AND c.mention_end = ?) OR c.rule_name = ?"
+            " ORDER BY c.created_at, c.id", (digest, start, end, norm))
+        return [_correction_dict(r) for r in rows]
+
+    def incidents(self, start: DateLike = None, end: DateLike = None, bbox: Optional[Sequence[float]] = None,
+                  types: Optional[Iterable[str]] = None, role: Optional[str] = None,
+                  min_sources: Optional[int] = None, country: Union[str, Iterable[str], None] = None,
+                  limit: Optional[int] = None) -> list:
+        """One dict per incident, by first day then id: `id`, `type`, `role`, `n_events`, `n_sources`,
+        `day_start`/`day_end` (over its events), the representative event's place and date (`event_id`,
+        `name`, `lat`, `lon`, `place_key`, `country_code`, `kind`, `date`, `date_end`, `precision`),
+        `event_ids` and `article_ids` (sorted). Filters as in `events` (bbox on the representative point)."""
+        lo, hi = _window_day(start, last=False), _window_day(end, last=True)
+        where, params = [], []
+        if lo:
+            where.append("i.day_end >= ?")
+            params.append(lo)
+        if hi:
+            where.append("i.day_start <= ?")
+            params.append(hi)
+        if bbox is not None:
+            try:
+                w, s, e_, n = (float(x) for x in bbox)
+            except (TypeError, ValueError):
+                raise StoreError(f"bbox must be four numbers (west, south, east, north), not {bbox!r}") from None
+            where.append("i.lat BETWEEN ? AND ?")
+            params += [s, n]
+            where.append("i.lon BETWEEN ? AND ?" if w <= e_ else "(i.lon >= ? OR i.lon <= ?)")
+            params += [w, e_]
+        if types is not None:
+            kinds = [types] if isinstance(types, str) else list(types)
+            where.append(f"i.type IN ({', '.join('?' * len(kinds))})")
+            params += kinds
+        if role is not None:
+            where.append("i.role = ?")
+            params.append(role)
+        if min_sources is not None:
+            where.append("i.n_sources >= ?")
+            params.append(int(min_sources))
+        if country:
+            codes = [country] if isinstance(country, str) else list(country)
+            where.append(f"UPPER(i.country_code) IN ({', '.join('?' * len(codes))})")
+            params += [c.upper() for c in codes]
+        sql = f"SELECT {', '.join('i.' + c for c in _INCIDENT_COLUMNS)} FROM incidents i"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY i.day_start IS NULL, i.day_start, i.id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        with self._lock:
+            out = [dict(zip(_INCIDENT_COLUMNS, r)) for r in self._read(sql, params)]
+            members: dict = {}
+            ids = [o["id"] for o in out]
+            for chunk in _chunks(ids):
+                for iid, eid, aid in self._read(f"SELECT incident_id, id, article_id FROM events WHERE incident_id"
+                                                f" IN ({', '.join('?' * len(chunk))}) ORDER BY id", chunk):
+                    m = members.setdefault(iid, ([], set()))
+                    m[0].append(eid)
+                    m[1].add(aid)
+        for o in out:
+            eids, aids = members.get(o["id"], ([], set()))
+            o["event_ids"], o["article_ids"] = eids, sorted(aids)
+        return out
+
+    def incident(self, incident_id: int) -> dict:
+        """One incident (as `incidents` gives it) with `events`: its source events as `events` rows
+        (article title, url, published, sentence …), by publication date then article."""
+        rows = self._read(f"SELECT {', '.join(_INCIDENT_COLUMNS)} FROM incidents WHERE id = ?", (int(incident_id),))
+        if not rows:
+            raise StoreError(f"no incident with id {incident_id}")
+        out = dict(zip(_INCIDENT_COLUMNS, rows[0]))
+        evs = self._read(
+            f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS)}, a.title, a.url, a.published,"
+            " COALESCE(i.n_sources, 1) FROM events e JOIN articles a ON a.id = e.article_id"
+            " LEFT JOIN incidents i ON i.id = e.incident_id WHERE e.incident_id = ?"
+            " ORDER BY a.published IS NULL, a.published, e.article_id, e.mention_start", (int(incident_id),))
+        out["events"] = [_event_dict(r) for r in evs]
+        out["event_ids"] = sorted(e["id"] for e in out["events"])
+        out["article_ids"] = sorted({e["article_id"] for e in out["events"]})
+        return out
 
     # -- snapshots
 
@@ -792,17 +1300,67 @@ class Store:
         return [dict(zip(cols, r)) for r in
                 self._read(f"SELECT {', '.join(cols)} FROM snapshots ORDER BY created_at DESC, rowid DESC")]
 
-    def date_span(self) -> tuple:
-        """(first day, last day) over the dated events, as 'YYYY-MM-DD', or (None, None)."""
-        # Two subqueries: each is one step down an index (one query over both would scan).
-        return tuple(self._read("SELECT (SELECT MIN(day_start) FROM events), (SELECT MAX(day_end) FROM events)")[0])
+    def date_span(self, include_hidden: bool = False, role: Optional[str] = None) -> tuple:
+        """(first day, last day) over the dated events, as 'YYYY-MM-DD', or (None, None); hidden
+        events left out unless include_hidden; role: only 'reported' (or 'background') events."""
+        cond = [] if include_hidden else ["hidden = 0"]
+        params: list = []
+        if role is not None:
+            cond.append("role = ?")
+            params.append(role)
+        extra = "".join(f" AND {c}" for c in cond)
+        # Two subqueries, each walking one date index from its end (one query over both would scan).
+        return tuple(self._read(
+            f"SELECT (SELECT day_start FROM events WHERE day_start IS NOT NULL{extra} ORDER BY day_start LIMIT 1),"
+            f" (SELECT day_end FROM events WHERE day_end IS NOT NULL{extra} ORDER BY day_end DESC LIMIT 1)",
+            params + params)[0])
 
 
 def _decoded(names: Sequence[str], row: Sequence) -> dict:
-    """A stored mention or event row as a dict, its JSON and flag columns decoded."""
+    """A stored mention row as a dict, its JSON and flag columns decoded."""
     d = dict(zip(names, row))
     d["alternatives"] = json.loads(d["alternatives"] or "[]")
     d["corrected"] = bool(d["corrected"])
+    return d
+
+
+_EVENT_ROW_NAMES = _EVENT_COLUMNS + ("title", "url", "published", "n_sources")
+
+
+def _event_dict(row: Sequence) -> dict:
+    """A row of `Store.events` (the event columns, title, url, published, n_sources) as a dict."""
+    d = dict(zip(_EVENT_ROW_NAMES, row))
+    d["alternatives"] = json.loads(d["alternatives"] or "[]")
+    d["corrected"] = bool(d["corrected"])
+    d["actors"] = json.loads(d["actors"] or "[]")
+    t_start, t_end, t_text = d.pop("trigger_start"), d.pop("trigger_end"), d.pop("trigger_text")
+    d["trigger"] = None if t_start is None else {"start": t_start, "end": t_end, "text": t_text}
+    d["hidden"] = bool(d["hidden"])
+    d["corrected_by"] = json.loads(d["corrected_by"]) if d["corrected_by"] else []
+    if d["hidden"]:
+        d["n_sources"] = 1
+    return d
+
+
+_INCIDENT_COLUMNS = ("id", "type", "role", "n_events", "n_sources", "day_start", "day_end", "event_id", "name",
+                     "lat", "lon", "place_key", "country_code", "kind", "date", "date_end", "precision")
+
+
+def _correction_dict(row: Sequence) -> dict:
+    cid, kind, digest, start, end, span_text, rule, value, note, created, article_id, title = row
+    value = json.loads(value)
+    d = {"id": cid, "kind": kind, "value": value, "created_at": created, "note": note}
+    if kind == "place_rule":
+        d["rule_name"] = rule
+        d["target"] = f"every mention reading {rule!r}"
+    else:
+        d.update(content_hash=digest, mention_start=start, mention_end=end, mention_text=span_text,
+                 article_id=article_id)
+        where = f"article {article_id}" + (f" ({title})" if title else "") if article_id else \
+            f"article text {digest[:12]}… (not stored now)"
+        d["target"] = f"{span_text!r} at {start}-{end} of {where}"
+    if kind in ("place", "place_rule"):
+        d.update(lat=value["lat"], lon=value["lon"], name=value.get("name"), place_key=value.get("place_key"))
     return d
 
 
@@ -811,17 +1369,258 @@ def _check_span(start: int, end: int, text: str) -> None:
         raise ValueError(f"span {start}-{end} is outside the text ({len(text)} characters)")
 
 
-def _apply_correction(row: dict, corr) -> int:
-    """Overwrite a mention/event row with a stored correction (lat, lon, name, place_key); 1 if applied."""
-    if corr is None:
-        return 0
-    lat, lon, name, place_key = corr
-    row["lat"], row["lon"] = lat, lon
-    if name is not None:
-        row["name"] = name
-    if place_key is not None:
-        row["place_key"] = place_key
-    return 1
+# --------------------------------------------------------------------------- corrections (helpers)
+
+def _coordinates(lat, lon) -> tuple:
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError):
+        raise StoreError(f"coordinates must be numbers, not {lat!r}, {lon!r}") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise StoreError(f"coordinates out of range: {lat}, {lon}")
+    return lat, lon
+
+
+def _span_target(conn: sqlite3.Connection, article_id: int, mention_start: int, mention_end: int,
+                 need_event: bool = False) -> tuple:
+    """(content hash, span text) of a span of a stored article; StoreError when there is none."""
+    row = conn.execute("SELECT content_hash, text FROM articles WHERE id = ?", (article_id,)).fetchone()
+    if row is None:
+        raise StoreError(f"no article with id {article_id}")
+    try:
+        start, end = int(mention_start), int(mention_end)
+    except (TypeError, ValueError):
+        raise StoreError(f"article {article_id}: span {mention_start!r}-{mention_end!r} is not two numbers") from None
+    if not 0 <= start < end <= len(row[1]):
+        raise StoreError(f"article {article_id}: span {start}-{end} is outside its text")
+    if need_event and conn.execute("SELECT 1 FROM events WHERE article_id = ? AND mention_start = ? AND"
+                                   " mention_end = ?", (article_id, start, end)).fetchone() is None:
+        raise StoreError(f"article {article_id} has no event at {start}-{end}")
+    return row[0], row[1][start:end]
+
+
+def _record(conn: sqlite3.Connection, kind: str, value: dict, note: str, content_hash_: Optional[str] = None,
+            start: Optional[int] = None, end: Optional[int] = None, span_text: Optional[str] = None,
+            rule_name: Optional[str] = None) -> int:
+    """Save a correction (replacing one of the same kind on the same span); returns its id."""
+    if content_hash_ is not None:
+        conn.execute("DELETE FROM corrections WHERE content_hash = ? AND mention_start = ? AND mention_end = ?"
+                     " AND kind = ?", (content_hash_, start, end, kind))
+    cur = conn.execute(
+        "INSERT INTO corrections (kind, content_hash, mention_start, mention_end, mention_text, rule_name, value,"
+        " note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind, content_hash_, start, end, span_text, rule_name, json.dumps(value, ensure_ascii=False),
+         note or "", _now()))
+    return cur.lastrowid
+
+
+def _date_value(date, date_end, precision, role) -> dict:
+    def text(v):
+        if isinstance(v, datetime):
+            return v.date().isoformat()
+        if isinstance(v, _date):
+            return v.isoformat()
+        return None if v is None or str(v).strip() == "" else str(v).strip()
+
+    d, d_end = text(date), text(date_end)
+    if d is None:
+        raise StoreError("a date correction needs a date (YYYY-MM-DD, YYYY-MM, YYYY or A/B)")
+    try:
+        day_bounds(d, d_end)
+        precision = precision or _precision_of(d)
+    except ValueError as exc:
+        raise StoreError(f"not a date: {exc}") from None
+    if precision not in PRECISIONS:
+        raise StoreError(f"unknown date precision {precision!r} (use one of {', '.join(PRECISIONS)})")
+    if role is not None and role not in ROLES:
+        raise StoreError(f"unknown role {role!r} (use one of {', '.join(ROLES)})")
+    return {"date": d, "date_end": d_end, "precision": precision, "role": role}
+
+
+def _span_corrections(conn: sqlite3.Connection, digest: str) -> dict:
+    """{(start, end): {kind: (value, mention_text)}} for one article text."""
+    out: dict = {}
+    for start, end, kind, value, span_text in conn.execute(
+            "SELECT mention_start, mention_end, kind, value, mention_text FROM corrections WHERE content_hash = ?"
+            " ORDER BY id", (digest,)):
+        out.setdefault((start, end), {})[kind] = (json.loads(value), span_text)
+    return out
+
+
+def _place_rules(conn: sqlite3.Connection) -> dict:
+    return {name: json.loads(value) for name, value in
+            conn.execute("SELECT rule_name, value FROM corrections WHERE kind = 'place_rule'")}
+
+
+def _set_place(row: dict, v: Mapping) -> None:
+    row["lat"], row["lon"] = v["lat"], v["lon"]
+    row["place_key"] = v.get("place_key")
+    for k in ("name", "country_code", "kind"):
+        if v.get(k) is not None:
+            row[k] = v[k]
+
+
+def _apply_corrections(row: dict, span: Mapping, rule: Optional[Mapping], span_text: Optional[str],
+                       place_only: bool = False) -> list:
+    """Overwrite an event (or mention) row with the corrections that apply; returns their kinds.
+
+    A span correction applies only where the span still reads as when it was made. Order: the place
+    (a span's own correction, else a place rule), then type, date, hidden."""
+    live = {k: v for k, (v, t) in span.items() if t is None or span_text is None or t == span_text}
+    applied = []
+    if "place" in live:
+        _set_place(row, live["place"])
+        applied.append("place")
+    elif rule is not None:
+        _set_place(row, rule)
+        applied.append("place_rule")
+    if place_only:
+        return applied
+    if "type" in live:
+        row["type"] = live["type"]["type"]
+        applied.append("type")
+    if "date" in live:
+        v = live["date"]
+        row["date"], row["date_end"], row["precision"] = v["date"], v.get("date_end"), v["precision"]
+        row["day_start"], row["day_end"] = day_bounds(v["date"], v.get("date_end"))
+        row["date_source"] = "stated"
+        if v.get("role"):
+            row["role"] = v["role"]
+        applied.append("date")
+    if "hidden" in live:
+        row["hidden"] = 1
+        applied.append("hidden")
+    return applied
+
+
+def _chunks(items: list, size: int = 500):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# --------------------------------------------------------------------------- incidents (helpers)
+
+_NODE_COLUMNS = ("id", "article_id", "type", "role", "lat", "lon", "place_key", "kind", "name", "country_code",
+                 "date", "date_end", "precision", "day_start", "day_end", "date_source", "confidence",
+                 "incident_id", "hidden", "mention_start", "mention_end", "long_span")
+_NODE_SQL = (f"SELECT {', '.join('e.' + c for c in _NODE_COLUMNS)}, a.content_hash"
+             " FROM events e JOIN articles a ON a.id = e.article_id")
+
+
+def _neighbour_sql() -> dict:
+    """The candidate queries of `Store._neighbours`, by (index, long event, longitude bounds)."""
+    out = {}
+    for long in (False, True):
+        # A unary + keeps SQLite on the intended index (place key, or the R*Tree).
+        def dates(plus):
+            return (f"{plus}e.day_start = ? AND +e.day_end = ?" if long else
+                    f"e.long_span = 0 AND {plus}e.day_start BETWEEN ? AND ? AND +e.day_end >= ?")
+        common = " AND e.type = ? AND e.hidden = 0 AND e.article_id != ?"
+        out[("key", long, True)] = f"{_NODE_SQL} WHERE e.place_key = ? AND {dates('')}{common}"
+        for with_lon in (False, True):
+            box = "r.min_lat <= ? AND r.max_lat >= ?" + (" AND r.min_lon <= ? AND r.max_lon >= ?" if with_lon else "")
+            out[("rtree", long, with_lon)] = (
+                _NODE_SQL.replace("FROM events e", "FROM events_rtree r CROSS JOIN events e ON e.id = r.id")
+                + f" WHERE {box} AND {dates('+')}{common}")
+            box = "e.lat BETWEEN ? AND ?" + (" AND e.lon BETWEEN ? AND ?" if with_lon else "")
+            out[("plain", long, with_lon)] = f"{_NODE_SQL} WHERE {box} AND {dates('+')}{common}"
+    return out
+
+
+class _Node(tuple):
+    """One event as the incident grouping sees it (a row of `_NODE_SQL`)."""
+    __slots__ = ()
+
+    def __new__(cls, *row):
+        return tuple.__new__(cls, row)
+
+
+for _i, _name in enumerate(_NODE_COLUMNS + ("content_hash",)):
+    setattr(_Node, _name, property(operator.itemgetter(_i)))
+_NEIGHBOUR_SQL = _neighbour_sql()
+
+
+def _shift(day: str, days: int) -> str:
+    return (_date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _links(a: _Node, b: _Node) -> bool:
+    """Whether two events are the same happening: see the module docstring (symmetric)."""
+    if a.article_id == b.article_id or a.type != b.type or a.hidden or b.hidden:
+        return False
+    if a.day_start is None or b.day_start is None:
+        return False
+    if a.long_span or b.long_span:
+        if (a.day_start, a.day_end) != (b.day_start, b.day_end):
+            return False
+    elif a.day_start > _shift(b.day_end, INCIDENT_SLACK_DAYS) or b.day_start > _shift(a.day_end, INCIDENT_SLACK_DAYS):
+        return False
+    if a.place_key and a.place_key == b.place_key:
+        return True
+    if a.lat is None or b.lat is None or a.lon is None or b.lon is None:
+        return False
+    a_area, b_area = a.kind in AREA_KINDS, b.kind in AREA_KINDS
+    if a_area or b_area:       # an area's point is not where things happen: only the same area, unkeyed
+        if not (a_area and b_area) or (a.place_key and b.place_key) or a.kind != b.kind \
+                or (a.name or "").casefold() != (b.name or "").casefold():
+            return False
+    return _km(a.lat, a.lon, b.lat, b.lon) <= INCIDENT_KM
+
+
+def _order_key(n: _Node) -> tuple:
+    """A total order of events that does not depend on ingest order (ids only break exact ties)."""
+    return (n.day_start or "", n.day_end or "", n.content_hash, n.mention_start, n.mention_end, n.id)
+
+
+def _split_component(nodes: list) -> list:
+    """A connected component as incidents: one, or (spread over more than MAX_INCIDENT_DAYS days)
+    consecutive date windows of that length, taken in date order."""
+    if len(nodes) == 1:
+        return [nodes]
+    first = min(n.day_start for n in nodes)
+    if (_date.fromisoformat(max(n.day_end for n in nodes)) - _date.fromisoformat(first)).days < MAX_INCIDENT_DAYS:
+        return [nodes]
+    groups, window_end = [], None
+    for n in sorted(nodes, key=_order_key):
+        if window_end is None or n.day_start > window_end:
+            groups.append([])
+            window_end = _shift(n.day_start, MAX_INCIDENT_DAYS - 1)
+        groups[-1].append(n)
+    return groups
+
+
+def _incident_row(nodes: list) -> tuple:
+    """An `incidents` row for a group of events: the representative is the event at the group's most
+    frequent place with its most frequent dates, preferring a stated date, then the narrowest date,
+    then the highest confidence."""
+    keys: dict = {}
+    days: dict = {}
+    for n in nodes:
+        if n.place_key:
+            keys[n.place_key] = keys.get(n.place_key, 0) + 1
+        days[(n.day_start, n.day_end)] = days.get((n.day_start, n.day_end), 0) + 1
+
+    def rank(n: _Node) -> tuple:
+        width = ((_date.fromisoformat(n.day_end) - _date.fromisoformat(n.day_start)).days
+                 if n.day_start else 10 ** 6)
+        return (-keys.get(n.place_key, 0), -days[(n.day_start, n.day_end)], n.date_source != "stated", width,
+                -(n.confidence or 0.0), _order_key(n)[2:])
+
+    rep = min(nodes, key=rank)
+    dated = [n for n in nodes if n.day_start]
+    return (min(n.id for n in nodes), rep.type,
+            "reported" if any(n.role == "reported" for n in nodes) else "background",
+            len(nodes), len({n.article_id for n in nodes}),
+            min((n.day_start for n in dated), default=None), max((n.day_end for n in dated), default=None),
+            rep.id, rep.name, rep.lat, rep.lon, rep.place_key, rep.country_code, rep.kind, rep.date,
+            rep.date_end, rep.precision)
 
 
 class _Transaction:

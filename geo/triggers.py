@@ -41,7 +41,7 @@ _add("strategic_development", "arrest detain detention capture withdraw withdraw
 _add("political", "meet meeting talk talks visit summit conference vote election elect sign agree "
      "agreement speak address host convene negotiate negotiation adopt approve ratify inaugurate "
      "inauguration swear resign appoint nominate campaign gather discussion discuss pledge join "
-     "celebration celebrate ceremony parade welcome announce declare tell urge session debate "
+     "celebration celebrate ceremony parade welcome announce tell urge session debate "
      "referendum impeach dissolve reshuffle accord treaty deal unveil launch trip tour hearing_session")
 _add("legal", "court rule ruling sentence convict conviction charge trial adjourn indict indictment "
      "acquit prosecute prosecution warrant sue lawsuit verdict jail imprison appeal testify hearing")
@@ -50,7 +50,7 @@ _add("disaster_accident", "flood flooding cyclone storm hurricane typhoon tornad
      "drown drought eruption erupt rain rainfall accident collapse outbreak epidemic batter lash "
      "landfall heatwave avalanche tsunami spill leak")
 _add("economic", "trade tariff export import invest investment selloff sell-off sale sell buy purchase "
-     "revenue auction production produce price market stock strike_deal shipment ship load unload "
+     "revenue auction production produce price stock_market strike_deal shipment ship load unload "
      "cargo hunt hunting fishing mining")
 _add("other", "take_place occur happen discover discovery find excavation excavate dig open reopen close emergency festival "
      "exhibition concert funeral")

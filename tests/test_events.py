@@ -62,3 +62,11 @@ def test_extract_output_carries_dates_and_events(seed_result):
     assert {"start", "end", "text", "value", "precision"} <= set(out["dates"][0])
     assert {"name", "lat", "lon", "date", "date_end", "precision", "date_source", "sentence",
             "mention_start", "mention_end", "confidence"} <= set(out["events"][0])
+
+
+def test_seed_withdrawals_and_handover_are_strategic_developments(seed_result):
+    by_name = {e.name: e for e in seed_result.events}
+    for name in ("Dadivank Monastery", "Khojaly", "Tartar", "Barda"):
+        assert by_name[name].type == "strategic_development", name
+        assert by_name[name].role == "reported"
+    assert by_name["Nagorno-Karabakh"].role == "background"      # retaken last September: history

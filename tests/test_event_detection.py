@@ -1,0 +1,112 @@
+"""Event detection: a pin only where the sentence says something happened there, typed, with its actors,
+the words that dated it and whether it is news or background (issue 9)."""
+import pytest
+
+from geo.pipeline import default_geoparser
+from geo.types import Article
+from geo.events import EVENT_TYPES
+
+PUBLISHED = "2025-03-12"          # a Wednesday
+
+
+@pytest.fixture(scope="module")
+def parser():
+    gp = default_geoparser()
+    if gp.recogniser.nlp is None:
+        pytest.skip("the spaCy model is not installed")
+    return gp
+
+
+def events_of(parser, text, published=PUBLISHED, title=""):
+    return parser.extract(Article(id="t", text=text, title=title, published=published)).events
+
+
+def only(parser, text, **kw):
+    evs = events_of(parser, text, **kw)
+    assert len(evs) == 1, [(e.name, e.date, e.type) for e in evs]
+    return evs[0]
+
+
+def test_lead_sentence_alone_is_an_event(parser):
+    ev = only(parser, "Protesters gathered in Kharkiv on Sunday.")
+    assert ev.name == "Kharkiv" and ev.date == "2025-03-09" and ev.type == "protest"
+    assert "Protesters" in ev.actors
+    assert ev.trigger["text"] == "gathered"
+
+
+def test_lead_after_a_byline_is_an_event(parser):
+    ev = only(parser, "By Jane Doe\nProtesters gathered in Kharkiv on Sunday.", title="Kharkiv rally")
+    assert ev.name == "Kharkiv" and ev.type == "protest"
+
+
+def test_trigger_span_indexes_the_text(parser):
+    text = "Earlier this month, a suicide bomber detonated explosives at a market in Quetta, killing 12 people."
+    ev = only(parser, text)
+    t = ev.trigger
+    assert text[t["start"]:t["end"]] == t["text"] == "detonated"
+    assert ev.type == "explosion_remote_violence"
+
+
+def test_earlier_this_month_is_a_month(parser):
+    ev = only(parser, "Earlier this month, a suicide bomber detonated explosives at a market in Quetta.")
+    assert ev.date == "2025-03" and ev.precision == "month"
+    assert ev.date_text == "Earlier this month" and ev.date_source == "stated"
+
+
+def test_origin_and_destination_are_not_event_places(parser):
+    ev = only(parser, "The train was traveling from Quetta to Peshawar when it came under attack near Sibi on Tuesday.")
+    assert ev.name == "Sibi" and ev.date == "2025-03-11"
+    assert ev.type in ("violence_against_civilians", "battle")
+
+
+@pytest.mark.parametrize("text", [
+    "Iraqi officials said the talks would resume.",
+    "A New York-based analyst said the report was wrong.",
+    "Washington denies the report.",
+    "Russia has not agreed to the ceasefire.",
+    "Speaking at a Security Council meeting on Afghanistan, the envoy urged restraint.",
+    "The town lies about 300 kilometers north of Mogadishu.",
+    "If Britain imposes restrictions, the trade will collapse.",
+])
+def test_mentions_that_are_not_happenings_give_no_event(parser, text):
+    assert events_of(parser, text) == []
+
+
+def test_history_is_background_and_news_is_reported(parser):
+    evs = events_of(parser, "Floods killed 30 people in Sindh province last week. "
+                            "Floods also killed hundreds of people in Sindh in 2010.")
+    roles = {e.date: e.role for e in evs}
+    assert roles.get("2010") == "background"
+    assert any(r == "reported" for d, r in roles.items() if d != "2010")
+
+
+def test_scheduled_meeting_is_reported_with_a_future_date(parser):
+    ev = only(parser, "Leaders will meet Friday in Paris to discuss the ceasefire.")
+    assert ev.date == "2025-03-14" and ev.role == "reported" and ev.type == "political"
+
+
+def test_undated_future_is_not_an_event(parser):
+    assert events_of(parser, "The minister will visit Paris soon.") == []
+
+
+def test_arrest_is_a_strategic_development_with_actors(parser):
+    ev = only(parser, "Police arrested 20 protesters in Lahore on Monday.")
+    assert ev.type == "strategic_development" and ev.date == "2025-03-10"
+    assert ev.actors[0] == "Police"
+
+
+def test_one_happening_at_a_town_and_its_province_is_one_event(parser):
+    evs = events_of(parser, "Militants attacked a passenger train near Sibi on Tuesday. "
+                            "The attack on the train in Balochistan province killed 21 passengers.")
+    assert [e.name for e in evs] == ["Sibi"]
+
+
+def test_a_dateline_place_hosts_the_leads_happening(parser):
+    ev = only(parser, "KHARKIV, Ukraine — Russian missiles struck the city on Sunday, killing four people.")
+    assert ev.name == "Kharkiv" and ev.type == "explosion_remote_violence"
+
+
+def test_every_event_has_a_known_type_and_role(parser):
+    text = open("seeds/000_52b5df1d0099c1a6.txt", encoding="utf-8").read()
+    evs = parser.extract(Article(id="seed", text=text, published="2024-04-17")).events
+    assert evs and all(e.type in EVENT_TYPES and e.role in ("reported", "background") for e in evs)
