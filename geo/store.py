@@ -1579,21 +1579,34 @@ def _order_key(n: _Node) -> tuple:
     return (n.day_start or "", n.day_end or "", n.content_hash, n.mention_start, n.mention_end, n.id)
 
 
+def _width(n: _Node) -> int:
+    return (_date.fromisoformat(n.day_end) - _date.fromisoformat(n.day_start)).days
+
+
 def _split_component(nodes: list) -> list:
-    """A connected component as incidents: one, or (spread over more than MAX_INCIDENT_DAYS days)
-    consecutive date windows of that length, taken in date order."""
+    """A connected component as incidents. Its events dated to less than MAX_INCIDENT_DAYS days go, in
+    date order, into consecutive windows of that length (one window unless a chain of reports runs
+    on longer); a coarser event ("earlier this month") joins the window holding most of the events
+    it meets (the earliest on a tie), and those that meet none make one more incident together."""
     if len(nodes) == 1:
         return [nodes]
-    first = min(n.day_start for n in nodes)
-    if (_date.fromisoformat(max(n.day_end for n in nodes)) - _date.fromisoformat(first)).days < MAX_INCIDENT_DAYS:
-        return [nodes]
+    fine = sorted((n for n in nodes if _width(n) < MAX_INCIDENT_DAYS), key=_order_key)
+    coarse = sorted((n for n in nodes if _width(n) >= MAX_INCIDENT_DAYS), key=_order_key)
     groups, window_end = [], None
-    for n in sorted(nodes, key=_order_key):
+    for n in fine:
         if window_end is None or n.day_start > window_end:
             groups.append([])
             window_end = _shift(n.day_start, MAX_INCIDENT_DAYS - 1)
         groups[-1].append(n)
-    return groups
+    if len(groups) <= 1:
+        return [nodes]
+    loose = []
+    for c in coarse:
+        lo, hi = _shift(c.day_start, -INCIDENT_SLACK_DAYS), _shift(c.day_end, INCIDENT_SLACK_DAYS)
+        meets = [sum(1 for f in g if f.day_start <= hi and f.day_end >= lo) for g in groups]
+        best = max(range(len(meets)), key=lambda k: (meets[k], -k))
+        (groups[best] if meets[best] else loose).append(c)
+    return groups + ([loose] if loose else [])
 
 
 def _incident_row(nodes: list) -> tuple:
