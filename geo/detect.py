@@ -27,7 +27,7 @@ from typing import Optional
 from geo import triggers as T
 
 LOCATIVE = {"in", "at", "near", "inside", "outside", "across", "throughout", "around", "within", "along",
-            "off", "over", "through", "beside", "outside", "aboard", "amid", "atop", "behind", "beneath",
+            "off", "through", "beside", "outside", "aboard", "amid", "atop", "behind", "beneath",
             "under", "nearby", "upon"}
 ORIGIN = {"from"}
 DESTINATION = {"to", "toward", "towards", "into", "for"}
@@ -134,8 +134,9 @@ class Detector:
             return None
         tok = span.root
         text = self.doc.text
-        if re.match(r"\s*-\s*(?:based|born|bound|led|backed|run|held|controlled|made|owned|linked|area)\b",
-                    text[end:end + 14]):
+        if re.match(r"\s*-\s*(?:based|born|bound|led|backed|run|held|controlled|made|owned|linked|area|"
+                    r"proposed|brokered|sponsored|funded|style|allied|aligned|friendly|focused)\b",
+                    text[end:end + 16]):
             return None                                     # "New York-based"
         for c in tok.children:
             # "Nagorno-Karabakh, which was retaken by Azerbaijan last September": the relative clause
@@ -181,7 +182,7 @@ class Detector:
                     continue
                 if prep.dep_ == "agent" or p in NOT_PLACING:
                     return None
-                if p in LOCATIVE or (p in TARGET and self._violent(governor)):
+                if p in LOCATIVE or (p in TARGET and self._violent(governor)) or (p == "over" and _is_verb(governor)):
                     return self._from_governor(governor, prep, "locative", place_spans)
                 if p in TARGET:
                     return None                             # "a meeting on Afghanistan": topic
@@ -298,6 +299,9 @@ class Detector:
                 return self._finish(verb, 0.8 * weak, "locative")      # "telling journalists in Banja Luka"
             if self.trigger_like(verb) and lem not in T.SPEECH:
                 return self._finish(verb, 0.8 * weak, "locative")      # "killed a commander near Sibi"
+            if verb.dep_ in ("acl", "relcl") and verb.head.pos_ in ("NOUN", "PROPN") and lem not in T.SPEECH:
+                # "ambushed a bus transporting a paramilitary force in Kalat": where the bus was hit
+                return self._from_governor(verb.head, None, "locative", [], weak * 0.9)
         return None
 
     def _verb_link(self, verb, how: str, weak: float) -> Optional[Link]:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Optional
 
+from geo.text import fold
 from geo.triggers import EVENT_TYPES, HAPPEN, LIGHT, SPEECH, classify, is_trigger, lemma_of, trigger_type
 
 ROLES = ("reported", "background")
@@ -73,6 +74,7 @@ class Event:
     actors: list = field(default_factory=list)
     role: str = "reported"
     trigger: Optional[dict] = None
+    admin1: str = ""                         # the place's province, to tell a town inside a province
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -194,7 +196,7 @@ def _events_from_parse(text, mentions, dates, published, title, dateline_span, d
         for m, link in linked:
             ev = _parsed_event(text, m, link, det, doc, sentence_dates, published, s_start, s_end)
             if ev is not None:
-                found.append(ev)
+                found.append((ev, link.lemma))
     return _fold(found)
 
 
@@ -231,7 +233,7 @@ def _most_specific(linked: list) -> list:
         p = m.place
         finer = any(o is not m and ol.trigger.i == link.trigger.i and o.place.country_code == p.country_code
                     and _RANK.get(o.place.kind, 3) < _RANK.get(p.kind, 3)
-                    and (p.kind == "country" or not o.place.admin1 or not p.admin1 or o.place.admin1 == p.admin1)
+                    and (p.kind != "admin1" or fold(o.place.admin1 or "") == fold(p.name))
                     for o, ol in linked)
         if not finer:
             out.append((m, link))
@@ -245,6 +247,8 @@ def _parsed_event(text, m, link, det, doc, sentence_dates, published, s_start, s
     stated, how = _date_by_parse(det, doc, link, sentence_dates, m)
     if stated is None and how != "none":
         stated = None
+    if stated is not None:
+        stated = _weekday_by_tense(stated, link, det, published)
     if stated is None and (link.future or link.needs_date):
         return None                                          # undated future: not an event (rule P9)
     if stated is None and m.place.kind in AREA_KINDS and not _is_verb_token(link.trigger) \
@@ -266,6 +270,33 @@ def _parsed_event(text, m, link, det, doc, sentence_dates, published, s_start, s
     ev.confidence = round(ev.confidence * link.strength, 4)
     ev.role = role_of(ev, published, future=link.future)
     return ev
+
+
+_WEEKDAY = re.compile(r"^(?:on\s+|this\s+|next\s+|last\s+)?(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day(?:['’]s)?$", re.I)
+
+
+def _weekday_by_tense(stated, link, det, published: Optional[str]):
+    """A bare weekday takes past or future from its verb: "will meet Friday", "rules Wednesday" (a
+    present-tense happening is scheduled) look forward; "met Friday" looks back."""
+    if not published or stated.precision != "day" or not _WEEKDAY.match(stated.text.strip()) \
+            or re.match(r"(?:this|next|last)\b", stated.text.strip(), re.I):
+        return stated
+    try:
+        day, pub = date.fromisoformat(stated.value), date.fromisoformat(published[:10])
+    except ValueError:
+        return stated
+    verb = det.clause_head(link.trigger)
+    present = verb.tag_ in ("VBZ", "VBP") and det.lem(verb) not in SPEECH and not any(
+        c.dep_ in ("aux", "auxpass") and c.tag_ in ("VBZ", "VBP") and c.lower_ in ("has", "have", "is", "are")
+        for c in verb.children)
+    if (link.future or present) and day < pub:
+        day += timedelta(days=7)
+    elif verb.tag_ == "VBD" and not link.future and day > pub:
+        day -= timedelta(days=7)
+    else:
+        return stated
+    from dataclasses import replace
+    return replace(stated, value=day.isoformat())
 
 
 def _is_verb_token(tok) -> bool:
@@ -326,23 +357,44 @@ def _date_by_parse(det, doc, link, sentence_dates: list, m):
 
 def _fold(found: list) -> list:
     """One event per happening: the same place, type and overlapping dates in one article fold together,
-    and a happening at a province or country folds into the same happening at a place inside it."""
+    and a happening at a province or country folds into the same happening at a place inside it.
+    `found` holds (event, trigger lemma) pairs."""
     kept: list = []
-    for ev in sorted(found, key=lambda e: (-e.confidence, e.mention_start)):
+    told: dict = {}                     # id(kept event) -> trigger lemmas and actors of all it folded
+    lemmas = {id(ev): lem for ev, lem in found}
+    for ev in sorted((ev for ev, _ in found), key=lambda e: (-e.confidence, e.mention_start)):
         twin = next((k for k in kept if k.place_key == ev.place_key and k.type == ev.type
                      and _overlap(k, ev)), None)
         if twin is None:
             kept.append(ev)
-        elif twin.date_source != "stated" and ev.date_source == "stated":
-            kept[kept.index(twin)] = ev
+            told[id(ev)] = _telling(ev, lemmas[id(ev)])
+            continue
+        words = told.pop(id(twin)) | _telling(ev, lemmas[id(ev)])
+        if twin.date_source != "stated" and ev.date_source == "stated":
+            kept[kept.index(twin)] = twin = ev
+        told[id(twin)] = words
     out = []
     for ev in kept:
         inside = ev.kind in AREA_KINDS and any(
-            k is not ev and k.type == ev.type and k.country_code == ev.country_code
-            and _RANK.get(k.kind, 3) < _RANK.get(ev.kind, 3) and _overlap(k, ev, slack=1) for k in kept)
+            k is not ev and k.type == ev.type and _within(k, ev) and _overlap(k, ev, slack=1)
+            and told[id(k)] & told[id(ev)] for k in kept)
         if not inside:
             out.append(ev)
     return sorted(out, key=lambda e: e.mention_start)
+
+
+def _telling(ev: Event, lemma: str) -> set:
+    """What identifies a happening across sentences: its trigger's lemma and its actors."""
+    return {a.lower() for a in ev.actors} | {"~" + lemma}
+
+
+def _within(point: Event, area: Event) -> bool:
+    """Is `point` a finer place inside `area` (same country; same province when the area is one)?"""
+    if point.country_code != area.country_code or _RANK.get(point.kind, 3) >= _RANK.get(area.kind, 3):
+        return False
+    if area.kind == "admin1":
+        return fold(point.admin1 or "") == fold(area.name) if point.admin1 else False
+    return True
 
 
 def _overlap(a: Event, b: Event, slack: int = 0) -> bool:
@@ -453,5 +505,5 @@ def _event(text: str, m, stated, published: Optional[str], s_start: int, s_end: 
         date_end=last.isoformat() if last else None, precision=precision, date_source=source,
         sentence=sentence, mention_start=m.span.start, mention_end=m.span.end,
         confidence=round(max(0.0, min(1.0, m.score)) * date_conf, 4), country_code=p.country_code,
-        kind=p.kind, place_key=p.key, date_start_day=first.isoformat() if first else None,
+        kind=p.kind, place_key=p.key, admin1=p.admin1 or "", date_start_day=first.isoformat() if first else None,
         date_text=dt[0], date_text_start=dt[1], date_text_end=dt[2], sentence_start=s_start + lead)

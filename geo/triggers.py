@@ -43,7 +43,7 @@ _add("political", "meet meeting talk talks visit summit conference vote election
      "inauguration swear resign appoint nominate campaign gather discussion discuss pledge join "
      "celebration celebrate ceremony parade welcome announce tell urge session debate "
      "referendum impeach dissolve reshuffle accord treaty deal unveil launch trip tour hearing_session")
-_add("legal", "court rule ruling sentence convict conviction charge trial adjourn indict indictment "
+_add("legal", "rule ruling sentence convict conviction charge trial adjourn indict indictment "
      "acquit prosecute prosecution warrant sue lawsuit verdict jail imprison appeal testify hearing")
 _add("disaster_accident", "flood flooding cyclone storm hurricane typhoon tornado earthquake quake tremor "
      "landslide mudslide fire wildfire blaze crash collide collision derail derailment sink capsize "
@@ -148,8 +148,10 @@ def classify(lemma: str, context: str, participants: Iterable[str] = ()) -> str:
         if lemma == "land" and not _ARMED.search(context):
             return "political" if re.search(r"\b(?:secretary|minister|president|envoy|delegation)\b", context, re.I) \
                 else "other"
-        if not _ARMED.search(context) and not re.search(r"\b(?:ships?|vessels?|warships?|peacekeepers?|"
-                                                        r"navy|naval|fleet|carrier)\b", context, re.I):
+        if re.search(r"\b(?:cargo|freighter|tanker|container|merchant)\b", context, re.I):
+            return "economic"                                 # a cargo ship's voyage is trade
+        if not _ARMED.search(context) and not re.search(r"\b(?:warships?|peacekeepers?|navy|naval|fleet|"
+                                                        r"carrier|frigate|destroyer)\b", context, re.I):
             return "other"
     if base == "strategic_development" and lemma in ("rescue", "release", "free", "evacuate", "evacuation"):
         if _ARMED.search(context):
