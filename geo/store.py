@@ -381,12 +381,22 @@ def _migration_4(conn: sqlite3.Connection, has_rtree: bool) -> None:
     conn.execute("INSERT INTO store_meta VALUES ('incidents_stale', '1')")
 
 
+def _migration_5(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """Incidents kept fast on long chains: each event remembers its connected component
+    (``component_id``, the smallest event id in it), so an added event merges whole components
+    without walking them again."""
+    conn.execute("ALTER TABLE events ADD COLUMN component_id INTEGER")
+    conn.execute("CREATE INDEX events_component ON events(component_id)")
+    conn.execute("INSERT OR REPLACE INTO store_meta VALUES ('incidents_stale', '1')")
+
+
 # Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -705,7 +715,7 @@ class Store:
                     trig = er["trigger"] or {}
                     eid = next_id + len(event_rows)
                     event_rows.append(
-                        (eid, None if er["hidden"] else eid,
+                        (eid, None if er["hidden"] else eid, None if er["hidden"] else eid,
                          article_id, er["mention_start"], er["mention_end"], er["name"], er["lat"], er["lon"],
                          er["country_code"], er["kind"], er["date"], er["date_end"], er["day_start"],
                          er["day_end"], er["precision"], er["date_source"], er["sentence"], er["confidence"],
@@ -715,12 +725,12 @@ class Store:
                          json.dumps(base, ensure_ascii=False) if applied else None,
                          json.dumps(applied) if applied else None))
                 conn.executemany(
-                    "INSERT INTO events (id, incident_id, article_id, mention_start, mention_end, name, lat, lon,"
+                    "INSERT INTO events (id, incident_id, component_id, article_id, mention_start, mention_end, name, lat, lon,"
                     " country_code, kind, date, date_end, day_start, day_end, precision, date_source, sentence,"
                     " confidence, place_key, alternatives, corrected, type, actors, role, trigger_start,"
                     " trigger_end, trigger_text, hidden, mention_text, mention_norm, original, corrected_by)"
-                    f" VALUES ({', '.join('?' * 32)})", event_rows)
-                self._relink(conn, [r[0] for r in event_rows])
+                    f" VALUES ({', '.join('?' * 33)})", event_rows)
+                self._link_new(conn, [r[0] for r in event_rows if r[1] is not None])
                 return AddOutcome("added", article_id, len(event_rows))
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"{label}: rejected by the database: {exc}") from exc
@@ -739,12 +749,11 @@ class Store:
         """Delete an article with its mentions and events (corrections are kept), and regroup the
         incidents it was part of. True if it existed."""
         with self._write() as conn:
-            touched = [r[0] for r in conn.execute(
-                "SELECT DISTINCT incident_id FROM events WHERE article_id = ? AND incident_id IS NOT NULL",
-                (article_id,))]
+            touched = conn.execute("SELECT DISTINCT incident_id, component_id FROM events WHERE article_id = ?"
+                                   " AND incident_id IS NOT NULL", (article_id,)).fetchall()
             gone = conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
             if gone:
-                self._relink(conn, [], touched)
+                self._relink(conn, [], {i for i, _ in touched}, {c for _, c in touched})
             return gone
 
     # -- corrections
@@ -911,35 +920,77 @@ class Store:
 
     def _rebuild_incidents(self, conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM incidents")
-        conn.execute("UPDATE events SET incident_id = NULL WHERE incident_id IS NOT NULL")
+        conn.execute("UPDATE events SET incident_id = NULL, component_id = NULL"
+                     " WHERE incident_id IS NOT NULL OR component_id IS NOT NULL")
         self._relink(conn, [r[0] for r in conn.execute("SELECT id FROM events ORDER BY id")])
         conn.execute("DELETE FROM store_meta WHERE key = 'incidents_stale'")
 
-    def _relink(self, conn: sqlite3.Connection, event_ids: Iterable[int], incident_ids: Iterable[int] = ()) -> None:
-        """Regroup the incidents of `event_ids` (new or changed events) and of `incident_ids` (incidents
-        that lost events): the connected components through the changed events and the remaining
-        members of those incidents are found again, written, and the incidents they replace deleted."""
-        old = {i for i in incident_ids if i is not None}
+    def _link_new(self, conn: sqlite3.Connection, event_ids: list) -> None:
+        """Group just-added events (each stored as its own component and incident): an added event
+        can only merge components, so the components its links reach are merged whole, from their
+        stored members, without walking them again."""
+        new = [_Node(*r) for chunk in _chunks(event_ids)
+               for r in conn.execute(f"{_NODE_SQL} WHERE e.id IN ({', '.join('?' * len(chunk))})", chunk)]
+        parent: dict = {}
+
+        def find(x):
+            while parent.get(x, x) != x:
+                x = parent[x]
+            return x
+
+        reached = set()
+        for n in new:
+            for nb in self._neighbours(conn, n):
+                a, b = find(("e", n.id)), find(("c", nb.component_id))
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+                reached.add(nb.component_id)
+        if not reached:
+            conn.executemany(_INSERT_INCIDENT, [_incident_row([n]) for n in new])
+            return
+        comps: dict = {}
+        for n in new:
+            comps.setdefault(find(("e", n.id)), []).append(n)
+        old_incidents = set()
+        root = {c: find(("c", c)) for c in reached}
+        for chunk in _chunks(sorted(reached)):
+            for r in conn.execute(f"{_NODE_SQL} WHERE e.component_id IN ({', '.join('?' * len(chunk))})"
+                                  " AND e.hidden = 0", chunk):
+                m = _Node(*r)
+                comps.setdefault(root[m.component_id], []).append(m)
+                old_incidents.add(m.incident_id)
+        self._write_components(conn, list(comps.values()), old_incidents, added={n.id for n in new})
+
+    def _relink(self, conn: sqlite3.Connection, event_ids: Iterable[int], incident_ids: Iterable[int] = (),
+                component_ids: Iterable[int] = ()) -> None:
+        """Regroup after changes that may split components: `event_ids` changed (place, type, date,
+        hidden) or `incident_ids`/`component_ids` lost events. The components through the changed
+        events and the remaining members of the touched components are found again by walking
+        their links; written, and the incidents they replace deleted."""
+        old_incidents = {i for i in incident_ids if i is not None}
+        old_comps = {c for c in component_ids if c is not None}
         seeds: dict = {}
         unlinked = []
         for chunk in _chunks(list(event_ids)):
             for row in conn.execute(f"{_NODE_SQL} WHERE e.id IN ({', '.join('?' * len(chunk))})", chunk):
                 node = _Node(*row)
-                if node.incident_id is not None:
-                    old.add(node.incident_id)
+                old_incidents.add(node.incident_id)
+                old_comps.add(node.component_id)
                 if node.hidden:
-                    if node.incident_id is not None:
+                    if node.incident_id is not None or node.component_id is not None:
                         unlinked.append(node.id)
                 else:
                     seeds[node.id] = node
-        for chunk in _chunks(sorted(old)):
-            for row in conn.execute(f"{_NODE_SQL} WHERE e.incident_id IN ({', '.join('?' * len(chunk))})"
+        old_comps.discard(None)
+        for chunk in _chunks(sorted(old_comps)):
+            for row in conn.execute(f"{_NODE_SQL} WHERE e.component_id IN ({', '.join('?' * len(chunk))})"
                                     " AND e.hidden = 0", chunk):
                 seeds.setdefault(row[0], _Node(*row))
         if unlinked:
-            conn.executemany("UPDATE events SET incident_id = NULL WHERE id = ?", [(i,) for i in unlinked])
+            conn.executemany("UPDATE events SET incident_id = NULL, component_id = NULL WHERE id = ?",
+                             [(i,) for i in unlinked])
         visited: dict = {}
-        groups = []
+        components = []
         for sid in sorted(seeds):
             if sid in visited:
                 continue
@@ -951,19 +1002,39 @@ class Store:
                         visited[nb.id] = nb
                         component.append(nb)
                         stack.append(nb)
-            groups.extend(_split_component(component))
-        old.update(n.incident_id for n in visited.values() if n.incident_id is not None)
-        new_ids = {min(n.id for n in g) for g in groups}
-        gone = sorted(old - new_ids)
+            components.append(component)
+        old_incidents.update(n.incident_id for n in visited.values())
+        self._write_components(conn, components, old_incidents)
+
+    @staticmethod
+    def _write_components(conn: sqlite3.Connection, components: list, old_incidents: set,
+                          added: Optional[set] = None) -> None:
+        """Store whole components: their incidents (`_split_component`), each event's incident and
+        component ids; delete the incidents in `old_incidents` that are no more. added: the ids of
+        the events just added, when nothing else changed: an incident that keeps exactly its stored
+        members is then left as it is."""
+        only_grown = added is not None
+        writes, moves, new_ids = [], [], set()
+        before: dict = {}
+        if only_grown:
+            for comp in components:
+                for n in comp:
+                    if n.id not in added:
+                        before[n.incident_id] = before.get(n.incident_id, 0) + 1
+        for comp in components:
+            cid = min(n.id for n in comp)
+            for g in _split_component(comp):
+                iid = min(n.id for n in g)
+                new_ids.add(iid)
+                moved = [(iid, cid, n.id) for n in g if (n.incident_id, n.component_id) != (iid, cid)]
+                moves += moved
+                if moved or not only_grown or before.get(iid) != len(g):
+                    writes.append(_incident_row(g))
+        gone = sorted(i for i in old_incidents if i is not None and i not in new_ids)
         for chunk in _chunks(gone):
             conn.execute(f"DELETE FROM incidents WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
-        conn.executemany(
-            "INSERT OR REPLACE INTO incidents (id, type, role, n_events, n_sources, day_start, day_end, event_id,"
-            " name, lat, lon, place_key, country_code, kind, date, date_end, precision)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [_incident_row(g) for g in groups])
-        conn.executemany("UPDATE events SET incident_id = ? WHERE id = ?",
-                         [(iid, n.id) for g in groups for iid in [min(n.id for n in g)] for n in g
-                          if n.incident_id != iid])
+        conn.executemany(_INSERT_INCIDENT, writes)
+        conn.executemany("UPDATE events SET incident_id = ?, component_id = ? WHERE id = ?", moves)
 
     def _neighbours(self, conn: sqlite3.Connection, n: "_Node") -> list:
         """The visible events that link to `n` (see the module docstring): candidates by place key and by
@@ -1502,7 +1573,7 @@ def _chunks(items: list, size: int = 500):
 
 _NODE_COLUMNS = ("id", "article_id", "type", "role", "lat", "lon", "place_key", "kind", "name", "country_code",
                  "date", "date_end", "precision", "day_start", "day_end", "date_source", "confidence",
-                 "incident_id", "hidden", "mention_start", "mention_end", "long_span")
+                 "incident_id", "component_id", "hidden", "mention_start", "mention_end", "long_span")
 _NODE_SQL = (f"SELECT {', '.join('e.' + c for c in _NODE_COLUMNS)}, a.content_hash"
              " FROM events e JOIN articles a ON a.id = e.article_id")
 
@@ -1525,6 +1596,11 @@ def _neighbour_sql() -> dict:
             box = "e.lat BETWEEN ? AND ?" + (" AND e.lon BETWEEN ? AND ?" if with_lon else "")
             out[("plain", long, with_lon)] = f"{_NODE_SQL} WHERE {box} AND {dates('+')}{common}"
     return out
+
+
+_INSERT_INCIDENT = ("INSERT OR REPLACE INTO incidents (id, type, role, n_events, n_sources, day_start, day_end,"
+                    " event_id, name, lat, lon, place_key, country_code, kind, date, date_end, precision)"
+                    f" VALUES ({', '.join('?' * 17)})")
 
 
 class _Node(tuple):
@@ -1590,8 +1666,11 @@ def _split_component(nodes: list) -> list:
     it meets (the earliest on a tie), and those that meet none make one more incident together."""
     if len(nodes) == 1:
         return [nodes]
-    fine = sorted((n for n in nodes if _width(n) < MAX_INCIDENT_DAYS), key=_order_key)
-    coarse = sorted((n for n in nodes if _width(n) >= MAX_INCIDENT_DAYS), key=_order_key)
+    fine, coarse = [], []
+    for n in nodes:
+        (fine if _width(n) < MAX_INCIDENT_DAYS else coarse).append(n)
+    fine.sort(key=_order_key)
+    coarse.sort(key=_order_key)
     groups, window_end = [], None
     for n in fine:
         if window_end is None or n.day_start > window_end:

@@ -260,3 +260,21 @@ def test_ingest_stays_fast_with_incidents(store):
     assert store.count_events() == 1200
     assert secs < 30
     assert sum(i["n_events"] for i in store.incidents()) == 1200
+
+
+def test_a_long_chain_of_reports_stays_fast(store):
+    """Three reports a day from one town for five months: every add joins the same long component.
+    An add merges stored components without walking them (this took minutes when it did)."""
+    import time
+    from datetime import date, timedelta
+    t = time.perf_counter()
+    for i in range(450):
+        store.add(report(i, QUETTA, (date(2024, 1, 1) + timedelta(days=i // 3)).isoformat(), type="other"))
+    assert time.perf_counter() - t < 25
+    incs = store.incidents()
+    assert len(incs) == 22 and {i["n_sources"] for i in incs[:-1]} == {3 * MAX_INCIDENT_DAYS}
+    t = time.perf_counter()
+    e = store.events()[200]
+    store.set_hidden(e["article_id"], e["mention_start"], e["mention_end"])   # walks the chain once
+    assert time.perf_counter() - t < 5
+    assert sum(i["n_sources"] for i in store.incidents()) == 449
