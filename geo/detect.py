@@ -70,12 +70,37 @@ class Link:
     needs_date: bool = False            # a weak link: an event only when its own clause is dated
 
 
+_UPOS = {"MD": "AUX", "NN": "NOUN", "NNS": "NOUN", "NNP": "PROPN", "NNPS": "PROPN", "PRP": "PRON",
+         "PRP$": "PRON", "WP": "PRON", "WP$": "PRON", "EX": "PRON", "CD": "NUM", "JJ": "ADJ", "JJR": "ADJ",
+         "JJS": "ADJ", "IN": "ADP", "TO": "PART", "DT": "DET", "PDT": "DET", "WDT": "DET", "RB": "ADV",
+         "RBR": "ADV", "RBS": "ADV", "WRB": "ADV", "RP": "ADP", "CC": "CCONJ", "UH": "INTJ", "POS": "PART",
+         "HYPH": "PUNCT", "FW": "X", "SYM": "SYM", "AFX": "ADJ", "NFP": "PUNCT", "LS": "X", "ADD": "X"}
+_AUX_WORDS = {"be", "is", "am", "are", "was", "were", "been", "being", "'s", "’s", "'re", "’re", "'m", "’m",
+              "has", "have", "had", "having", "'ve", "’ve", "'d", "’d", "do", "does", "did"}
+
+
+def upos(tok) -> str:
+    """The coarse part of speech from the tagger's fine tag. (The pipeline's attribute ruler does this
+    too, but costs a fifth of the whole NER pass; the parser and tagger are what we need.)"""
+    if tok.pos_:
+        return tok.pos_
+    tag = tok.tag_
+    if tag.startswith("VB"):
+        if tok.dep_ in ("aux", "auxpass") or tok.lower_ in _AUX_WORDS and any(
+                c.dep_ in ("attr", "acomp", "expl") for c in tok.children):
+            return "AUX"
+        return "VERB"
+    return _UPOS.get(tag, "PUNCT" if tag in (",", ".", ":", "``", "''", "-LRB-", "-RRB-", "$", "#") else "X")
+
+
 def lemma(tok, lemmatizer=None) -> str:
     """The token's lemma: the model's rule lemmatizer when the pipeline has one, else a suffix strip."""
     if tok.lemma_:
         return tok.lemma_.lower()
-    if lemmatizer is not None and tok.pos_:
+    if lemmatizer is not None and tok.tag_:
         try:
+            if not tok.pos_:
+                tok.pos_ = upos(tok)        # the rule lemmatizer reads the coarse tag
             return lemmatizer.rule_lemmatize(tok)[0].lower()
         except Exception:          # a token the rules cannot handle: fall back to the strip
             pass
@@ -104,7 +129,7 @@ def _noun_in(tok, words: set) -> bool:
 
 
 def _is_verb(tok) -> bool:
-    return tok.pos_ in ("VERB", "AUX") or tok.dep_ in ("ROOT", "ccomp", "xcomp", "advcl", "relcl", "conj", "pcomp") \
+    return upos(tok) in ("VERB", "AUX") or tok.dep_ in ("ROOT", "ccomp", "xcomp", "advcl", "relcl", "conj", "pcomp") \
         and tok.tag_.startswith("VB")
 
 
@@ -160,7 +185,7 @@ class Detector:
                 tok = head                                  # "the regional capital, Banja Luka"
                 continue
             if dep in ("compound", "amod", "nmod", "poss", "npadvmod"):
-                if self.trigger_like(head) and head.pos_ in ("NOUN", "PROPN"):
+                if self.trigger_like(head) and upos(head) in ("NOUN", "PROPN"):
                     return self._finish(head, 0.8, "locative")          # "the Sibi attack", "Tuesday's"
                 if _noun_in(head, PLACE_NOUNS) and dep != "poss":
                     tok = head                              # "Quetta railway station", "Kalat district"
@@ -174,7 +199,7 @@ class Detector:
                 prep = head
                 p = prep.text.lower()
                 governor = prep.head
-                if p == "including" and governor.pos_ in ("NOUN", "PROPN"):
+                if p == "including" and upos(governor) in ("NOUN", "PROPN"):
                     tok = governor                          # "other locations, including the base in Khojaly"
                     continue
                 if p == "of" and _noun_in(governor, PLACE_NOUNS):
@@ -245,15 +270,15 @@ class Detector:
         t = governor
         for _ in range(4):
             low = t.text.lower()
-            if _is_verb(t) and t.pos_ != "AUX" or t.pos_ == "AUX" and t.dep_ == "ROOT":
+            if _is_verb(t) and upos(t) != "AUX" or upos(t) == "AUX" and t.dep_ == "ROOT":
                 return self._verb_link(t, how, weak)
-            if t.pos_ in ("NOUN", "PROPN", "PRON", "NUM", "ADJ"):
-                if self.trigger_like(t) and t.pos_ in ("NOUN",) and low not in ACTOR_NOUNS \
+            if upos(t) in ("NOUN", "PROPN", "PRON", "NUM", "ADJ"):
+                if self.trigger_like(t) and upos(t) in ("NOUN",) and low not in ACTOR_NOUNS \
                         and not _noun_in(t, PLACE_NOUNS):
                     return self._finish(t, 0.95 * weak, how)              # "the attack in Quetta"
                 if low in ACTOR_NOUNS or t.ent_type_ in ("PERSON", "ORG", "NORP"):
                     return self._actor_link(t, weak)
-                if _noun_in(t, PLACE_NOUNS) or self._is_place_token(t, place_spans) or t.pos_ in ("NUM", "PRON", "ADJ",
+                if _noun_in(t, PLACE_NOUNS) or self._is_place_token(t, place_spans) or upos(t) in ("NUM", "PRON", "ADJ",
                                                                                              "PROPN"):
                     # "a hotel in Beledweyne": what happened at the hotel
                     if t.dep_ == "pobj":
@@ -290,7 +315,7 @@ class Detector:
             if self.trigger_like(verb):
                 return self._finish(verb, 0.6 * weak, "actor")
         if noun.dep_ == "pobj" and noun.head.text.lower() == "of" and self.trigger_like(noun.head.head) \
-                and noun.head.head.pos_ == "NOUN":
+                and upos(noun.head.head) == "NOUN":
             return self._finish(noun.head.head, 0.8 * weak, "locative")   # "the arrest of five people in Irbil"
         if noun.dep_ == "dobj":
             verb = noun.head
@@ -299,14 +324,14 @@ class Detector:
                 return self._finish(verb, 0.8 * weak, "locative")      # "telling journalists in Banja Luka"
             if self.trigger_like(verb) and lem not in T.SPEECH:
                 return self._finish(verb, 0.8 * weak, "locative")      # "killed a commander near Sibi"
-            if verb.dep_ in ("acl", "relcl") and verb.head.pos_ in ("NOUN", "PROPN") and lem not in T.SPEECH:
+            if verb.dep_ in ("acl", "relcl") and upos(verb.head) in ("NOUN", "PROPN") and lem not in T.SPEECH:
                 # "ambushed a bus transporting a paramilitary force in Kalat": where the bus was hit
                 return self._from_governor(verb.head, None, "locative", [], weak * 0.9)
         return None
 
     def _verb_link(self, verb, how: str, weak: float) -> Optional[Link]:
         lem = self.lem(verb)
-        if verb.pos_ == "AUX" and lem not in ("have", "do"):
+        if upos(verb) == "AUX" and lem not in ("have", "do"):
             lem = "be"
         if verb.dep_ == "pcomp" and verb.head.text.lower() in ("by", "while", "without", "for"):
             return None                                      # "By tracking participants in …": a means
@@ -315,7 +340,7 @@ class Detector:
             if lem == "be":
                 # "There's another (meeting) in Paris Wednesday", "the attack was in Sibi"
                 for c in verb.children:
-                    if c.dep_ in ("attr", "nsubj") and (self.trigger_like(c) or c.text.lower() == "another"):
+                    if c.dep_ in ("attr", "nsubj", "dobj") and (self.trigger_like(c) or c.text.lower() == "another"):
                         return self._finish(c, 0.7 * weak, how)
             return None
         if lem in T.SPEECH and lem not in ("announce", "tell", "welcome", "urge"):
@@ -323,7 +348,7 @@ class Detector:
         if self.trigger_like(verb):
             return self._finish(verb, 1.0 * weak, how)
         # a verb we do not know: a happening (typed from its context) only when its clause is dated
-        if verb.pos_ == "VERB":
+        if upos(verb) == "VERB":
             link = self._finish(verb, 0.55 * weak, how)
             if link is not None and not self.related(verb):
                 link.needs_date = True
@@ -355,7 +380,7 @@ class Detector:
                     if g.i in seen or g.dep_ in ("nsubj", "nsubjpass") and g is not t and not happen:
                         continue
                     seen.add(g.i)
-                    if g.pos_ not in ("PROPN", "ADP", "DET", "PRON", "PUNCT", "NUM") and self.trigger_like(g) \
+                    if upos(g) not in ("PROPN", "ADP", "DET", "PRON", "PUNCT", "NUM") and self.trigger_like(g) \
                             and self.lem(g) not in T.SPEECH and not _noun_in(g, PLACE_NOUNS):
                         out.append(self.lem(g))
         return out
@@ -440,7 +465,7 @@ class Detector:
             agent = [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             obj = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
             for t in subj + agent + obj:
-                if t.pos_ == "PRON" and t.dep_ != "relcl" or _noun_in(t, PLACE_NOUNS) or t.text.lower() == "place":
+                if upos(t) == "PRON" and t.dep_ != "relcl" or _noun_in(t, PLACE_NOUNS) or t.text.lower() == "place":
                     continue
                 out.append(self.phrase(t))
         seen, uniq = set(), []
@@ -454,10 +479,10 @@ class Detector:
     def phrase(self, head) -> str:
         """The head noun with its close left modifiers: "Russian peacekeepers", "Azerbaijani police"."""
         keep = [t for t in head.lefts if t.dep_ in ("compound", "amod", "poss", "nmod")
-                and t.i >= head.i - 4 and t.pos_ != "NUM"]
+                and t.i >= head.i - 4 and upos(t) != "NUM"]
         toks = []
         for k in keep:
-            toks += [t for t in k.subtree if t.i < head.i and t.dep_ != "case" and t.pos_ not in ("DET", "PUNCT")]
+            toks += [t for t in k.subtree if t.i < head.i and t.dep_ != "case" and upos(t) not in ("DET", "PUNCT")]
         toks.append(head)
         # "Baloch Liberation Army (BLA)": keep the flat name of a proper noun
         toks = sorted(set(toks), key=lambda t: t.i)

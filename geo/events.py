@@ -212,7 +212,6 @@ def _dateline(text: str, s_start: int, s_end: int) -> Optional[int]:
 
 def _lead_trigger(det, doc, start: int, end: int):
     """The main happening of the lead sentence after its dateline, as a Link, or None."""
-    from geo.detect import Link
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None:
         return None
@@ -300,7 +299,8 @@ def _weekday_by_tense(stated, link, det, published: Optional[str]):
 
 
 def _is_verb_token(tok) -> bool:
-    return tok.pos_ in ("VERB", "AUX")
+    from geo.detect import upos
+    return upos(tok) in ("VERB", "AUX")
 
 
 _POLITICAL_ACTORS = re.compile(r"\b(?:president|minister|senat\w*|congress\w*|lawmakers?|parliament\w*|"

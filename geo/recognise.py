@@ -91,8 +91,9 @@ def _load_spacy():
         return None
     try:
         # NER votes on places; the tagger and parser feed event detection (geo.detect). The lemmatizer
-        # stays loaded but off: it is asked only for the few words that might be event triggers.
-        nlp = spacy.load(SPACY_MODEL, exclude=["senter"], disable=["lemmatizer"])
+        # stays loaded but off: it is asked only for the few words that might be event triggers. The
+        # attribute ruler (fine tag -> coarse tag) is left out: geo.detect.upos maps the tags itself.
+        nlp = spacy.load(SPACY_MODEL, exclude=["senter", "attribute_ruler"], disable=["lemmatizer"])
     except OSError:
         return None
     nlp.max_length = 2_100_000
