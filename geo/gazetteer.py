@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import pickle
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -72,10 +73,16 @@ class Gazetteer:
         data = build_index()
         data["meta"]["stamp"] = stamp
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)   # atomic: a crash never leaves half a cache
+        # a temporary file of our own: two processes building at once must not share one
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)   # atomic: a crash never leaves half a cache
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
         return cls(data["rows"], data["index"], data["demonyms"], data["meta"])
 
     # -- queries -------------------------------------------------------------------
