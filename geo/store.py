@@ -33,12 +33,15 @@ Design:
   `INCIDENT_SLACK_DAYS` of slack, from different articles, are linked; an incident is a connected
   component of those links (events longer than `SHORT_SPAN_DAYS` link only to events with the same
   interval, and a component spread over more than `MAX_INCIDENT_DAYS` days is cut, in date order, into
-  consecutive windows of that length). Its id is its smallest event id; ``events.incident_id`` points
-  to it (every visible event has one; singletons too) and ``incidents`` holds one row per incident
-  (representative place and date, ``n_sources`` = distinct articles). Recomputed inside the
-  transaction of every add, delete and correction, for the touched components only (candidates come
-  from the ``(place_key, day_start)`` index and the R*Tree), so the grouping depends only on the
-  stored events, never on the order they came in. Hidden events belong to no incident.
+  consecutive windows of that length; a coarser event joins the window it meets most). Its id is its
+  smallest event id; ``events.incident_id`` points to it (every visible event has one; singletons
+  too), ``events.component_id`` to the component (schema 5), and ``incidents`` holds one row per
+  incident (representative place and date, ``n_sources`` = distinct articles). Updated inside the
+  transaction of every add, delete and correction, for the touched components only: candidates come
+  from the ``(place_key, day_start)`` index and the R*Tree; an add merges the stored components its
+  links reach; a delete or correction walks the links of the components it touched again. The
+  grouping depends only on the stored events, never on the order they came in (`rebuild_incidents`
+  gives the same). Hidden events belong to no incident.
 * **Corrections (schema 4).** One table, one row per live correction: ``place`` (`correct`),
   ``hidden`` ("not an event", `set_hidden`), ``type`` (`set_type`), ``date`` (`set_date`), keyed by
   the article's content hash and the mention span; and ``place_rule`` (`add_place_rule`), keyed by
@@ -293,7 +296,8 @@ CORRECTION_KINDS = ("place", "place_rule", "type", "date", "hidden")
 PRECISIONS = ("day", "week", "month", "quarter", "year", "decade", "century", "range")
 # The event columns a correction may overwrite; `events.original` keeps their pipeline values.
 CORRECTABLE = ("name", "lat", "lon", "place_key", "country_code", "kind", "type", "role", "date", "date_end",
-               "day_start", "day_end", "precision", "date_source", "hidden")
+               "day_start", "day_end", "precision", "date_source", "date_text", "date_text_start", "date_text_end",
+               "hidden")
 MENTION_CORRECTABLE = ("name", "lat", "lon", "place_key", "country_code", "kind")
 
 
@@ -390,6 +394,13 @@ def _migration_5(conn: sqlite3.Connection, has_rtree: bool) -> None:
     conn.execute("INSERT OR REPLACE INTO store_meta VALUES ('incidents_stale', '1')")
 
 
+def _migration_6(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """The evidence the popup shows: where the sentence starts in the article (so the trigger and the
+    place can be highlighted in it) and the words that dated the event, with their offsets."""
+    for col in ("sentence_start INTEGER", "date_text TEXT", "date_text_start INTEGER", "date_text_end INTEGER"):
+        conn.execute(f"ALTER TABLE events ADD COLUMN {col}")
+
+
 # Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
@@ -397,6 +408,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -473,6 +485,15 @@ def _opt_float(v, what: str) -> Optional[float]:
         raise ValueError(f"{what} is not a number: {v!r}") from None
 
 
+def _opt_int(v, what: str) -> Optional[int]:
+    if v is None:
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} is not a whole number: {v!r}") from None
+
+
 def _event_row(e: dict, mention: Optional[dict]) -> dict:
     """An event dict as an `events` row (without article_id); ValueError/KeyError when malformed."""
     missing = [k for k in REQUIRED_EVENT_KEYS if k not in e]
@@ -514,6 +535,9 @@ def _event_row(e: dict, mention: Optional[dict]) -> dict:
     alts = e.get("alternatives")
     return {
         "type": etype, "role": role, "actors": [str(a) for a in actors], "trigger": trigger, "hidden": 0,
+        "sentence_start": _opt_int(e.get("sentence_start"), "sentence_start"),
+        "date_text": e.get("date_text"), "date_text_start": _opt_int(e.get("date_text_start"), "date_text_start"),
+        "date_text_end": _opt_int(e.get("date_text_end"), "date_text_end"),
         "mention_start": int(e["mention_start"]), "mention_end": int(e["mention_end"]),
         "name": e["name"], "lat": lat, "lon": lon,
         "country_code": pick("country_code"), "kind": pick("kind"),
@@ -535,7 +559,7 @@ _EVENT_COLUMNS = ("id", "article_id", "mention_start", "mention_end", "name", "l
                   "kind", "date", "date_end", "day_start", "day_end", "precision", "date_source", "sentence",
                   "confidence", "place_key", "alternatives", "corrected", "type", "actors", "role",
                   "trigger_start", "trigger_end", "trigger_text", "hidden", "incident_id", "mention_text",
-                  "corrected_by")
+                  "corrected_by", "sentence_start", "date_text", "date_text_start", "date_text_end")
 _MENTION_COLUMNS = ("id", "article_id", "start", "end", "text", "name", "lat", "lon", "country_code", "kind",
                     "geonameid", "place_key", "score", "alternatives", "corrected")
 _QUOTED_MENTION_COLUMNS = tuple('"%s"' % c for c in _MENTION_COLUMNS)
@@ -723,13 +747,15 @@ class Store:
                          er["type"], json.dumps(er["actors"], ensure_ascii=False), er["role"], trig.get("start"),
                          trig.get("end"), trig.get("text"), er["hidden"], span_text, fold_name(span_text),
                          json.dumps(base, ensure_ascii=False) if applied else None,
-                         json.dumps(applied) if applied else None))
+                         json.dumps(applied) if applied else None, er["sentence_start"], er["date_text"],
+                         er["date_text_start"], er["date_text_end"]))
                 conn.executemany(
                     "INSERT INTO events (id, incident_id, component_id, article_id, mention_start, mention_end, name, lat, lon,"
                     " country_code, kind, date, date_end, day_start, day_end, precision, date_source, sentence,"
                     " confidence, place_key, alternatives, corrected, type, actors, role, trigger_start,"
-                    " trigger_end, trigger_text, hidden, mention_text, mention_norm, original, corrected_by)"
-                    f" VALUES ({', '.join('?' * 33)})", event_rows)
+                    " trigger_end, trigger_text, hidden, mention_text, mention_norm, original, corrected_by,"
+                    " sentence_start, date_text, date_text_start, date_text_end)"
+                    f" VALUES ({', '.join('?' * 37)})", event_rows)
                 self._link_new(conn, [r[0] for r in event_rows if r[1] is not None])
                 return AddOutcome("added", article_id, len(event_rows))
         except sqlite3.IntegrityError as exc:
@@ -877,8 +903,9 @@ class Store:
         changed = []
         for r in rows:
             eid, digest, start, end, span_text, original = r[:6]
-            current = dict(zip(CORRECTABLE, r[6:]))
-            base = json.loads(original) if original else dict(current)
+            base = dict(zip(CORRECTABLE, r[6:]))
+            if original:                     # the pipeline's values (a column added later keeps its own)
+                base.update(json.loads(original))
             if digest not in by_hash:
                 by_hash[digest] = _span_corrections(conn, digest)
             new = dict(base)
@@ -896,7 +923,9 @@ class Store:
             for mid, digest, start, end, span_text, original, *vals in conn.execute(
                     f'SELECT m.id, a.content_hash, m."start", m."end", m.text, m.original, {mcols} FROM mentions m'
                     f" JOIN articles a ON a.id = m.article_id WHERE {mention_where}", params).fetchall():
-                base = json.loads(original) if original else dict(zip(MENTION_CORRECTABLE, vals))
+                base = dict(zip(MENTION_CORRECTABLE, vals))
+                if original:
+                    base.update(json.loads(original))
                 if digest not in by_hash:
                     by_hash[digest] = _span_corrections(conn, digest)
                 new = dict(base)
@@ -916,7 +945,7 @@ class Store:
         result; this is for repair and for stores migrated from schema 3). Returns the incident count."""
         with self._write() as conn:
             self._rebuild_incidents(conn)
-            return conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
+            return conn.execute("SELECT COUNT(DISTINCT incident_id) FROM events WHERE hidden = 0").fetchone()[0]
 
     def _rebuild_incidents(self, conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM incidents")
@@ -946,8 +975,7 @@ class Store:
                     parent[max(a, b)] = min(a, b)
                 reached.add(nb.component_id)
         if not reached:
-            conn.executemany(_INSERT_INCIDENT, [_incident_row([n]) for n in new])
-            return
+            return                          # each stays its own incident (no `incidents` row)
         comps: dict = {}
         for n in new:
             comps.setdefault(find(("e", n.id)), []).append(n)
@@ -1028,7 +1056,9 @@ class Store:
                 new_ids.add(iid)
                 moved = [(iid, cid, n.id) for n in g if (n.incident_id, n.component_id) != (iid, cid)]
                 moves += moved
-                if moved or not only_grown or before.get(iid) != len(g):
+                if len(g) == 1:
+                    new_ids.discard(iid)            # a lone event is its own incident: no row
+                elif moved or not only_grown or before.get(iid) != len(g):
                     writes.append(_incident_row(g))
         gone = sorted(i for i in old_incidents if i is not None and i not in new_ids)
         for chunk in _chunks(gone):
@@ -1079,7 +1109,9 @@ class Store:
 
         Each row also carries `type`, `actors` (list), `role`, `trigger` ({start, end, text} or None),
         `hidden`, `incident_id` (None for a hidden event), `n_sources` (distinct articles reporting its
-        incident), `mention_text` and `corrected_by` (the kinds of correction applied, a list).
+        incident), `mention_text`, `sentence_start` (the sentence's offset in the article),
+        `date_text`/`date_text_start`/`date_text_end` (the words that dated it) and `corrected_by`
+        (the kinds of correction applied, a list).
         Hidden events ("not an event") are left out unless include_hidden. types: event types to
         keep; role: 'reported' or 'background'; min_sources: keep events of incidents with at
         least this many sources.
@@ -1293,7 +1325,11 @@ class Store:
             codes = [country] if isinstance(country, str) else list(country)
             where.append(f"UPPER(i.country_code) IN ({', '.join('?' * len(codes))})")
             params += [c.upper() for c in codes]
-        sql = f"SELECT {', '.join('i.' + c for c in _INCIDENT_COLUMNS)} FROM incidents i"
+        # `incidents` holds the incidents of two or more events; a lone event is its own incident.
+        sql = f"SELECT {', '.join(_INCIDENT_COLUMNS)} FROM incidents"
+        if min_sources is None or int(min_sources) <= 1:
+            sql += f" UNION ALL {_LONE_INCIDENTS}"
+        sql = f"SELECT * FROM ({sql}) i"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY i.day_start IS NULL, i.day_start, i.id"
@@ -1318,7 +1354,8 @@ class Store:
     def incident(self, incident_id: int) -> dict:
         """One incident (as `incidents` gives it) with `events`: its source events as `events` rows
         (article title, url, published, sentence …), by publication date then article."""
-        rows = self._read(f"SELECT {', '.join(_INCIDENT_COLUMNS)} FROM incidents WHERE id = ?", (int(incident_id),))
+        rows = self._read(f"SELECT {', '.join(_INCIDENT_COLUMNS)} FROM incidents WHERE id = ?"
+                          f" UNION ALL {_LONE_INCIDENTS} AND e.id = ?", (int(incident_id), int(incident_id)))
         if not rows:
             raise StoreError(f"no incident with id {incident_id}")
         out = dict(zip(_INCIDENT_COLUMNS, rows[0]))
@@ -1415,6 +1452,11 @@ def _event_dict(row: Sequence) -> dict:
 
 _INCIDENT_COLUMNS = ("id", "type", "role", "n_events", "n_sources", "day_start", "day_end", "event_id", "name",
                      "lat", "lon", "place_key", "country_code", "kind", "date", "date_end", "precision")
+# The events that are incidents on their own, as `incidents` rows.
+_LONE_INCIDENTS = ("SELECT e.id, e.type, e.role, 1, 1, e.day_start, e.day_end, e.id, e.name, e.lat, e.lon, e.place_key,"
+                   " e.country_code, e.kind, e.date, e.date_end, e.precision FROM events e"
+                   " WHERE e.incident_id = e.id AND e.hidden = 0"
+                   " AND NOT EXISTS (SELECT 1 FROM incidents x WHERE x.id = e.id)")
 
 
 def _correction_dict(row: Sequence) -> dict:
@@ -1555,6 +1597,7 @@ def _apply_corrections(row: dict, span: Mapping, rule: Optional[Mapping], span_t
         row["date"], row["date_end"], row["precision"] = v["date"], v.get("date_end"), v["precision"]
         row["day_start"], row["day_end"] = day_bounds(v["date"], v.get("date_end"))
         row["date_source"] = "stated"
+        row["date_text"] = row["date_text_start"] = row["date_text_end"] = None    # no longer the article's words
         if v.get("role"):
             row["role"] = v["role"]
         applied.append("date")

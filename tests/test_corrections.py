@@ -114,6 +114,7 @@ def test_wrong_date_sets_the_day_bounds_and_undo_restores_them(path):
     got = next(x for x in store.events() if x["id"] == e["id"])
     assert (got["date"], got["precision"], got["day_start"], got["day_end"], got["role"], got["date_source"]) == \
         ("2024-03-15", "day", "2024-03-15", "2024-03-15", "reported", "stated")
+    assert got["date_text"] is None                                 # the article's words no longer date it
     assert got["n_sources"] == 2                                    # it now meets "March" at Sibi
     assert store.date_span() == ("2024-03-01", "2024-03-31")
     # a range, and a month
@@ -139,6 +140,7 @@ def test_wrong_date_sets_the_day_bounds_and_undo_restores_them(path):
     got = next(x for x in store.events() if x["title"] == "Report 0 on Sibi")
     assert (got["date"], got["precision"], got["day_start"], got["day_end"], got["role"], got["corrected"]) == \
         ("1815", "year", "1815-01-01", "1815-12-31", "background", False)
+    assert got["date_text"] == "On that day"
     assert len(store.incidents()) == 2
     store.close()
 

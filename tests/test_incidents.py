@@ -33,7 +33,9 @@ def report(i: int, place: Place, date: str, type: str = "explosion_remote_violen
           "kind": place.kind, "place_key": place.key, "date": date, "precision": precision,
           "date_source": "stated", "sentence": text[text.index("On"):], "mention_start": start,
           "mention_end": end, "confidence": 0.8, "type": type, "actors": ["a suicide bomber"], "role": role,
-          "trigger": {"start": trigger, "end": trigger + len(words.split()[-1])}}
+          "trigger": {"start": trigger, "end": trigger + len(words.split()[-1])},
+          "sentence_start": text.index("On"), "date_text": "On that day", "date_text_start": text.index("On"),
+          "date_text_end": text.index("On") + len("On that day")}
     art = Article(id=f"r{i}", text=text, title=f"Report {i} on {place.name}", url=f"https://news.example/{i}",
                   published=published or (date if len(date) == 10 else "2024-03-20"), source=f"r{i}.txt")
     return ArticleResult(art, [Mention(Span(start, end, place.name), place, 0.9, [])], events=[ev])
@@ -81,7 +83,11 @@ def test_three_articles_on_one_attack_are_one_incident_with_three_sources(store)
     assert [e["title"] for e in full["events"]] == ["Report 0 on Sibi", "Report 1 on Sibi", "Report 2 on Sibi"]
     assert all(e["url"].startswith("https://news.example/") and "Sibi" in e["sentence"] and e["published"]
                for e in full["events"])
-    assert full["events"][0]["trigger"]["text"] == "struck"
+    first = full["events"][0]
+    assert first["trigger"]["text"] == "struck"
+    text = store.articles(with_text=True)[0]["text"]
+    assert text[first["sentence_start"]:].startswith(first["sentence"])
+    assert text[first["date_text_start"]:first["date_text_end"]] == first["date_text"] == "On that day"
     with pytest.raises(StoreError, match="no incident"):
         store.incident(12345)
 
@@ -199,7 +205,8 @@ def test_deleting_the_bridge_splits_the_incident_and_re_adding_joins_it(store):
     incs = store.incidents()
     assert [i["n_sources"] for i in incs] == [1, 1]
     assert incs[0]["id"] == inc["id"]                      # the first keeps its id
-    assert store._read("SELECT COUNT(*) FROM incidents")[0][0] == 2
+    assert store._read("SELECT COUNT(*) FROM incidents")[0][0] == 0      # lone events need no row
+    assert store.incident(incs[1]["id"])["events"][0]["title"] == "Report 2 on Sibi"
     store.add(report(1, SIBI, "2024-03-06"))
     assert [i["n_sources"] for i in store.incidents()] == [3]
     assert store.delete_article(ids[0]) and store.delete_article(ids[2])
@@ -230,11 +237,12 @@ def test_min_sources_type_and_role_filters(store):
 
 def test_old_result_dicts_get_the_defaults_and_bad_values_are_refused(store):
     r = report(0, SIBI, "2024-03-05")
-    for k in ("type", "actors", "role", "trigger"):
+    for k in ("type", "actors", "role", "trigger", "sentence_start", "date_text", "date_text_start", "date_text_end"):
         del r.events[0][k]
     store.add(r.to_dict())
     (e,) = store.events()
     assert (e["type"], e["actors"], e["role"], e["trigger"], e["hidden"]) == ("other", [], "reported", None, False)
+    assert (e["sentence_start"], e["date_text"], e["date_text_start"]) == (None, None, None)
     for change, reason in [({"type": "massacre"}, "type must be one of"), ({"role": "news"}, "role must be"),
                            ({"actors": "police"}, "actors must be a list"),
                            ({"trigger": {"start": 5, "end": 900}}, "outside the text")]:
@@ -278,3 +286,53 @@ def test_a_long_chain_of_reports_stays_fast(store):
     store.set_hidden(e["article_id"], e["mention_start"], e["mention_end"])   # walks the chain once
     assert time.perf_counter() - t < 5
     assert sum(i["n_sources"] for i in store.incidents()) == 449
+
+
+def test_incremental_updates_equal_a_rebuild_after_any_mix_of_changes(store):
+    """Adds, deletes and every kind of correction in a seeded random order: after each step the stored
+    incidents are exactly what grouping all events from scratch gives."""
+    import random
+    rng = random.Random(9)
+    places = [SIBI, SIBI_CANTT, DHADAR, QUETTA]
+    types = ["explosion_remote_violence", "battle"]
+    pool = [report(i, rng.choice(places), f"2024-03-{rng.randint(1, 12):02d}", type=rng.choice(types))
+            for i in range(40)]
+    pool += [report(40 + i, rng.choice(places), "2024-03", precision="month") for i in range(4)]
+
+    def state():
+        return [(i["id"], i["event_ids"], i["n_sources"], i["event_id"], i["day_start"], i["day_end"])
+                for i in store.incidents()]
+
+    stored, richest = [], 0
+    for step in range(120):
+        op = rng.random()
+        evs = store.events(include_hidden=True)
+        if op < 0.45 or not evs:
+            r = rng.choice(pool)
+            out = store.add(r)
+            if out.status == "added":
+                stored.append(out.article_id)
+        elif op < 0.6:
+            aid = rng.choice(stored)
+            stored.remove(aid)
+            store.delete_article(aid)
+        else:
+            e = rng.choice(evs)
+            where = (e["article_id"], e["mention_start"], e["mention_end"])
+            kind = rng.choice(["hide", "type", "date", "place", "undo"])
+            if kind == "hide":
+                store.set_hidden(*where, hidden=not e["hidden"])
+            elif kind == "type":
+                store.set_type(*where, rng.choice(types))
+            elif kind == "date":
+                store.set_date(*where, f"2024-03-{rng.randint(1, 12):02d}")
+            elif kind == "place":
+                p = rng.choice(places)
+                store.correct(*where, p.lat, p.lon, name=p.name, place_key=p.key)
+            elif store.corrections():
+                store.undo_correction(rng.choice(store.corrections())["id"])
+        before = state()
+        store.rebuild_incidents()
+        assert state() == before, f"step {step}"
+        richest = max([richest] + [i[2] for i in before])
+    assert richest >= 3
