@@ -134,12 +134,22 @@ def _is_verb(tok) -> bool:
 
 
 class Detector:
-    """Links place mentions to happenings in a parsed document (one per article)."""
+    """Links place mentions to happenings in a parsed sentence (offsets are the article's)."""
 
-    def __init__(self, doc, lemmatizer=None):
-        self.doc = doc
+    def __init__(self, doc, lemmatizer=None, base: int = 0):
+        self.doc = doc                  # the parse of one sentence (or of a whole text)
+        self.base = base                # where doc's text starts in the article
+        self.text = doc.text            # spaCy rebuilds Doc.text on every access
         self.lemmatizer = lemmatizer
         self._lemma_cache: dict = {}
+
+    def span(self, start: int, end: int):
+        """The tokens covering article offsets [start, end), or None."""
+        return self.doc.char_span(start - self.base, end - self.base, alignment_mode="expand")
+
+    def offset(self, tok) -> int:
+        """A token's offset in the article."""
+        return tok.idx + self.base
 
     def lem(self, tok) -> str:
         v = self._lemma_cache.get(tok.i)
@@ -154,11 +164,11 @@ class Detector:
     # -- the walk -----------------------------------------------------------------------------
     def link(self, start: int, end: int, kind: str, place_spans: list) -> Optional[Link]:
         """The happening the place at text[start:end] is where of, or None when it is context."""
-        span = self.doc.char_span(start, end, alignment_mode="expand")
+        span = self.span(start, end)
         if span is None or not len(span):
             return None
         tok = span.root
-        text = self.doc.text
+        text, end = self.text, end - self.base
         if re.match(r"\s*-\s*(?:based|born|bound|led|backed|run|held|controlled|made|owned|linked|area|"
                     r"proposed|brokered|sponsored|funded|style|allied|aligned|friendly|focused)\b",
                     text[end:end + 16]):
@@ -255,7 +265,7 @@ class Detector:
         return None
 
     def _is_place_token(self, tok, place_spans: list) -> bool:
-        return any(a <= tok.idx < b for a, b in place_spans)
+        return any(a <= self.offset(tok) < b for a, b in place_spans)
 
     def _has_place_child(self, noun, place_spans: list, exclude) -> bool:
         return any(c is not exclude and self._is_place_token(c, place_spans) for c in noun.children

@@ -100,14 +100,27 @@ def _day(d) -> Optional[date]:
 
 
 def build_events(text: str, mentions: list, dates: list, published: Optional[str],
-                 title: str = "", dateline_span: Optional[tuple] = None, doc=None, lemmatizer=None) -> list:
+                 title: str = "", dateline_span: Optional[tuple] = None, parses=None, lemmatizer=None) -> list:
     """Events from resolved mentions and found dates (list[DateMention]) of one article.
 
-    With `doc` (the article's spaCy parse) events are detected on the dependency parse
-    (geo.detect); without it (no spaCy model, `--no-ner`) on clause punctuation and word cues."""
-    if doc is not None:
-        return _events_from_parse(text, mentions, dates, published, title, dateline_span, doc, lemmatizer)
+    With `parses` ({sentence start: spaCy Doc of that sentence}, see `sentences_to_parse`) events are
+    detected on the dependency parse (geo.detect); without (no spaCy model, `--no-ner`) on clause
+    punctuation and word cues."""
+    if parses is not None:
+        return _events_from_parse(text, mentions, dates, published, title, dateline_span, parses, lemmatizer)
     return _events_from_cues(text, mentions, dates, published, title, dateline_span)
+
+
+def sentences_to_parse(text: str, mentions: list) -> list:
+    """(start, end) of the sentences that hold a placed mention: the only ones the parser needs to read."""
+    starts = sorted(m.span.start for m in mentions if m.place is not None)
+    out, i = [], 0
+    for a, b in sentences(text):
+        while i < len(starts) and starts[i] < a:
+            i += 1
+        if i < len(starts) and starts[i] < b:
+            out.append((a, b))
+    return out
 
 
 def _events_from_cues(text: str, mentions: list, dates: list, published: Optional[str],
@@ -161,10 +174,9 @@ _TYPE_PRIORITY = ("explosion_remote_violence", "violence_against_civilians", "ba
                   "disaster_accident", "legal", "strategic_development", "political", "economic", "other")
 
 
-def _events_from_parse(text, mentions, dates, published, title, dateline_span, doc, lemmatizer) -> list:
+def _events_from_parse(text, mentions, dates, published, title, dateline_span, parses, lemmatizer) -> list:
     from geo.detect import Detector
 
-    det = Detector(doc, lemmatizer)
     placed = [m for m in mentions if m.place is not None]
     place_spans = [(m.span.start, m.span.end) for m in mentions]
     skip_lines = _heading_lines(text, title, dateline_span)
@@ -174,19 +186,23 @@ def _events_from_parse(text, mentions, dates, published, title, dateline_span, d
         if any(a <= s_start < b for a, b in skip_lines):
             continue
         in_sentence = [m for m in placed if s_start <= m.span.start < s_end]
-        sentence_dates = [d for d in dates if s_start <= d.start < s_end]
         dateline = _dateline(text, s_start, s_end) if not lead_done else None
         lead_done = lead_done or bool(text[s_start:s_end].strip())
+        doc = parses.get(s_start)
+        if doc is None or not in_sentence:
+            continue
+        det = Detector(doc, lemmatizer, base=s_start)
+        sentence_dates = [d for d in dates if s_start <= d.start < s_end]
         linked = []
         for m in in_sentence:
             if dateline and m.span.end <= dateline:
                 continue                         # the dateline itself is no event place
             link = det.link(m.span.start, m.span.end, m.place.kind, place_spans)
-            if link is not None and s_start <= link.trigger.idx < s_end:    # the parse may run across lines
+            if link is not None:
                 linked.append((m, link))
         if dateline and not any(m.span.start >= dateline for m, _ in linked):
             # "KHARKIV, Ukraine — Protesters gathered on Sunday": the lead's happening is at the dateline
-            lead = _lead_trigger(det, doc, dateline, s_end)
+            lead = _lead_trigger(det, dateline, s_end)
             if lead is not None:
                 for m in in_sentence:
                     if m.span.end <= dateline:
@@ -194,7 +210,7 @@ def _events_from_parse(text, mentions, dates, published, title, dateline_span, d
                         break
         linked = _most_specific(linked)
         for m, link in linked:
-            ev = _parsed_event(text, m, link, det, doc, sentence_dates, published, s_start, s_end)
+            ev = _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
             if ev is not None:
                 found.append((ev, link.lemma))
     return _fold(found)
@@ -210,9 +226,9 @@ def _dateline(text: str, s_start: int, s_end: int) -> Optional[int]:
     return m.end() if m and m.end() - s_start < 80 else None
 
 
-def _lead_trigger(det, doc, start: int, end: int):
+def _lead_trigger(det, start: int, end: int):
     """The main happening of the lead sentence after its dateline, as a Link, or None."""
-    span = doc.char_span(start, end, alignment_mode="expand")
+    span = det.span(start, end)
     if span is None:
         return None
     root = span.root
@@ -242,8 +258,8 @@ def _most_specific(linked: list) -> list:
 _RANK = {"landmark": 0, "city": 1, "admin2": 2, "region": 3, "admin1": 3, "country": 4, "continent": 5}
 
 
-def _parsed_event(text, m, link, det, doc, sentence_dates, published, s_start, s_end) -> Optional[Event]:
-    stated, how = _date_by_parse(det, doc, link, sentence_dates, m)
+def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end) -> Optional[Event]:
+    stated, how = _date_by_parse(det, link, sentence_dates, m)
     if stated is None and how != "none":
         stated = None
     if stated is not None:
@@ -255,7 +271,8 @@ def _parsed_event(text, m, link, det, doc, sentence_dates, published, s_start, s
         return None                                          # "investment in Ukraine": a topic, not a happening
     ev = _event(text, m, stated, published, s_start, s_end)
     trig = link.trigger
-    ev.trigger = {"start": trig.idx, "end": trig.idx + len(trig.text), "text": trig.text}
+    start = det.offset(trig)
+    ev.trigger = {"start": start, "end": start + len(trig.text), "text": trig.text}
     ev.actors = [a for a in link.actors if a.lower() != text[m.span.start:m.span.end].lower()]
     context = text[s_start:s_end]
     own = classify(link.lemma, context, link.actors) if det.trigger_like(trig) else None
@@ -313,7 +330,7 @@ def _default_type(actors: list, context: str) -> str:
     return "political" if _POLITICAL_ACTORS.search(" ".join(actors)) else "other"
 
 
-def _date_by_parse(det, doc, link, sentence_dates: list, m):
+def _date_by_parse(det, link, sentence_dates: list, m):
     """The date of the trigger's own clause; else of the clause it hangs in ("said Monday that …")."""
     if not sentence_dates:
         return None, "none"
@@ -321,7 +338,7 @@ def _date_by_parse(det, doc, link, sentence_dates: list, m):
     head = det.clause_head(trig)
     by_clause = {}
     for d in sentence_dates:
-        span = doc.char_span(d.start, d.end, alignment_mode="expand")
+        span = det.span(d.start, d.end)
         if span is None:
             continue
         root = span.root
@@ -340,7 +357,7 @@ def _date_by_parse(det, doc, link, sentence_dates: list, m):
         by_clause.setdefault(c.i, []).append(d)
     own = by_clause.get("own") or by_clause.get(head.i)
     if own:
-        return min(own, key=lambda d: abs(d.start - trig.idx)), "own"
+        return min(own, key=lambda d: abs(d.start - det.offset(trig))), "own"
     t = head
     for _ in range(6):
         if t.head is t:

@@ -52,10 +52,9 @@ class Geoparser:
         return self.resolve(text, self.recognise(text))
 
     def extract(self, article: Article) -> ArticleResult:
-        spans, doc = self.recogniser.find_parsed(article.text)
-        return self._finish(article, self.resolve(article.text, spans), doc)
+        return next(self._extract_batch([article]))
 
-    def _finish(self, article: Article, mentions: list, doc=None) -> ArticleResult:
+    def _finish(self, article: Article, mentions: list, parses=None) -> ArticleResult:
         """The date and events steps, once the places are known."""
         from datetime import date as _date
         from geo.dates import find_dates
@@ -64,7 +63,7 @@ class Geoparser:
         anchor = _date.fromisoformat(article.published) if article.published else None
         dates = find_dates(article.text, anchor)
         events = build_events(article.text, mentions, dates, article.published, article.title,
-                              article.published_span, doc=doc, lemmatizer=self.recogniser.lemmatizer)
+                              article.published_span, parses=parses, lemmatizer=self.recogniser.lemmatizer)
         return ArticleResult(article=article, mentions=mentions, dates=dates, events=events)
 
     def extract_many(self, articles, batch_size: int = 16):
@@ -79,8 +78,19 @@ class Geoparser:
             yield from self._extract_batch(batch)
 
     def _extract_batch(self, articles: list):
-        for a, (spans, doc) in zip(articles, self.recogniser.find_many_parsed([a.text for a in articles])):
-            yield self._finish(a, self.resolve(a.text, spans), doc)
+        from geo.events import sentences_to_parse
+
+        texts = [a.text for a in articles]
+        mentions = [self.resolve(t, spans) for t, spans in zip(texts, self.recogniser.find_many(texts))]
+        if self.recogniser.nlp is None:
+            for a, ms in zip(articles, mentions):
+                yield self._finish(a, ms)
+            return
+        # one parser pass over the sentences that hold a place, for the whole batch
+        wanted = [sentences_to_parse(t, ms) for t, ms in zip(texts, mentions)]
+        docs = iter(self.recogniser.parse(t[a:b] for t, spans in zip(texts, wanted) for a, b in spans))
+        for a, ms, spans in zip(articles, mentions, wanted):
+            yield self._finish(a, ms, {start: next(docs) for start, _ in spans})
 
 
 _default: Optional[Geoparser] = None

@@ -100,6 +100,9 @@ def _load_spacy():
     return nlp
 
 
+_PARSE_PIPES = ["tok2vec", "tagger", "parser"]
+
+
 class Recogniser:
     def __init__(self, gazetteer, use_ner: bool = True):
         self.gazetteer = gazetteer
@@ -107,25 +110,29 @@ class Recogniser:
 
     # -- public ----------------------------------------------------------------------
     def find(self, text: str) -> list:
-        ents = self._entities(self.nlp(text)) if self.nlp is not None else None
+        ents = self._entities(self._ner(text)) if self.nlp is not None else None
         return self._decide(text, ents)
 
     def find_many(self, texts: Iterable[str], batch_size: int = 16) -> list:
-        return [spans for spans, _ in self.find_many_parsed(texts, batch_size)]
-
-    def find_parsed(self, text: str) -> tuple:
-        """(spans, spaCy Doc or None): the places and the parse the events step reads."""
-        if self.nlp is None:
-            return self._decide(text, None), None
-        doc = self.nlp(text)
-        return self._decide(text, self._entities(doc)), doc
-
-    def find_many_parsed(self, texts: Iterable[str], batch_size: int = 16):
-        """(spans, Doc or None) per text, NER and parse batched with spaCy's pipe."""
         texts = list(texts)
         if self.nlp is None:
-            return [(self._decide(t, None), None) for t in texts]
-        return [(self._decide(t, self._entities(d)), d) for t, d in zip(texts, self.nlp.pipe(texts, batch_size=batch_size))]
+            return [self._decide(t, None) for t in texts]
+        docs = self.nlp.pipe(texts, batch_size=batch_size, disable=_PARSE_PIPES)
+        return [self._decide(t, self._entities(d)) for t, d in zip(texts, docs)]
+
+    def _ner(self, text: str):
+        with self.nlp.select_pipes(disable=_PARSE_PIPES):
+            return self.nlp(text)
+
+    def parse(self, texts: Iterable[str], batch_size: int = 64) -> list:
+        """Dependency parses (tagger + parser, no NER) of short texts: the sentences events are read from.
+        The NER component has its own embedding, so NER over the whole article and the parser over the
+        sentences that hold a place share no work; parsing only those sentences is what keeps event
+        detection cheap. [] when no model is installed."""
+        texts = list(texts)
+        if self.nlp is None:
+            return []
+        return list(self.nlp.pipe(texts, batch_size=batch_size, disable=["ner"]))
 
     @property
     def lemmatizer(self):
