@@ -325,8 +325,15 @@ _POLITICAL_ACTORS = re.compile(r"\b(?:president|minister|senat\w*|congress\w*|la
                                r"prime|chancellor|delegation|members)\b", re.I)
 
 
+_DISASTER_WORDS = re.compile(r"\b(?:cyclones?|storms?|hurricanes?|typhoons?|floods?|flooding|earthquakes?|"
+                             r"quakes?|landslides?|wildfires?|tornado\w*|tsunamis?|droughts?|heavy rains?)\b", re.I)
+
+
 def _default_type(actors: list, context: str) -> str:
-    """A happening told with a verb we have no type for: political when politicians do it."""
+    """A happening told with a verb we have no type for: a disaster when the sentence is about one,
+    political when politicians do it."""
+    if _DISASTER_WORDS.search(context):
+        return "disaster_accident"
     return "political" if _POLITICAL_ACTORS.search(" ".join(actors)) else "other"
 
 

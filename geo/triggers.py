@@ -45,7 +45,7 @@ _add("political", "meet meeting talk talks visit summit conference vote election
      "referendum impeach dissolve reshuffle accord treaty deal unveil launch trip tour hearing_session")
 _add("legal", "rule ruling sentence convict conviction charge trial adjourn indict indictment "
      "acquit prosecute prosecution warrant sue lawsuit verdict jail imprison appeal testify hearing")
-_add("disaster_accident", "flood flooding cyclone storm hurricane typhoon tornado earthquake quake tremor "
+_add("disaster_accident", "flood flooding cyclone windstorm hurricane typhoon tornado earthquake quake tremor "
      "landslide mudslide fire wildfire blaze crash collide collision derail derailment sink capsize "
      "drown drought eruption erupt rain rainfall accident collapse outbreak epidemic batter lash "
      "landfall heatwave avalanche tsunami spill leak")
@@ -73,6 +73,11 @@ TO_IS_WHERE = set("visit trip tour deploy deployment send dispatch return arriva
 # ("is scheduled to travel to Canada on Wednesday", not "traveling … to Peshawar, when it came under attack").
 TRAVEL = set("travel fly head go sail".split())
 # Acts of state: a country as subject is where it happens (rule P5).
+# Happenings that a country or region before the noun places rather than performs ("Japan's election",
+# "Mauritius's National Day celebrations", "the Sindh floods").
+PLACE_SCOPED = set("election vote referendum celebration ceremony parade festival flood flooding earthquake "
+                   "quake cyclone windstorm drought wildfire protest demonstration riot unrest census "
+                   "outbreak epidemic summit".split())
 # Light verbs: the happening is their object ("carried out airstrikes", "held talks", "staged a protest").
 LIGHT = set("carry_out conduct hold launch stage make take lead mount give organize organise".split())
 # Verbs that only say "it happened": their subject says what ("the departure … took place").
