@@ -51,6 +51,9 @@ _NER_AGAINST = {"PERSON": -0.35, "ORG": -0.2, "NORP": -0.3, "WORK_OF_ART": -0.4,
                 "EVENT": -0.2, "LANGUAGE": -0.5}
 # ...and when the name is only part of a larger entity ("University of Georgia", "Victoria Beckham").
 _INSIDE_PENALTY = -0.6
+# A place noun naming what follows: "the town of X", "the regional capital, X", "the port city of X".
+_NAMED_AS_PLACE = re.compile(r"\b(?:city|town|village|capital|province|district|region|port|state|county|"
+                             r"municipality|governorate|island|hamlet|suburb)\s*(?:,|of)\s*$", re.I)
 # Calendar words that are also place names somewhere (Saturday, August, May): dates, not places.
 # A name followed by these is a pathogen, not a place ("West Nile virus", "Marburg fever").
 _NOT_PLACE_AFTER = {"virus", "viruses", "ebolavirus", "fever", "strain", "strains", "disease", "flu",
@@ -304,6 +307,8 @@ class Recogniser:
                     penalty = _NER_AGAINST[label]
                     if importance >= 0.6 and prev_word in _LOCATIVE:
                         penalty /= 2
+                    if places and _NAMED_AS_PLACE.search(text[max(0, c.start - 40):c.start]):
+                        penalty = 0.0      # "the central town of Beledweyne", "the regional capital, Banja Luka"
                     score += penalty
                 c.evidence.append(f"ner:{label}")
             elif label in _NER_DATES:
@@ -327,6 +332,9 @@ class Recogniser:
         if next_word in _PLACE_AFTER:
             score += 0.3
             c.evidence.append(f"cue:{next_word}")
+        if prev_word not in _PLACE_BEFORE and _NAMED_AS_PLACE.search(text[max(0, c.start - 40):c.start]):
+            score += 0.25
+            c.evidence.append("cue:place-noun")
         if prev_word in _TITLES:
             score -= 0.5
             c.evidence.append("title-before")
