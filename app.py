@@ -483,7 +483,7 @@ def incident_panel(all_events: list, event: dict) -> dict:
     st.markdown(f"**{md(views.type_label(views.event_type(event)))}** · **{md(event.get('name'))}** · "
                 f"{md(event.get('date') or 'unknown date')} ({md(event.get('precision') or '?')}, "
                 f"{md(date_how(event))})")
-    actors = views.actors_of(event)
+    actors = views.incident_actors(members)
     if actors:
         st.caption("Actors: " + md(", ".join(actors)))
     if views.role_of(event) == "background":

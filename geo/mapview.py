@@ -506,7 +506,12 @@ class _EventData(_VerbatimMacro):
                     + '"></span><b class="ev-type">' + esc(t[0]) + '</b>'
                     + (n > 1 ? ' \u00b7 <b class="ev-n">reported by ' + n + ' sources</b>' : '')
                     + (e[14] ? ' \u00b7 <i class="ev-role">background (history or context)</i>' : '') + '</p>';
-                if (e[11].length) { h += '<p class="ev-actors">Actors: ' + e[11].map(esc).join(', ') + '</p>'; }
+                var acts = [], had = {};                 // every source's actors, once each
+                ks.forEach(function (k) { E[k][11].forEach(function (a) {
+                    var key = a.toLowerCase();
+                    if (!had[key]) { had[key] = 1; acts.push(a); }
+                }); });
+                if (acts.length) { h += '<p class="ev-actors">Actors: ' + acts.map(esc).join(', ') + '</p>'; }
                 h += '<p class="ev-date">' + dateLine(e) + '</p>';
                 h += ks.map(function (k) { return sourceOf(k, ks.length > 1); }).join('');
                 var where = [e[5], e[6]].filter(Boolean).map(esc).join(', ');

@@ -423,6 +423,17 @@ def group_incidents(events: Iterable[Mapping]) -> list[list]:
     return out
 
 
+def incident_actors(members: Iterable[Mapping]) -> list[str]:
+    """Every source's actors, in order, each once (case-insensitively)."""
+    seen, out = set(), []
+    for m in members:
+        for a in actors_of(m):
+            if a.casefold() not in seen:
+                seen.add(a.casefold())
+                out.append(a)
+    return out
+
+
 def n_articles(members: Sequence[Mapping]) -> int:
     """How many different articles the (shown) events of one incident come from."""
     return len({m.get("article_id") if m.get("article_id") is not None else ("e", m.get("id"))

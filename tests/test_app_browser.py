@@ -124,10 +124,10 @@ def wait_caption(page, n: int, m: int) -> None:
     assert shown == [f"Showing {n} of {m} events"], shown
 
 
-def expect_map(frame, points: int, areas: int) -> None:
-    """The map shows `points` events as pins or inside clusters, `areas` event areas, and the
-    legend counts them all."""
-    n = points + areas
+def expect_map(frame, points: int, areas: int, events: int = None) -> None:
+    """The map shows `points` incidents as pins or inside clusters, `areas` event areas, and the
+    legend counts `events` events (default: one per pin and area)."""
+    n = points + areas if events is None else events
     js = (f"() => {{ const c = ({COUNT_JS})(); const l = document.querySelector('.ev-legend');"
           f" return c.pins + c.clustered === {points} && c.areas === {areas}"
           f" && !!l && l.innerText.includes('· {n} event{'s' if n != 1 else ''}'); }}")
@@ -144,7 +144,7 @@ def loaded(page, n: int, m: int, points: int, areas: int):
     returns the map's frame."""
     wait_caption(page, n, m)
     frame = map_frame(page)
-    expect_map(frame, points=points, areas=areas)
+    expect_map(frame, points=points, areas=areas, events=n)
     settle(page)
     return frame
 
@@ -157,6 +157,8 @@ def table_row(page, name: str) -> int:
     names = cells.all_text_contents()
     assert name in names, names
     cell_id = cells.nth(names.index(name)).get_attribute("id")     # glide-cell-<col>-<row>
+    if cell_id is None:
+        raise AttributeError("the table is being drawn anew")
     return int(cell_id.rsplit("-", 1)[1])
 
 
@@ -170,7 +172,9 @@ def pick_table_row(page, name: str) -> None:
             grid = page.locator("[data-testid=stDataFrame]")
             grid.scroll_into_view_if_needed(timeout=5000)
             box = grid.bounding_box(timeout=5000)
-        except PlaywrightError:      # the table was drawn anew meanwhile
+            if box is None:
+                raise PlaywrightError("the table is not laid out")
+        except (PlaywrightError, AttributeError):      # the table was drawn anew meanwhile
             if attempt == 2:
                 raise
             settle(page)

@@ -177,8 +177,8 @@ def test_article_text_travels_as_data_not_markup():
     p = decode_payload(page)
     row = next(r for r in p["events"] if r[0].startswith("Wellington"))
     assert row[0] == "Wellington" + XSS and row[4] == [["Riots in ", 0], ["Wellington" + XSS, 1], [" went on.", 0]]
-    assert p["articles"][row[14]][0] == "Riots " + XSS
-    assert p["articles"][row[14]][1] is None                 # javascript: is no source link
+    assert p["articles"][row[15]][0] == "Riots " + XSS
+    assert p["articles"][row[15]][1] is None                 # javascript: is no source link
     script = page.split("var D = ", 1)[1].split(";\n", 1)[0]
     assert "</script" not in script.lower() and "<!--" not in script   # cannot end or confuse the <script>
 
@@ -273,7 +273,7 @@ def test_events_of_one_incident_are_one_pin_with_every_source():
     sibi_inc = next(inc for inc in p["incidents"] if len(inc[0]) == 3)
     rows, n, ref = sibi_inc
     assert n == 3 and ref == 3                        # three articles; the store's representative first
-    assert [p["articles"][p["events"][k][14]][0] for k in rows] == ["Third", "First", "Second"]
+    assert [p["articles"][p["events"][k][15]][0] for k in rows] == ["Third", "First", "Second"]
     assert "Event type · 4 events · 2 incidents" in p["legend"]
     # grouped after filtering: one source left is a plain pin
     one = event_payload(events[:1])
@@ -389,7 +389,7 @@ def built_popups(browser, tmp_path, events) -> dict[str, tuple[str, str]]:
                           " window.__eventLayer.eventTooltipHtml(k)])", len(p["incidents"]))
     assert page.evaluate("window.__xss") is None and seen["errors"] == []
     page.close()
-    return {p["articles"][p["events"][inc[0][0]][14]][0]: tuple(b) for inc, b in zip(p["incidents"], built)}
+    return {p["articles"][p["events"][inc[0][0]][15]][0]: tuple(b) for inc, b in zip(p["incidents"], built)}
 
 
 def test_popup_and_tooltip_escape_article_text(browser, tmp_path):

@@ -332,6 +332,8 @@ def test_events_sharing_an_incident_are_one_group_with_the_representative_first(
     assert views.group_incidents(marked)[0][0]["id"] == 21
     members = views.incident_members(TYPED, TYPED[1])
     assert [e["id"] for e in members] == [2, 1, 3]
+    assert views.incident_actors([TYPED[3], TYPED[0], dict(TYPED[0], actors=["POLICE", "Suicide Bomber"])]) == \
+        ["Protesters", "Police", "suicide bomber"]
 
 
 def test_opening_window_covers_the_reported_events_but_not_a_stray_date():
