@@ -211,6 +211,10 @@ class Detector:
                         return None
                     return self._finish(head, 0.8, "locative")
                 if _noun_in(head, PLACE_NOUNS) and dep != "poss":
+                    if any(c.dep_ == "prep" and c.lower_ == "of" and any(
+                            g.dep_ == "pobj" and self._is_place_token(g, place_spans) for g in c.children)
+                           for c in head.children):
+                        return None                         # "the Red Sea port city of Jeddah": a qualifier
                     tok = head                              # "Quetta railway station", "Kalat district"
                     continue
                 if dep == "poss" and head.text.lower() in PLACE_NOUNS and head.dep_ == "pobj" \
@@ -317,9 +321,13 @@ class Detector:
                         t = t.head
                         continue
                     return None
-                # another common noun ("the situation in Sudan"): whatever happens to it
-                if t.dep_ in ("dobj", "pobj", "attr") and t.head is not t:
-                    t = t.head if t.dep_ != "pobj" else t.head.head
+                # another common noun: what is done to it ("stormed a hotel in X") happens there, but
+                # "a step toward peace in Europe" or "the situation in Sudan" place nothing
+                if t.dep_ in ("dobj", "attr") and t.head is not t:
+                    t = t.head
+                    continue
+                if t.dep_ == "pobj" and t.head.lower_ not in NOT_PLACING | TARGET | DESTINATION:
+                    t = t.head.head                     # "came under a bomb attack while passing …"
                     continue
                 return None
             return None
@@ -472,6 +480,9 @@ class Detector:
             for c in trig.children:
                 if c.dep_ in ("poss", "compound") and c.ent_type_ in ("ORG", "NORP", "PERSON"):
                     out.append(self.phrase(c))
+                if c.dep_ == "prep" and c.lower_ == "with":          # "talks with Ukrainian officials"
+                    out += [self.phrase(g) for g in c.children if g.dep_ == "pobj"
+                            and (g.ent_type_ in ("PERSON", "ORG", "NORP") or _noun_in(g, ACTOR_NOUNS))]
                 if c.dep_ in ("prep",) and c.text.lower() == "by":
                     out += [self.phrase(g) for g in c.children if g.dep_ == "pobj"]
                 if c.dep_ == "acl":
@@ -495,8 +506,13 @@ class Detector:
                 subj = [c for c in verb.head.children if c.dep_ == "nsubj"] if verb.dep_ != "relcl" else [verb.head]
             agent = [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             obj = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
-            for t in subj + agent + obj:
-                if upos(t) == "PRON" and t.dep_ != "relcl" or _noun_in(t, PLACE_NOUNS) or t.text.lower() == "place":
+            # "met with Rubio", "talks with Ukrainian officials": the other party
+            partner = [g for c in verb.children if c.dep_ == "prep" and c.lower_ == "with"
+                       for g in c.children if g.dep_ == "pobj" and (g.ent_type_ in ("PERSON", "ORG", "NORP")
+                                                                  or _noun_in(g, ACTOR_NOUNS))]
+            for t in subj + agent + obj + partner:
+                if upos(t) == "PRON" and t.dep_ != "relcl" or _noun_in(t, PLACE_NOUNS) or t.text.lower() == "place" \
+                        or t.i == trig.i:
                     continue
                 out.append(self.phrase(t))
         seen, uniq = set(), []

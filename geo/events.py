@@ -260,12 +260,12 @@ _RANK = {"landmark": 0, "city": 1, "admin2": 2, "region": 3, "admin1": 3, "count
 
 def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end) -> Optional[Event]:
     stated, how = _date_by_parse(det, link, sentence_dates, m)
-    if stated is None and how != "none":
-        stated = None
     if stated is not None:
         stated = _weekday_by_tense(stated, link, det, published)
-    if stated is None and (link.future or link.needs_date):
+    if stated is None and link.future:
         return None                                          # undated future: not an event (rule P9)
+    if link.needs_date and how != "own":
+        return None                                          # a weak link needs a date of its own
     if stated is None and m.place.kind in AREA_KINDS and not _is_verb_token(link.trigger) \
             and trigger_type(link.lemma) in ("economic", "other", None):
         return None                                          # "investment in Ukraine": a topic, not a happening
@@ -399,9 +399,10 @@ def _fold(found: list) -> list:
         told[id(twin)] = words
     out = []
     for ev in kept:
-        inside = ev.kind in AREA_KINDS and any(
-            k is not ev and k.type == ev.type and _within(k, ev) and _overlap(k, ev, slack=1)
-            and told[id(k)] & told[id(ev)] for k in kept)
+        finer = [k for k in kept if k is not ev and k.type == ev.type and _within(k, ev)
+                 and (_overlap(k, ev, slack=1) or "published" in (k.date_source, ev.date_source))]
+        # the same happening: told with the same word or actors, or the only one of its kind in there
+        inside = ev.kind in AREA_KINDS and (len(finer) == 1 or any(told[id(k)] & told[id(ev)] for k in finer))
         if not inside:
             out.append(ev)
     return sorted(out, key=lambda e: e.mention_start)
