@@ -249,6 +249,8 @@ class Detector:
                         return link
                     return None                             # "traveling north … to Peshawar"
                 if p in ORIGIN:
+                    if governor.dep_ == "dobj" and _is_verb(governor.head):
+                        governor = governor.head             # "dispatched coffins from Quetta railway station"
                     g = self.lem(governor)
                     if g in ("depart", "departure", "leave", "withdraw", "withdrawal", "flee", "evacuate",
                              "pull out", "evacuation", "sail", "exit", "dispatch", "send"):
@@ -269,6 +271,14 @@ class Detector:
                 if _is_verb(head) and self.trigger_like(head) and T.trigger_type(self.lem(head)) in (
                         "disaster_accident", "violence", "explosion_remote_violence", "battle"):
                     return self._finish(head, 0.8, "passive")
+                return None
+            if dep == "nsubj" and self.lem(head) == "be" and kind in ("country", "admin1"):
+                # "Canada and Belgium are among countries that have recently banned …"
+                for c in head.children:
+                    for n in [c] + [g for g in c.children if g.dep_ == "pobj"]:
+                        for r in n.children:
+                            if r.dep_ == "relcl" and self.lem(r) in T.STATE_ACTS:
+                                return self._finish(r, 0.6, "state")
                 return None
             if dep in ("nsubj",):
                 g = self.lem(head)

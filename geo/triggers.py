@@ -146,6 +146,9 @@ def classify(lemma: str, context: str, participants: Iterable[str] = ()) -> str:
         if armed >= 1:
             return "battle"
         return "violence_against_civilians" if civil else "battle"
+    if base == "political" and lemma in ("visit", "call", "tour") and re.search(
+            r"\b(?:warships?|navy|naval|frigates?|destroyers?|carriers?|submarines?|troops|battalions?)\b", context, re.I):
+        return "strategic_development"                 # a warship's port call, a troop visit
     if base == "political" and lemma in ("gather", "march") and _PROTEST_CUE.search(people or context):
         return "protest"
     if base == "strategic_development" and lemma in ("arrive", "arrival", "depart", "departure", "leave",
