@@ -409,7 +409,7 @@ class Detector:
         return Link(trigger=trig, strength=strength, how=how, lemma=self.lem(trig), future=future,
                     actors=self.actors(trig))
 
-    def related(self, trig) -> list:
+    def related_tokens(self, trig) -> list:
         """Lemmas of the lexicon words tied to the trigger: its clause's other verbs and the nouns it
         governs ("came under a bomb and gun attack … while passing through", "launched an offensive")."""
         out, seen = [], {trig.i}
@@ -420,15 +420,29 @@ class Detector:
         # when the verb says little, its subject says what happened
         happen = self.lem(trig) in T.HAPPEN or self.lem(trig) in T.LIGHT or not self.trigger_like(trig)
         for t in frontier:
-            for c in [t] + list(t.children):
+            for c in [t] + [c for c in t.children if not (c.dep_ == "conj" and _is_verb(c))]:
                 for g in [c] + [x for x in c.children if x.dep_ in ("pobj", "dobj", "compound", "conj")]:
                     if g.i in seen or g.dep_ in ("nsubj", "nsubjpass") and g is not t and not happen:
                         continue
                     seen.add(g.i)
                     if upos(g) not in ("PROPN", "ADP", "DET", "PRON", "PUNCT", "NUM") and self.trigger_like(g) \
                             and self.lem(g) not in T.SPEECH and not _noun_in(g, PLACE_NOUNS):
-                        out.append(self.lem(g))
+                        out.append(g)
         return out
+
+    def related(self, trig) -> list:
+        return [self.lem(t) for t in self.related_tokens(trig)]
+
+    def clause_text(self, tok) -> str:
+        """The text of the clause a token stands in: the context that decides its type."""
+        head = self.clause_head(tok)
+        for _ in range(3):                  # "Cyclone Jude slammed into …, causing …, leaving widespread damage"
+            if head.head is not head and (head.dep_ in ("xcomp", "advcl") or head.dep_ == "conj" and _is_verb(head)
+                                          or head.dep_ == "acl" and upos(tok) == "NOUN"):
+                head = head.head
+            else:
+                break
+        return self.text[head.left_edge.idx:head.right_edge.idx + len(head.right_edge.text)]
 
     def clause_head(self, tok):
         """The verb whose clause holds `tok` (the token itself for a verb)."""

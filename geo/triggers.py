@@ -42,7 +42,7 @@ _add("political", "meet meeting talk talks visit summit conference vote election
      "agreement speak address host convene negotiate negotiation adopt approve ratify inaugurate "
      "inauguration swear resign appoint nominate campaign gather discussion discuss pledge join "
      "celebration celebrate ceremony parade welcome announce tell urge session debate "
-     "referendum impeach dissolve reshuffle accord treaty deal unveil launch trip tour hearing_session")
+     "referendum impeach dissolve ban outlaw legalize legalise abolish lift_ban reshuffle accord treaty deal unveil launch trip tour hearing_session")
 _add("legal", "rule ruling sentence convict conviction charge trial adjourn indict indictment "
      "acquit prosecute prosecution warrant sue lawsuit verdict jail imprison appeal testify hearing")
 _add("disaster_accident", "flood flooding cyclone windstorm hurricane typhoon tornado earthquake quake tremor "
@@ -146,6 +146,8 @@ def classify(lemma: str, context: str, participants: Iterable[str] = ()) -> str:
         if armed >= 1:
             return "battle"
         return "violence_against_civilians" if civil else "battle"
+    if lemma in ("leave", "cause", "hit", "affect", "damage", "destroy", "sweep", "slam") and _DISASTER_CUE.search(context):
+        return "disaster_accident"                      # "Cyclone Jude … leaving widespread damage"
     if base == "political" and lemma in ("visit", "call", "tour") and re.search(
             r"\b(?:warships?|navy|naval|frigates?|destroyers?|carriers?|submarines?|troops|battalions?)\b", context, re.I):
         return "strategic_development"                 # a warship's port call, a troop visit
