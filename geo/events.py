@@ -274,15 +274,15 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
     start = det.offset(trig)
     ev.trigger = {"start": start, "end": start + len(trig.text), "text": trig.text}
     ev.actors = [a for a in link.actors if a.lower() != text[m.span.start:m.span.end].lower()]
-    context = det.clause_text(trig)                          # the trigger's clause decides its type
-    own = classify(link.lemma, context, link.actors) if det.trigger_like(trig) else None
+    context, sentence = det.clause_text(trig), text[s_start:s_end]    # the trigger's clause decides its type
+    own = classify(link.lemma, context, link.actors, sentence) if det.trigger_like(trig) else None
     generic = own is None or own == "other" or link.lemma in HAPPEN or link.lemma in LIGHT
     types = [own] if own else []
     for tok in det.related_tokens(trig):                     # "took over the train …, killing 21"
-        t = classify(det.lem(tok), det.clause_text(tok), link.actors)
+        t = classify(det.lem(tok), det.clause_text(tok), link.actors, sentence)
         if generic or t in _VIOLENT:
             types.append(t)
-    ev.type = min(types, key=_TYPE_PRIORITY.index) if types else _default_type(link.actors, text[s_start:s_end])
+    ev.type = min(types, key=_TYPE_PRIORITY.index) if types else _default_type(link.actors, sentence)
     ev.confidence = round(ev.confidence * link.strength, 4)
     ev.role = role_of(ev, published, future=link.future)
     return ev

@@ -126,10 +126,14 @@ def is_trigger(lemma: str) -> bool:
     return lemma.lower() in _LEXICON
 
 
-def classify(lemma: str, context: str, participants: Iterable[str] = ()) -> str:
-    """The event type of a trigger, given its sentence (`context`) and its actor phrases."""
+def classify(lemma: str, context: str, participants: Iterable[str] = (), sentence: Optional[str] = None) -> str:
+    """The event type of a trigger, given its clause (`context`), its actor phrases and its sentence.
+
+    How a deed was done (explosives) and to whom (civilians, armed men) is read in the trigger's own
+    clause; who is moving (troops, a warship, a cargo ship) anywhere in the sentence."""
     base = trigger_type(lemma) or "other"
     people = " ".join(participants)
+    wide = f"{sentence or context} {people}"
     if base in ("violence", "battle", "strategic_development") and lemma in ("strike", "attack", "hit", "kill",
                                                                            "target", "raid", "assault"):
         if _EXPLOSIVE.search(context):
@@ -149,23 +153,23 @@ def classify(lemma: str, context: str, participants: Iterable[str] = ()) -> str:
     if lemma in ("leave", "cause", "hit", "affect", "damage", "destroy", "sweep", "slam") and _DISASTER_CUE.search(context):
         return "disaster_accident"                      # "Cyclone Jude … leaving widespread damage"
     if base == "political" and lemma in ("visit", "call", "tour") and re.search(
-            r"\b(?:warships?|navy|naval|frigates?|destroyers?|carriers?|submarines?|troops|battalions?)\b", context, re.I):
+            r"\b(?:warships?|navy|naval|frigates?|destroyers?|carriers?|submarines?|troops|battalions?)\b", wide, re.I):
         return "strategic_development"                 # a warship's port call, a troop visit
     if base == "political" and lemma in ("gather", "march") and _PROTEST_CUE.search(people or context):
         return "protest"
     if base == "strategic_development" and lemma in ("arrive", "arrival", "depart", "departure", "leave",
-                                                     "sail", "dock", "enter", "exit", "dispatch"):
-        if lemma == "land" and not _ARMED.search(context):
-            return "political" if re.search(r"\b(?:secretary|minister|president|envoy|delegation)\b", context, re.I) \
+                                                     "sail", "dock", "enter", "exit", "dispatch", "land"):
+        if lemma == "land" and not _ARMED.search(wide):
+            return "political" if re.search(r"\b(?:secretary|minister|president|envoy|delegation)\b", wide, re.I) \
                 else "other"
-        if re.search(r"\b(?:cargo|freighter|tanker|container|merchant)\b", context, re.I):
+        if re.search(r"\b(?:cargo|freighter|tanker|container|merchant)\b", wide, re.I):
             return "economic"                                 # a cargo ship's voyage is trade
-        if not _ARMED.search(context) and not re.search(r"\b(?:warships?|peacekeepers?|navy|naval|fleet|"
-                                                        r"carrier|frigate|destroyer)\b", context, re.I):
+        if not _ARMED.search(wide) and not re.search(r"\b(?:warships?|peacekeepers?|navy|naval|fleet|"
+                                                     r"carrier|frigate|destroyer)\b", wide, re.I):
             return "other"
     if base == "strategic_development" and lemma in ("rescue", "release", "free", "evacuate", "evacuation"):
         if _ARMED.search(context):
             return "battle" if re.search(r"\b(?:operation|clearance|fight\w*)\b", context, re.I) else base
-    if base == "economic" and lemma in ("ship", "load", "cargo", "shipment") and _ARMED.search(context):
+    if base == "economic" and lemma in ("ship", "load", "cargo", "shipment") and _ARMED.search(wide):
         return "strategic_development"
     return base if base != "violence" else "battle"
