@@ -163,6 +163,16 @@ class Recogniser:
             if c.score < ACCEPT and fold(text[c.start:c.end]) in accepted_keys:
                 c.score += 0.25
                 c.evidence.append("discourse")
+        # Co-mentioned provinces: a known town of a province the article names is likely that town
+        # ("near Sibi" in a story about Balochistan).
+        provinces = self._accepted_provinces(text, cands)
+        if provinces:
+            for c in cands:
+                if c.score < ACCEPT and c.demonym_of is None and any(
+                        fold(p.admin1 or "") in provinces for p in self.gazetteer.lookup_folded(fold(text[c.start:c.end]))
+                        if p.kind in ("city", "landmark", "admin2")):
+                    c.score += 0.15
+                    c.evidence.append("province-named")
         # Coordination: "the Tartar and Barda districts" — a candidate joined by and/or/, to an
         # accepted place inherits some of its support.
         for c in cands:
@@ -180,6 +190,16 @@ class Recogniser:
                 accepted.append(Span(c.start, c.end, text[c.start:c.end], score=min(1.0, c.score),
                                      evidence=tuple(c.evidence)))
         return _drop_overlaps(accepted)
+
+    def _accepted_provinces(self, text: str, cands: list) -> set:
+        """Folded names of the first-level areas the article names outright (with some confidence)."""
+        out = set()
+        for c in cands:
+            if c.score >= ACCEPT + 0.2 and c.demonym_of is None:
+                for p in self.gazetteer.lookup_folded(fold(text[c.start:c.end])):
+                    if p.kind == "admin1":
+                        out.add(fold(p.name))
+        return out
 
     def _gazetteer_candidates(self, text: str, tokens: list) -> list:
         """Longest known names inside runs of capitalised words (connectors allowed inside)."""

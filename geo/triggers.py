@@ -88,6 +88,7 @@ STATE_ACTS = set("adopt sign ratify ban lift impose join withdraw leave hold ele
 _EXPLOSIVE = re.compile(r"\b(?:air\s?strikes?|air raids?|bomb\w*|blasts?|explosi\w+|explod\w+|detonat\w+|"
                         r"missiles?|rockets?|drones?|shell(?:s|ing|ed)|mortars?|grenades?|IEDs?|"
                         r"suicide|roadside|artillery)\b", re.I)
+_GUNS = re.compile(r"\b(?:guns?|gunmen|gunfire|gunfight|shoot\w*|shot|rifles?|firing|opened fire)\b", re.I)
 _CIVILIAN = re.compile(r"\b(?:civilians?|passengers?|hostages?|villagers?|residents?|worshippers?|"
                        r"students?|children|women|journalists?|pilgrims?|shoppers?|travell?ers|"
                        r"commuters|farmers|miners|patients|refugees|train|bus|market|mosque|church|school|"
@@ -134,14 +135,16 @@ def classify(lemma: str, context: str, participants: Iterable[str] = (), sentenc
     base = trigger_type(lemma) or "other"
     people = " ".join(participants)
     wide = f"{sentence or context} {people}"
+    # explosives decide the type only when they are the means: "a bomb and gun attack" is an assault
+    remote = _EXPLOSIVE.search(context) and not _GUNS.search(context)
     if base in ("violence", "battle", "strategic_development") and lemma in ("strike", "attack", "hit", "kill",
                                                                            "target", "raid", "assault"):
-        if _EXPLOSIVE.search(context):
+        if remote:
             return "explosion_remote_violence"
     if base == "violence":
         if _DISASTER_CUE.search(people) and lemma in ("strike", "hit", "kill"):
             return "disaster_accident"
-        if _EXPLOSIVE.search(context) and lemma in ("kill", "wound", "injure", "target"):
+        if remote and lemma in ("kill", "wound", "injure", "target"):
             return "explosion_remote_violence"
         civil = _CIVILIAN.search(context)
         armed = len(set(m.group().lower() for m in _ARMED.finditer(context)))
