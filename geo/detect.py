@@ -242,7 +242,10 @@ class Detector:
                     g = self.lem(governor)
                     if g in T.TO_IS_WHERE or (p == "into" and self._violent(governor)):
                         return self._from_governor(governor, prep, "destination", place_spans, weak=0.8)
-                    if g in T.TRAVEL and governor.dep_ not in ("advcl", "acl", "relcl"):
+                    if g in T.TRAVEL and governor.dep_ not in ("advcl", "acl", "relcl") and not any(
+                            c.dep_ == "advcl" and (self.trigger_like(c) or self.related(c)) for c in governor.children):
+                        # a dated journey is news; one that only frames another happening is not
+                        # ("was traveling … to Peshawar when it came under attack")
                         link = self._from_governor(governor, prep, "destination", place_spans, weak=0.7)
                         if link is not None:
                             link.needs_date = True

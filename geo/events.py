@@ -337,6 +337,9 @@ def _default_type(actors: list, context: str) -> str:
     return "political" if _POLITICAL_ACTORS.search(" ".join(actors)) else "other"
 
 
+_TEMPORAL_MARKS = {"after", "before", "when", "while", "as", "since", "until", "once"}
+
+
 def _date_by_parse(det, link, sentence_dates: list, m):
     """The date of the trigger's own clause; else of the clause it hangs in ("said Monday that …")."""
     if not sentence_dates:
@@ -365,6 +368,11 @@ def _date_by_parse(det, link, sentence_dates: list, m):
     own = by_clause.get("own") or by_clause.get(head.i)
     if own:
         return min(own, key=lambda d: abs(d.start - det.offset(trig))), "own"
+    # "took over the train … hours after it left Quetta on Tuesday": a temporal clause dates its head
+    for c in head.children:
+        if c.dep_ == "advcl" and c.i in by_clause and any(
+                m.dep_ in ("mark", "advmod") and m.lower_ in _TEMPORAL_MARKS for m in c.children):
+            return by_clause[c.i][0], "own"
     t = head
     for _ in range(6):
         if t.head is t:
