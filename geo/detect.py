@@ -505,8 +505,9 @@ class Detector:
         verb = trig if _is_verb(trig) else None
         if verb is None:
             for c in trig.children:
-                if c.dep_ in ("poss", "compound") and c.ent_type_ in ("ORG", "NORP", "PERSON"):
-                    out.append(self.phrase(c))
+                if c.dep_ in ("poss", "compound") and (c.ent_type_ in ("ORG", "NORP", "PERSON") or
+                                                       c.dep_ == "poss" and upos(c) == "PROPN"):
+                    out.append(self.phrase(c))         # "Rubio’s second visit", "the BLA attack"
                 if c.dep_ == "prep" and c.lower_ == "with":          # "talks with Ukrainian officials"
                     out += [self.phrase(g) for g in c.children if g.dep_ == "pobj"
                             and (g.ent_type_ in ("PERSON", "ORG", "NORP") or _noun_in(g, ACTOR_NOUNS))]
