@@ -43,12 +43,29 @@ def stored(db_path):
         return {e["name"]: e for e in s.events()}
 
 
+def opening(db_path) -> tuple:
+    """What a fresh visit shows, from the stored events (so the NLP's reading of the seed decides
+    it, not this file): (reported events in the opening window, all events, the window)."""
+    from geo.store import Store
+    with Store.open(db_path) as s:
+        events = s.events()
+    start, end = views.opening_window(events)
+    shown = views.filter_events(events, views.ViewState(start=start, end=end), views.data_span(events))
+    return len(shown), len(events), {"start": start.isoformat(), "end": end.isoformat()}
+
+
 def test_first_start_fills_an_empty_database_from_the_seeds_and_filters_change_the_url(db, geoparser):
     at = new_app()
     assert not at.exception
     assert db.exists()
+    n, m, window = opening(db)
+    assert m == 5 and counts(at) == (n, m)                  # reported events only (the seed's history is background)
+    assert at.query_params == window
+
+    # the background switch: the window follows the data's span out to the background event
+    at.toggle(key="w_background").set_value(True).run()
     assert counts(at) == (5, 5)
-    assert at.query_params == {"start": "2023-09-01", "end": "2024-04-17"}
+    assert at.query_params == {"start": "2023-09-01", "end": "2024-04-17", "background": "1"}
 
     # the date slider narrows the view; the URL follows
     at.slider(key="w_window").set_value((date(2024, 4, 1), date(2024, 4, 17))).run()
@@ -95,13 +112,13 @@ def test_first_start_fills_an_empty_database_from_the_seeds_and_filters_change_t
 
 def test_query_params_set_the_window_on_open(db):
     new_app()                                               # seeds the database
-    at = new_app({"start": "2024-04-01", "end": "2024-04-30"})
+    at = new_app({"start": "2024-04-01", "end": "2024-04-30", "background": "1"})
     assert not at.exception
     assert counts(at) == (4, 5)
     assert at.slider(key="w_window").value == (date(2024, 4, 1), date(2024, 4, 17))   # clamped
     assert at.query_params["end"] == "2024-04-17"
     bad = new_app({"start": "garbage", "end": "2024-99-99", "conf": "x", "country": "<script>"})
-    assert not bad.exception and counts(bad) == (5, 5)
+    assert not bad.exception and counts(bad) == opening(db)[:2]
 
 
 def test_uploaded_files_are_added_with_a_report_per_file(db):
@@ -117,12 +134,13 @@ def test_uploaded_files_are_added_with_a_report_per_file(db):
     assert "yerevan.txt: 1 added, 0 duplicate(s), 0 failed, 1 event(s)" in report
     assert "seed-again.txt: 0 added, 1 duplicate(s), 0 failed, 0 event(s)" in report
     assert "broken.pdf: 0 added, 0 duplicate(s), 1 failed, 0 event(s) — unsupported file type" in report
-    assert counts(at) == (6, 6)
+    n, m = counts(at)
+    assert m == 6 and n == m - sum(e["role"] == "background" for e in stored(db).values())
     assert "Yerevan" in stored(db)
     at.text_area(key="w_paste").set_value("Fire in Shusha\nApril 10, 2024\n\n"
                                           "A fire broke out in the town of Shusha, officials said.").run()
     at.button(key="w_add_text").click().run()
-    assert counts(at) == (7, 7) and stored(db)["Shusha"]["date"] == "2024-04-10"
+    assert counts(at) == (n + 1, 7) and stored(db)["Shusha"]["date"] == "2024-04-10"
 
 
 def test_fix_this_pin_is_stored_and_survives_reingest(db, geoparser):
@@ -175,7 +193,7 @@ def test_fix_this_pin_is_stored_and_survives_reingest(db, geoparser):
 
 def test_copy_link_shows_the_whole_view_and_the_map_position_reaches_the_url(db):
     new_app()
-    at = new_app({"start": "2024-04-01", "end": "2024-04-30", "country": "AZ"})
+    at = new_app({"start": "2024-04-01", "end": "2024-04-30", "country": "AZ", "background": "1"})
     # the map reports a pan and zoom (as streamlit-folium does after the user moves it)
     at.session_state["map"] = {"center": {"lat": 40.12345678, "lng": 46.5}, "zoom": 8,
                                "last_clicked": None, "last_object_clicked": None}
@@ -185,9 +203,10 @@ def test_copy_link_shows_the_whole_view_and_the_map_position_reaches_the_url(db)
     assert (q["start"], q["end"], q["country"], q["center"], q["zoom"]) == \
         ("2024-04-01", "2024-04-17", "AZ", "40.1235,46.5", "8")
     links = [c.value for c in at.sidebar.code]
-    assert links == ["http://localhost:8501/?start=2024-04-01&end=2024-04-17&country=AZ&center=40.1235,46.5&zoom=8"]
+    assert links == ["http://localhost:8501/?start=2024-04-01&end=2024-04-17&country=AZ&center=40.1235,46.5&zoom=8"
+                     "&background=1"]
     # the map's first report, made before it is fitted to the events, is not a view to link
-    fresh = new_app({"start": "2024-04-01", "end": "2024-04-30"})
+    fresh = new_app({"start": "2024-04-01", "end": "2024-04-30", "background": "1"})
     fresh.session_state["map"] = {"center": {"lat": 20.0, "lng": 0.0}, "zoom": 2}
     fresh.run()
     assert "center" not in fresh.query_params and "zoom" not in fresh.query_params
@@ -248,7 +267,8 @@ def test_a_big_store_opens_on_its_latest_month(db):
             events = []
             for k in range(20):
                 d = (first + timedelta(days=(a * 20 + k) % 700)).isoformat()
-                events.append({"name": "Ganja", "lat": 40.68 + k / 100, "lon": 46.36, "country_code": "AZ",
+                # places far enough apart that the store links no incidents across them
+                events.append({"name": "Ganja", "lat": 30 + k, "lon": 20 + (a % 50) * 0.5, "country_code": "AZ",
                                "kind": "city", "date": d, "date_end": d, "precision": "day",
                                "date_source": "stated", "sentence": f"Report {a} from Ganja.",
                                "mention_start": 0, "mention_end": 5, "confidence": 0.9})
@@ -267,3 +287,40 @@ def test_a_big_store_opens_on_its_latest_month(db):
     # an explicit window in the link is respected
     linked = new_app({"start": span[0], "end": span[1]})
     assert counts(linked) == (total, total)
+
+
+# --------------------------------------------------------------------------- issue 9
+
+def test_opening_window_covers_the_reported_events_without_a_stray_date_and_filters_reach_the_url(db):
+    """A typed store (tests/app_data.py) plus a report misdated to 1815: the app opens on the
+    reported events' span, not 1815 – 2024; background, type, actor and minimum sources filter
+    the events and land in the URL."""
+    from geo.store import Store
+    from tests.app_data import SIBI, _article, _event, build_store
+    build_store(db)
+    text = "Cannon fire was heard in Sibi on 18 June 1815, the paper wrote."
+    with Store.open(db) as s:
+        s.add(_article("stray", "A misread year", "2024-03-10", None, text,
+                       [_event(text, SIBI, "Sibi", "fire", type="battle", date="1815-06-18")]))
+    at = new_app()
+    assert not at.exception
+    assert counts(at) == (10, 12)                       # reported, in the window; Izium (background) and 1815 not
+    assert at.query_params == {"start": "2024-03-05", "end": "2024-03-14"}
+    assert at.slider(key="w_window").value == (date(2024, 3, 5), date(2024, 3, 14))
+    assert any(c.value.startswith("8 incidents on the map") for c in at.caption)
+    at.toggle(key="w_background").set_value(True).run()
+    assert at.query_params["background"] == "1" and counts(at) == (10, 12)    # Izium is outside the window
+    at.button(key="w_preset_everything").click().run()
+    assert counts(at) == (12, 12) and at.query_params["start"] == "1815-06-18"
+    at.multiselect(key="w_types").set_value(["battle"]).run()
+    assert counts(at) == (3, 12) and at.query_params["type"] == "battle"   # 1815, Izium, Tripoli
+    at.text_input(key="w_actor").set_value("militia").run()
+    assert counts(at) == (1, 12) and at.query_params["actor"] == "militia"
+    at.multiselect(key="w_types").set_value([]).run()
+    at.text_input(key="w_actor").set_value("").run()
+    at.number_input(key="w_min_sources").set_value(2).run()
+    assert counts(at) == (3, 12) and at.query_params["min_sources"] == "2"
+    assert set(at.dataframe[0].value["place"]) == {"Sibi"} and set(at.dataframe[0].value["sources"]) == {3}
+    # a link with the filters opens on them
+    linked = new_app({"type": "protest", "start": "2024-03-01", "end": "2024-03-31"})
+    assert counts(linked) == (3, 12) and linked.multiselect(key="w_types").value == ["protest"]

@@ -248,24 +248,40 @@ def test_first_visit_fills_the_empty_database_and_maps_the_seed(empty_app, open_
             assert s.count_articles() == 0, "the database was not empty before the first visit"
     page, seen = open_page(empty_app)
     page.get_by_text("Added 1 sample article(s) with 5 events", exact=True).wait_for(timeout=TIMEOUT)
-    wait_caption(page, 5, 5)
     with Store.open(empty_app.db) as s:
         assert s.count_articles() == 1 and s.count_events() == 5
-    kinds = sorted(e["kind"] for e in empty_app.events())
-    assert kinds == ["city", "city", "city", "landmark", "region"]
+    events = empty_app.events()
+    assert sorted(e["kind"] for e in events) == ["city", "city", "city", "landmark", "region"]
+    # a fresh visit shows the reported events (the seed's history is background) over their span
+    start, end = views.opening_window(events)
+    reported = [e for e in events if e["role"] == "reported"]
+    points = sum(e["kind"] not in ("region", "country") for e in reported)
+    wait_caption(page, len(reported), 5)
     frame = map_frame(page)
-    expect_map(frame, points=4, areas=1)      # 3 towns and a monastery; Nagorno-Karabakh as an area
-    # the address bar is a link to this view: the data's whole span
-    wait_query(page, start="2023-09-01", end="2024-04-17")
-    assert page.get_by_role("slider", name="Dates — start").get_attribute("aria-valuetext") == "2023-09-01"
-    assert page.get_by_role("slider", name="Dates — end").get_attribute("aria-valuetext") == "2024-04-17"
+    expect_map(frame, points=points, areas=len(reported) - points)
+    # the address bar is a link to this view
+    wait_query(page, start=start.isoformat(), end=end.isoformat())
     assert seen["errors"] == []
     assert_only_tiles_blocked(seen)
     assert any(u.startswith(OSM_TILES) for u in seen["blocked"])   # the blocking was in force
 
 
+SEED_ALL = "/?background=1&start=2023-09-01&end=2024-04-17"      # the seed's five events, its whole span
+
+
+def test_the_seed_with_background_shows_all_five_events_over_its_whole_span(empty_app, open_page):
+    page, seen = open_page(empty_app, SEED_ALL)
+    loaded(page, 5, 5, points=4, areas=1)     # 3 towns and a monastery; Nagorno-Karabakh as an area
+    assert page.get_by_role("slider", name="Dates — start").get_attribute("aria-valuetext") == "2023-09-01"
+    assert page.get_by_role("slider", name="Dates — end").get_attribute("aria-valuetext") == "2024-04-17"
+    assert seen["errors"] == []
+
+
+EVERYTHING = "/?background=1&start=2023-09-01&end=2024-05-21"     # every event of the prepared store
+
+
 def test_a_link_with_dates_opens_that_window(prepared_app, open_page):
-    page, seen = open_page(prepared_app, "/?start=2024-04-01&end=2024-04-30")
+    page, seen = open_page(prepared_app, "/?start=2024-04-01&end=2024-04-30&background=1")
     loaded(page, 4, 9, points=4, areas=0)     # the four April events of the seed
     assert page.get_by_role("slider", name="Dates — start").get_attribute("aria-valuetext") == "2024-04-01"
     assert page.get_by_role("slider", name="Dates — end").get_attribute("aria-valuetext") == "2024-04-30"
@@ -277,7 +293,7 @@ def test_a_link_with_dates_opens_that_window(prepared_app, open_page):
 
 
 def test_moving_the_date_slider_changes_the_map_and_the_url(prepared_app, open_page):
-    page, seen = open_page(prepared_app, "/")
+    page, seen = open_page(prepared_app, EVERYTHING)
     frame = loaded(page, 9, 9, points=8, areas=1)
     frame.evaluate("window.__mounted = 'once'")
 
@@ -308,7 +324,7 @@ def test_moving_the_date_slider_changes_the_map_and_the_url(prepared_app, open_p
 def test_popup_and_panel_show_markup_from_articles_as_text(prepared_app, open_page):
     kharkiv = next(e for e in prepared_app.events() if e["name"] == "Kharkiv")
     assert kharkiv["title"] == XSS_TITLE and kharkiv["sentence"] == XSS_SENTENCE
-    page, seen = open_page(prepared_app, "/")
+    page, seen = open_page(prepared_app, EVERYTHING)
     page.locator("[data-testid=stDataFrame] td[role=gridcell]").first.wait_for(state="attached",
                                                                               timeout=TIMEOUT)
     frame = loaded(page, 9, 9, points=8, areas=1)
@@ -337,7 +353,7 @@ def test_popup_and_panel_show_markup_from_articles_as_text(prepared_app, open_pa
 
 
 def test_fix_this_pin_is_stored_and_shown_in_a_new_session(empty_app, open_page):
-    page, seen = open_page(empty_app, "/")
+    page, seen = open_page(empty_app, SEED_ALL)
     loaded(page, 5, 5, points=4, areas=1)     # (the first visit fills the database, if still empty)
     barda = next(e for e in empty_app.events() if e["name"] == "Barda")
     assert not barda["corrected"]
@@ -366,7 +382,7 @@ def test_fix_this_pin_is_stored_and_shown_in_a_new_session(empty_app, open_page)
 
     # a fresh visit (a new session, no event in the link): picking the row again shows the
     # event at its new place, and the map centres there
-    page.goto(empty_app.url + "/")
+    page.goto(empty_app.url + SEED_ALL)
     loaded(page, 5, 5, points=4, areas=1)
     page.get_by_text("Pick a row in the table or click a pin.").wait_for(timeout=TIMEOUT)
     pick_table_row(page, alt["name"])

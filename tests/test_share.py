@@ -272,7 +272,7 @@ def test_cli_export_of_a_snapshot_is_frozen(typed_db, tmp_path):
         extra = dict(articles()[3], id="more", text=articles()[3]["text"] + "\nMore news.")
         assert store.add(extra).status == "added"
     live = geo("export", "--format", "csv", "--db", str(db), "--out", str(tmp_path / "live.csv"))
-    frozen = geo("export", "--format", "csv", "--snapshot", sid, "--db", str(db), "--out", str(tmp_path / "snap.csv"))
+    frozen = geo("export", "--format", "csv", f"--snapshot={sid}", "--db", str(db), "--out", str(tmp_path / "snap.csv"))
     assert frozen.returncode == 0, frozen.stderr
     assert int(frozen.stdout.split()[0]) == 6 and int(live.stdout.split()[0]) == 11
     # a link to the snapshot works as well

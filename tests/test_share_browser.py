@@ -74,7 +74,7 @@ def test_a_link_reproduces_the_view_in_a_fresh_browser(browser, app):
     server, db, _ = app
     with Store.open(db) as s:
         khojaly = next(e for e in s.events() if e["name"] == "Khojaly")
-    page, seen = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30&event={khojaly['id']}")
+    page, seen = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30&background=1&event={khojaly['id']}")
     assert caption_counts(page) == (4, 5)
     frame = leaflet_map(page)
     frame.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 4", timeout=TIMEOUT)
@@ -106,7 +106,7 @@ def test_a_link_reproduces_the_view_in_a_fresh_browser(browser, app):
 
 def test_a_snapshot_keeps_its_events_after_more_news(browser, app):
     server, db, tmp = app
-    page, _ = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30")
+    page, _ = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30&background=1")
     assert caption_counts(page) == (4, 5)
     settle(page)
     page.get_by_text("Share this view").click()
@@ -117,10 +117,15 @@ def test_a_snapshot_keeps_its_events_after_more_news(browser, app):
     assert re.fullmatch(re.escape(server.url) + r"/\?snapshot=[A-Za-z0-9_-]{22}", link)
     page.context.close()
 
-    (tmp / "extra.txt").write_text(EXTRA, encoding="utf-8")
-    geo("ingest", str(tmp / "extra.txt"), "--db", str(db))      # more news, while the app runs
+    # more news, while the app runs (a typed event written as ingest would: no NLP involved)
+    from tests.app_data import _article, _event
+    with Store.open(db) as s:
+        s.add(_article("extra", "Clashes near Lachin", "2024-04-20", None, EXTRA,
+                       [_event(EXTRA, {"name": "Lachin", "lat": 39.6383, "lon": 46.5461, "country_code": "AZ",
+                                       "kind": "city", "place_key": "gn:147622"}, "Lachin", "Shelling",
+                               type="explosion_remote_violence", date="2024-04-19")]))
 
-    live, _ = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30")
+    live, _ = open_app(browser, f"{server.url}/?start=2024-04-01&end=2024-04-30&background=1")
     n_live, _total = caption_counts(live)
     assert n_live > 4
     live.context.close()
@@ -146,7 +151,7 @@ def test_a_snapshot_keeps_its_events_after_more_news(browser, app):
 def test_exported_html_shows_every_marker_with_the_network_off(browser, app, tmp_path):
     _, db, _ = app
     out = tmp_path / "april.html"
-    r = geo("export", "--format", "html", "--start", "2024-04-01", "--end", "2024-04-30", "--db", str(db),
+    r = geo("export", "--format", "html", "--start", "2024-04-01", "--end", "2024-04-30", "--background", "--db", str(db),
             "--out", str(out), "--title", "April <i>2024</i>")
     n = int(r.stdout.split()[0])
     payload = json.loads(re.search(r"var D = (\{.*?\});\n", out.read_text()).group(1))
