@@ -196,7 +196,8 @@ def to_kml(events: Iterable[Mapping], title: str = "Reported events", window=Non
         f["actors"] = "; ".join(f["actors"])
         values = {k: e.get(k) for k in ("date", "date_end", "precision", "date_source", "date_text", "confidence",
                                          "kind", "country_code", "sentence", "title", "url", "published")}
-        for key, value in {**values, **{k: f[k] for k in ("type", "role", "actors", "incident_id", "n_sources")}}.items():
+        values.update({k: f[k] for k in ("type", "role", "actors", "incident_id", "n_sources")})
+        for key, value in values.items():
             if value is not None and value != "":
                 d = sub(data, "Data")
                 d.set("name", key)

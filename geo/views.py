@@ -392,8 +392,9 @@ def representative(members: Sequence[Mapping]) -> Mapping:
     def rank(m: Mapping) -> tuple:
         conf = m.get("confidence")
         mid = m.get("id")
-        return (not m.get("representative"), -keys.get(m.get("place_key"), 0), m.get("date_source") != "stated", _width(m),
-                -(conf if isinstance(conf, (int, float)) else 0.0), (0, mid) if isinstance(mid, int) else (1, str(mid)))
+        return (not m.get("representative"), -keys.get(m.get("place_key"), 0), m.get("date_source") != "stated",
+                _width(m), -(conf if isinstance(conf, (int, float)) else 0.0),
+                (0, mid) if isinstance(mid, int) else (1, str(mid)))
     return min(members, key=rank)
 
 

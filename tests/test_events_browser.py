@@ -263,7 +263,8 @@ def test_each_correction_is_stored_survives_a_reload_and_can_be_undone(app, open
     wait_query(page, end="2024-03-13")           # Odesa moved to the 6th: the last reported day is Tripoli's 13th
     page.get_by_text("Corrections (4)").click()
     for pattern in (r"· type · 'Lviv' .* → type disaster_accident$", r"· date · 'Odesa' .* → date 2024-03-06",
-                    r"· not an event · 'Washington' ", r"· always place · every mention reading 'tripoli' · → lat 34\.4367"):
+                    r"· not an event · 'Washington' ",
+                    r"· always place · every mention reading 'tripoli' · → lat 34\.4367"):
         page.get_by_text(re.compile(pattern)).wait_for(timeout=TIMEOUT)
     page.get_by_text("Hidden events (1)").click()
     page.get_by_text(re.compile(r"^'Washington' at \d+-\d+ of article \d+ \(Fire in Lviv\) · hidden 20")).wait_for(

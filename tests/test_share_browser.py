@@ -151,8 +151,8 @@ def test_a_snapshot_keeps_its_events_after_more_news(browser, app):
 def test_exported_html_shows_every_marker_with_the_network_off(browser, app, tmp_path):
     _, db, _ = app
     out = tmp_path / "april.html"
-    r = geo("export", "--format", "html", "--start", "2024-04-01", "--end", "2024-04-30", "--background", "--db", str(db),
-            "--out", str(out), "--title", "April <i>2024</i>")
+    r = geo("export", "--format", "html", "--start", "2024-04-01", "--end", "2024-04-30", "--background",
+            "--db", str(db), "--out", str(out), "--title", "April <i>2024</i>")
     n = int(r.stdout.split()[0])
     payload = json.loads(re.search(r"var D = (\{.*?\});\n", out.read_text()).group(1))
     assert len(payload["events"]) == n and n >= 4
