@@ -291,28 +291,45 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
 _WEEKDAY = re.compile(r"^(?:on\s+|this\s+|next\s+|last\s+)?(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day(?:['’]s)?$", re.I)
 
 
+_MONTH_ALONE = re.compile(r"^(?:in\s+)?(?:Jan(?:uary)?|Feb(?:ruary)?|March|April|May|June|July|Aug(?:ust)?|"
+                          r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?$")
+
+
 def _weekday_by_tense(stated, link, det, published: Optional[str]):
-    """A bare weekday takes past or future from its verb: "will meet Friday", "rules Wednesday" (a
-    present-tense happening is scheduled) look forward; "met Friday" looks back."""
-    if not published or stated.precision != "day" or not _WEEKDAY.match(stated.text.strip()) \
-            or re.match(r"(?:this|next|last)\b", stated.text.strip(), re.I):
+    """A bare weekday or month takes past or future from its verb: "will meet Friday", "rules
+    Wednesday", "holds the election in November" (a present-tense happening is scheduled) look
+    forward; "met Friday" looks back."""
+    text = stated.text.strip()
+    weekday = stated.precision == "day" and _WEEKDAY.match(text) and not re.match(r"(?:this|next|last)\b", text, re.I)
+    month = stated.precision == "month" and _MONTH_ALONE.match(text)
+    if not published or not (weekday or month):
         return stated
     try:
-        day, pub = date.fromisoformat(stated.value), date.fromisoformat(published[:10])
+        pub = date.fromisoformat(published[:10])
+        day = date.fromisoformat(stated.value if weekday else stated.value + "-01")
     except ValueError:
         return stated
     verb = det.clause_head(link.trigger)
     present = verb.tag_ in ("VBZ", "VBP") and det.lem(verb) not in SPEECH and not any(
         c.dep_ in ("aux", "auxpass") and c.tag_ in ("VBZ", "VBP") and c.lower_ in ("has", "have", "is", "are")
         for c in verb.children)
-    if (link.future or present) and day < pub:
-        day += timedelta(days=7)
-    elif verb.tag_ == "VBD" and not link.future and day > pub:
-        day -= timedelta(days=7)
+    forward = link.future or present
+    if weekday:
+        if forward and day < pub:
+            day += timedelta(days=7)
+        elif verb.tag_ == "VBD" and not link.future and day > pub:
+            day -= timedelta(days=7)
+        else:
+            return stated
+        value = day.isoformat()
     else:
-        return stated
+        # (the date step already reads "ahead of the election in November" as the coming one)
+        if forward and (day.year, day.month) < (pub.year, pub.month):
+            value = f"{day.year + 1:04d}-{day.month:02d}"
+        else:
+            return stated
     from dataclasses import replace
-    return replace(stated, value=day.isoformat())
+    return replace(stated, value=value)
 
 
 def _is_verb_token(tok) -> bool:

@@ -110,3 +110,19 @@ def test_every_event_has_a_known_type_and_role(parser):
     text = open("seeds/000_52b5df1d0099c1a6.txt", encoding="utf-8").read()
     evs = parser.extract(Article(id="seed", text=text, published="2024-04-17")).events
     assert evs and all(e.type in EVENT_TYPES and e.role in ("reported", "background") for e in evs)
+
+
+@pytest.mark.parametrize("text, published, expected", [
+    ("Georgia holds the presidential election in November, officials in Tbilisi said.", "2024-10-10", "2024-11"),
+    ("Candidates campaigned in Tbilisi ahead of the presidential election in November.", "2024-10-10", "2024-11"),
+    ("The court rules Wednesday on the appeal in Islamabad.", "2025-03-10", "2025-03-12"),
+    ("Leaders met Friday in Paris.", "2024-10-10", "2024-10-04"),
+])
+def test_a_bare_weekday_or_month_follows_the_verbs_tense(parser, text, published, expected):
+    ev = only(parser, text, published=published)
+    assert ev.date == expected and ev.role == "reported"
+
+
+def test_this_year_is_a_year_not_its_last_day(parser):
+    ev = only(parser, "This year, floods killed 40 people in Sindh province.")
+    assert ev.date == "2025" and ev.precision == "year" and ev.role == "reported"
