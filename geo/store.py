@@ -15,7 +15,7 @@ Design:
 * **Corrections survive re-ingest.** They are keyed by ``(content_hash, mention_start,
   mention_end)``, not by row ids, and are applied again whenever that article is added.
 * **Snapshots.** `save_snapshot` freezes a view: its URL parameters and a JSON copy of the events it
-  showed, under a ``secrets.token_urlsafe`` id (128 bits) with a sha256 of the content; later
+  showed, under a ``secrets.token_urlsafe`` id (128 bits, never starting with '-') with a sha256 of the content; later
   ingests, corrections and deletions never touch it. `snapshot(id)` raises StoreError with a plain
   reason for a malformed or unknown id.
 * **Schema migrations.** ``PRAGMA user_version`` is the schema version; `MIGRATIONS` is an ordered
@@ -52,6 +52,8 @@ Design:
 """
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import json
 import math
@@ -81,6 +83,15 @@ SNAPSHOT_ID_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REQUIRED_EVENT_KEYS = ("name", "lat", "lon", "mention_start", "mention_end")
 
 DateLike = Union[_date, str, None]
+
+
+def new_snapshot_id() -> str:
+    """A fresh snapshot id: ``secrets.token_urlsafe`` (128 random bits, 22 URL-safe characters), drawn
+    again while it starts with '-', so that ``--snapshot ID`` on a command line is never read as an option."""
+    while True:
+        sid = secrets.token_urlsafe(SNAPSHOT_ID_BYTES)
+        if not sid.startswith("-"):
+            return sid
 
 
 @dataclass
@@ -969,11 +980,11 @@ class Store:
 
         reached = set()
         for n in new:
-            for nb in self._neighbours(conn, n):
+            for nb in self._candidates(conn, n):
                 a, b = find(("e", n.id)), find(("c", nb.component_id))
-                if a != b:
+                if a != b and _links(n, nb):       # a candidate of a component already joined: no check
                     parent[max(a, b)] = min(a, b)
-                reached.add(nb.component_id)
+                    reached.add(nb.component_id)
         if not reached:
             return                          # each stays its own incident (no `incidents` row)
         comps: dict = {}
@@ -1067,8 +1078,13 @@ class Store:
         conn.executemany("UPDATE events SET incident_id = ?, component_id = ? WHERE id = ?", moves)
 
     def _neighbours(self, conn: sqlite3.Connection, n: "_Node") -> list:
-        """The visible events that link to `n` (see the module docstring): candidates by place key and by
-        the R*Tree (or the lat/lon index), decided exactly by `_links`."""
+        """The visible events that link to `n` (see the module docstring), decided exactly by `_links`."""
+        return [m for m in self._candidates(conn, n) if _links(n, m)]
+
+    def _candidates(self, conn: sqlite3.Connection, n: "_Node") -> list:
+        """Every visible event that may link to `n` (a superset of its neighbours), as `_Node`s:
+        candidates by place key, and by the 5 km box (the R*Tree or the lat/lon index) or, where the
+        box holds more events than the date window, by the date index with the box as a filter."""
         if n.day_start is None:
             return []
         if n.long_span:                    # only the same interval
@@ -1088,15 +1104,22 @@ class Store:
             dlon = 360.0 if coslat < 1e-6 else dlat / coslat
             w, e_ = n.lon - dlon, n.lon + dlon
             with_lon = w >= -180 and e_ <= 180          # else (at the antimeridian) latitude only
+            index = "rtree" if self.has_rtree else "plain"
             if self.has_rtree:
                 box = [n.lat + dlat, n.lat - dlat] + ([e_, w] if with_lon else [])
-                sql = _NEIGHBOUR_SQL[("rtree", long, with_lon)]
             else:
                 box = [n.lat - dlat, n.lat + dlat] + ([w, e_] if with_lon else [])
-                sql = _NEIGHBOUR_SQL[("plain", long, with_lon)]
-            for row in conn.execute(sql, box + tail):
+            in_box = conn.execute(_PROBE_SQL[(index, long, with_lon)], box + [PROBE_LIMIT]).fetchone()[0]
+            if in_box >= PROBE_LIMIT // 8:     # a crowded box: does the date window hold fewer?
+                in_window = conn.execute(_PROBE_SQL[("date", long, with_lon)], dparams + [in_box]).fetchone()[0]
+                if in_window < in_box:
+                    index = "date"
+                    box = [n.lat - dlat, n.lat + dlat] + ([w, e_] if with_lon else [])
+            sql = _NEIGHBOUR_SQL[(index, long, with_lon)]
+            params = dparams + box + tail[len(dparams):] if index == "date" else box + tail
+            for row in conn.execute(sql, params):
                 found[row[0]] = row
-        return [m for m in (_Node(*r) for r in found.values()) if _links(n, m)]
+        return [_Node(*r) for r in found.values()]
 
     # -- reading
 
@@ -1378,7 +1401,7 @@ class Store:
         canonical = {"ensure_ascii": False, "sort_keys": True, "separators": (",", ":")}
         view_json = json.dumps(view, **canonical)
         events_json = json.dumps([dict(e) for e in events], default=str, **canonical)
-        snap = Snapshot(id=secrets.token_urlsafe(SNAPSHOT_ID_BYTES), created_at=_now(), title=title or "",
+        snap = Snapshot(id=new_snapshot_id(), created_at=_now(), title=title or "",
                         note=note or "", view=view, events=json.loads(events_json),   # as snapshot() reads it back
                         content_hash=hashlib.sha256(f"{view_json}\n{events_json}".encode("utf-8")).hexdigest())
         with self._write() as conn:
@@ -1638,7 +1661,29 @@ def _neighbour_sql() -> dict:
                 + f" WHERE {box} AND {dates('+')}{common}")
             box = "e.lat BETWEEN ? AND ?" + (" AND e.lon BETWEEN ? AND ?" if with_lon else "")
             out[("plain", long, with_lon)] = f"{_NODE_SQL} WHERE {box} AND {dates('+')}{common}"
+            # Where the box is crowded (many events at one city), the date index leads instead.
+            out[("date", long, with_lon)] = (f"{_NODE_SQL} WHERE {dates('')} AND "
+                                             + box.replace("e.l", "+e.l") + common)
     return out
+
+
+def _probe_sql() -> dict:
+    """Counts (up to a limit) of the rows each candidate index would visit: `Store._neighbours` lets the
+    smaller lead. Keyed like `_neighbour_sql`."""
+    out = {}
+    for long in (False, True):
+        dates = ("e.day_start = ? AND +e.day_end = ?" if long else
+                 "e.day_start BETWEEN ? AND ? AND e.day_end >= ? AND e.long_span = 0")
+        for with_lon in (False, True):
+            out[("date", long, with_lon)] = f"SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE {dates} LIMIT ?)"
+            box = "min_lat <= ? AND max_lat >= ?" + (" AND min_lon <= ? AND max_lon >= ?" if with_lon else "")
+            out[("rtree", long, with_lon)] = f"SELECT COUNT(*) FROM (SELECT 1 FROM events_rtree WHERE {box} LIMIT ?)"
+            box = "e.lat BETWEEN ? AND ?" + (" AND e.lon BETWEEN ? AND ?" if with_lon else "")
+            out[("plain", long, with_lon)] = f"SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE {box} LIMIT ?)"
+    return out
+
+
+PROBE_LIMIT = 2000          # rows counted per index before choosing which one leads a candidate query
 
 
 _INSERT_INCIDENT = ("INSERT OR REPLACE INTO incidents (id, type, role, n_events, n_sources, day_start, day_end,"
@@ -1657,8 +1702,10 @@ class _Node(tuple):
 for _i, _name in enumerate(_NODE_COLUMNS + ("content_hash",)):
     setattr(_Node, _name, property(operator.itemgetter(_i)))
 _NEIGHBOUR_SQL = _neighbour_sql()
+_PROBE_SQL = _probe_sql()
 
 
+@functools.lru_cache(maxsize=65536)
 def _shift(day: str, days: int) -> str:
     return (_date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
@@ -1723,11 +1770,34 @@ def _split_component(nodes: list) -> list:
     if len(groups) <= 1:
         return [nodes]
     loose = []
+    starts = [[f.day_start for f in g] for g in groups]        # each in date order (`_order_key`)
+    firsts, lasts = [st[0] for st in starts], [st[-1] for st in starts]
+    active: list = []                                           # (last day, window) of coarse ones placed
     for c in coarse:
         lo, hi = _shift(c.day_start, -INCIDENT_SLACK_DAYS), _shift(c.day_end, INCIDENT_SLACK_DAYS)
-        meets = [sum(1 for f in g if f.day_start <= hi and f.day_end >= lo) for g in groups]
-        best = max(range(len(meets)), key=lambda k: (meets[k], -k))
-        (groups[best] if meets[best] else loose).append(c)
+        # A fine event meets [lo, hi] when it starts by hi and ends from lo on; it lasts under
+        # MAX_INCIDENT_DAYS days, so only those starting in the few days before lo need their end read.
+        # The windows are in date order and apart: only those with a start in [edge, hi] can meet it.
+        edge = _shift(lo, 1 - MAX_INCIDENT_DAYS)
+        meets: dict = {}
+        for k in range(bisect.bisect_left(lasts, edge), bisect.bisect_right(firsts, hi)):
+            st = starts[k]
+            a, b, z = bisect.bisect_left(st, edge), bisect.bisect_left(st, lo), bisect.bisect_right(st, hi)
+            meets[k] = max(0, z - b) + sum(1 for f in groups[k][a:min(b, z)] if f.day_end >= lo)
+        # The coarse events placed before count too: they start no later than c (date order), so they
+        # meet it while they end from lo on, and lo only grows: those ending before it are done with.
+        active = [(end, k) for end, k in active if end >= lo]
+        for _, k in active:
+            meets[k] = meets.get(k, 0) + 1
+        best, most = None, 0
+        for k in sorted(meets):
+            if meets[k] > most:                # the earliest window on a tie
+                best, most = k, meets[k]
+        if best is None:
+            loose.append(c)
+        else:
+            groups[best].append(c)
+            active.append((c.day_end, best))
     return groups + ([loose] if loose else [])
 
 

@@ -336,3 +336,35 @@ def test_incremental_updates_equal_a_rebuild_after_any_mix_of_changes(store):
         assert state() == before, f"step {step}"
         richest = max([richest] + [i[2] for i in before])
     assert richest >= 3
+
+
+def test_a_crowded_city_ingests_to_exactly_what_a_rebuild_gives(store):
+    """Three hundred articles about one city, five events each within 2 km of each other over two
+    months (days and a few months, three types): the crowded box leads the candidate lookup through
+    the date index, and the incremental grouping is exactly a rebuild from scratch."""
+    import random
+    from datetime import date, timedelta
+    rng = random.Random(11)
+    types = ["explosion_remote_violence", "battle", "protest"]
+    for i in range(300):
+        r = report(i, SIBI, "2024-03-05")
+        base = r.events[0]
+        r.events = []
+        for k in range(5):
+            day = (date(2024, 3, 1) + timedelta(days=rng.randrange(60))).isoformat()
+            month = rng.random() < 0.1
+            r.events.append(dict(base, mention_start=k, mention_end=k + 1, type=rng.choice(types),
+                                 lat=SIBI.lat + rng.uniform(-0.009, 0.009), lon=SIBI.lon + rng.uniform(-0.009, 0.009),
+                                 place_key=rng.choice([SIBI.key, SIBI_CANTT.key, None]),
+                                 date=day[:7] if month else day, precision="month" if month else "day"))
+        store.add(r)
+    assert store.count_events() == 1500
+
+    def state():
+        return [(i["id"], i["event_ids"], i["n_sources"], i["event_id"], i["day_start"], i["day_end"], i["date"])
+                for i in store.incidents()]
+
+    before = state()
+    assert sum(i[2] > 1 for i in before) > 20 and max(len(i[1]) for i in before) > 20
+    assert store.rebuild_incidents() == len(before)
+    assert state() == before

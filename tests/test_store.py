@@ -520,3 +520,17 @@ def test_migrations_append_one_transaction_each(tmp_path, monkeypatch):
         cols = {r[1] for r in c.execute("PRAGMA table_info(articles)")}
         assert "language" in cols
         assert c.execute("SELECT 1 FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
+
+
+def test_snapshot_ids_never_start_with_a_dash(tmp_path, monkeypatch):
+    """`geo export --snapshot ID` must not read an id as an option: an id starting with '-' is drawn again."""
+    import re
+    from geo import store as store_module
+    drawn = iter(["-leadingDashXXXXXXXXXX", "--twoDashesXXXXXXXXXXX", "okIdStartsWell_-XXXXXX"])
+    with monkeypatch.context() as m:
+        m.setattr(store_module.secrets, "token_urlsafe", lambda n: next(drawn))
+        assert store_module.new_snapshot_id() == "okIdStartsWell_-XXXXXX"
+    with Store.open(tmp_path / "e.db") as store:
+        ids = [store.save_snapshot({}, []).id for _ in range(200)]      # ~3 would start with '-' otherwise
+    assert len(set(ids)) == 200
+    assert all(re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]{21}", i) for i in ids)
