@@ -34,3 +34,22 @@ def browser():
     except with CI=true (then the tests fail)."""
     from tests.browser import launch_chromium
     yield from launch_chromium()
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(app, path) -> (page, seen): a new page on a running app (anything with `.url`), every
+    request that leaves it recorded in `seen` and blocked (tests/browser.py: watch)."""
+    from tests.browser import SCRIPT_STATE_JS, watch
+    opened = []
+
+    def _open(app, path: str = "/"):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        seen = watch(page, (app.url + "/", "data:", "blob:", "about:"))
+        page.add_init_script(SCRIPT_STATE_JS)
+        opened.append(page)
+        page.goto(app.url + path)
+        return page, seen
+    yield _open
+    for page in opened:
+        page.close()

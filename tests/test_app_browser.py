@@ -18,9 +18,8 @@ import pytest
 
 from geo import views
 from geo.store import Store
-from tests.browser import (COUNT_JS, OSM_TILES, ROOT, SCRIPT_STATE_JS, TIMEOUT, Server,
-                           assert_only_tiles_blocked, map_frame, query, settle, streamlit_server, wait_query,
-                           watch)
+from tests.browser import (COUNT_JS, OSM_TILES, ROOT, TIMEOUT, Server, assert_only_tiles_blocked, map_frame,
+                           query, settle, streamlit_server, wait_query)
 
 SEEDS = ROOT / "seeds"
 
@@ -91,22 +90,6 @@ def prepared_app(browser, tmp_path_factory, geoparser):
                        ("Wrocław", "city", "2024-05-21")], got
         yield app
 
-
-@pytest.fixture
-def open_page(browser):
-    """open_page(app, path) -> (page, seen): a new browser context per call, network blocked."""
-    opened = []
-
-    def _open(app: App, path: str = "/"):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        seen = watch(page, (app.url + "/", "data:", "blob:", "about:"))
-        page.add_init_script(SCRIPT_STATE_JS)
-        opened.append(page)
-        page.goto(app.url + path)
-        return page, seen
-    yield _open
-    for page in opened:
-        page.close()
 
 
 # --------------------------------------------------------------------------- helpers

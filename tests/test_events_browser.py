@@ -18,8 +18,8 @@ import pytest
 from geo import views
 from geo.store import Store
 from tests.app_data import TRIPOLI_LB, build_store
-from tests.browser import ROOT, SCRIPT_STATE_JS, TIMEOUT, assert_only_tiles_blocked, map_frame, query, settle, \
-    streamlit_server, wait_query, watch
+from tests.browser import ROOT, TIMEOUT, assert_only_tiles_blocked, map_frame, query, settle, streamlit_server, \
+    wait_query
 from tests.test_app_browser import choose, expect_map, find_pin, loaded, pick_table_row, wait_caption
 
 N_ALL = 11          # events in the store
@@ -49,21 +49,6 @@ def app(browser, tmp_path_factory):
     with streamlit_server("app.py", ROOT, d / "streamlit.log", env={"GEO_DB": str(db)}) as server:
         yield TypedApp(server, db, ids)
 
-
-@pytest.fixture
-def open_page(browser):
-    pages = []
-
-    def _open(app: TypedApp, path: str = "/"):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        seen = watch(page, (app.url + "/", "data:", "blob:", "about:"))
-        page.add_init_script(SCRIPT_STATE_JS)
-        pages.append(page)
-        page.goto(app.url + path)
-        return page, seen
-    yield _open
-    for page in pages:
-        page.close()
 
 
 def pin_near(frame, lat: float, lon: float):
