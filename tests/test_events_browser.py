@@ -234,7 +234,7 @@ def test_each_correction_is_stored_survives_a_reload_and_can_be_undone(app, open
     page.get_by_text("Always place “Tripoli” there in this store").click()
     settle(page)
     page.get_by_role("button", name="Save correction").click()
-    page.get_by_text(re.compile(r"^Now at 34\.4367, 35\.8497 · .* · corrected by hand$")).wait_for(timeout=TIMEOUT)
+    page.get_by_text(re.compile(r"^Now at 34\.4367, 35\.8497 · .* · corrected by hand$")).first.wait_for(timeout=TIMEOUT)
     for e in (first, second):                                    # both articles' mentions
         moved = app.event(e)
         assert (moved["lat"], moved["lon"]) == pytest.approx((TRIPOLI_LB["lat"], TRIPOLI_LB["lon"]))
@@ -243,7 +243,7 @@ def test_each_correction_is_stored_survives_a_reload_and_can_be_undone(app, open
     # a reload (on the other Tripoli article's event) shows all four
     page.goto(app.url + f"/?event={second}")
     frame = ready(page, N_REPORTED - 1, N_ALL - 1)                # Washington stays hidden
-    page.get_by_text(re.compile(r"^Now at 34\.4367, 35\.8497 · .* · corrected by hand$")).wait_for(timeout=TIMEOUT)
+    page.get_by_text(re.compile(r"^Now at 34\.4367, 35\.8497 · .* · corrected by hand$")).first.wait_for(timeout=TIMEOUT)
     assert "Disaster / accident 1" in frame.inner_text(".ev-legend")
     wait_query(page, end="2024-03-13")           # Odesa moved to the 6th: the last reported day is Tripoli's 13th
     page.get_by_text("Corrections (4)").click()

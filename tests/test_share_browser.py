@@ -110,7 +110,10 @@ def test_a_snapshot_keeps_its_events_after_more_news(browser, app):
     assert caption_counts(page) == (4, 5)
     settle(page)
     page.get_by_text("Share this view").click()
-    page.get_by_label("Snapshot title").fill("Peacekeepers <b>leave</b>")
+    title = page.get_by_label("Snapshot title")
+    title.fill("Peacekeepers <b>leave</b>")
+    title.press("Enter")                     # commit the title (its own rerun) before the click
+    settle(page)
     page.get_by_role("button", name="Share snapshot").click()
     page.get_by_text("Snapshot saved").wait_for(timeout=TIMEOUT)
     link = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").last.inner_text().strip()
