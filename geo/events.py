@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Optional
 
 from geo.text import fold
-from geo.triggers import EVENT_TYPES, HAPPEN, LIGHT, SPEECH, classify, is_trigger, lemma_of, trigger_type
+from geo.triggers import EVENT_TYPES, HAPPEN, LIGHT, SPEECH, classify, is_trigger, lemma_of, trigger_type  # noqa: F401
 
 ROLES = ("reported", "background")
 AREA_KINDS = {"country", "continent", "region", "admin1"}
@@ -181,7 +181,7 @@ def _events_from_parse(text, mentions, dates, published, title, dateline_span, p
     place_spans = [(m.span.start, m.span.end) for m in mentions]
     skip_lines = _heading_lines(text, title, dateline_span)
     lead_done = False
-    found = []                                   # (event, trigger token index)
+    found = []                                   # (event, trigger lemma)
     for s_start, s_end in sentences(text):
         if any(a <= s_start < b for a, b in skip_lines):
             continue
@@ -479,7 +479,8 @@ def _heading_lines(text: str, title: str, dateline_span) -> list:
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
         end = pos + len(line)
-        is_title = title and stripped == title.strip()
+        # a headline, not a lead that a reader took for the title ("Protesters gathered in Kharkiv on Sunday.")
+        is_title = title and stripped == title.strip() and not re.search(r"[.!?][\"”’)]?$", stripped)
         is_byline = stripped.lower().startswith("by ") and len(stripped) < 160
         has_dateline = dateline_span is not None and pos <= dateline_span[0] < end
         if is_title or is_byline or has_dateline:

@@ -126,3 +126,13 @@ def test_a_bare_weekday_or_month_follows_the_verbs_tense(parser, text, published
 def test_this_year_is_a_year_not_its_last_day(parser):
     ev = only(parser, "This year, floods killed 40 people in Sindh province.")
     assert ev.date == "2025" and ev.precision == "year" and ev.role == "reported"
+
+
+def test_a_one_line_file_is_read_as_its_lead_not_only_its_title(parser, tmp_path):
+    from geo.read import iter_articles
+    path = tmp_path / "kharkiv.txt"
+    path.write_text("Protesters gathered in Kharkiv on Sunday.\n", encoding="utf-8")
+    (article,) = list(iter_articles([str(path)]))
+    assert article.title == "Protesters gathered in Kharkiv on Sunday."     # the reader's guess at a title
+    (ev,) = parser.extract(article).events
+    assert ev.name == "Kharkiv" and ev.type == "protest"
