@@ -265,6 +265,10 @@ class Detector:
                 continue
             if dep in ("dobj", "obj"):
                 g = self.lem(head)
+                if g in ("leave", "depart", "enter", "reach") and head.dep_ == "advcl" and any(
+                        c.dep_ in ("mark", "advmod") and c.lower_ in ("after", "before", "since", "as", "when")
+                        for c in head.children) and (self.trigger_like(head.head) or self.related(head.head)):
+                    return None                     # "took over the train … hours after it left Quetta" (rule P7)
                 if _is_verb(head) and (g in T.PLACE_OBJECT or g.split()[0] in T.PLACE_OBJECT):
                     return self._finish(head, 0.9, "object")
                 if head.text.lower() in ("siege",):

@@ -275,11 +275,13 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
     ev.trigger = {"start": start, "end": start + len(trig.text), "text": trig.text}
     ev.actors = [a for a in link.actors if a.lower() != text[m.span.start:m.span.end].lower()]
     context, sentence = det.clause_text(trig), text[s_start:s_end]    # the trigger's clause decides its type
-    own = classify(link.lemma, context, link.actors, sentence) if det.trigger_like(trig) else None
+    # who did it and to what: the actors, and the object even where it is a place ("took over the town")
+    parts = link.actors + [c.text for c in trig.children if c.dep_ == "dobj"]
+    own = classify(link.lemma, context, parts, sentence) if det.trigger_like(trig) else None
     generic = own is None or own == "other" or link.lemma in HAPPEN or link.lemma in LIGHT
     types = [own] if own else []
     for tok in det.related_tokens(trig):                     # "took over the train …, killing 21"
-        t = classify(det.lem(tok), det.clause_text(tok), link.actors, sentence)
+        t = classify(det.lem(tok), det.clause_text(tok), parts, sentence)
         if generic or t in _VIOLENT:
             types.append(t)
     ev.type = min(types, key=_TYPE_PRIORITY.index) if types else _default_type(link.actors, sentence)

@@ -89,6 +89,10 @@ _EXPLOSIVE = re.compile(r"\b(?:air\s?strikes?|air raids?|bomb\w*|blasts?|explosi
                         r"missiles?|rockets?|drones?|shell(?:s|ing|ed)|mortars?|grenades?|IEDs?|"
                         r"suicide|roadside|artillery)\b", re.I)
 _GUNS = re.compile(r"\b(?:guns?|gunmen|gunfire|gunfight|shoot\w*|shot|rifles?|firing|opened fire)\b", re.I)
+_NON_STATE = re.compile(r"\b(?:militants?|gunmen|insurgents?|rebels?|separatists?|attackers?|terrorists?|"
+                        r"jihadists?|extremists?|fighters?|hijackers?|kidnappers?)\b", re.I)
+_TERRITORY = re.compile(r"\b(?:towns?|city|cities|villages?|bases?|territory|district|area|region|province|"
+                        r"checkpoints?|posts?|outposts?|airport|border crossing)\b", re.I)
 _CIVILIAN = re.compile(r"\b(?:civilians?|passengers?|hostages?|villagers?|residents?|worshippers?|"
                        r"students?|children|women|journalists?|pilgrims?|shoppers?|travell?ers|"
                        r"commuters|farmers|miners|patients|refugees|train|bus|market|mosque|church|school|"
@@ -153,6 +157,10 @@ def classify(lemma: str, context: str, participants: Iterable[str] = (), sentenc
         if armed >= 1:
             return "battle"
         return "violence_against_civilians" if civil else "battle"
+    if lemma == "seize" and _NON_STATE.search(people):
+        # militants taking over a town or base fight for territory; taking over a train, a bus or a hotel
+        # is a hijacking (ACLED: violence against civilians)
+        return "battle" if _TERRITORY.search(people) else "violence_against_civilians"
     if lemma in ("leave", "cause", "hit", "affect", "damage", "destroy", "sweep", "slam") and _DISASTER_CUE.search(context):
         return "disaster_accident"                      # "Cyclone Jude … leaving widespread damage"
     if base == "political" and lemma in ("visit", "call", "tour") and re.search(

@@ -136,3 +136,13 @@ def test_a_one_line_file_is_read_as_its_lead_not_only_its_title(parser, tmp_path
     assert article.title == "Protesters gathered in Kharkiv on Sunday."     # the reader's guess at a title
     (ev,) = parser.extract(article).events
     assert ev.name == "Kharkiv" and ev.type == "protest"
+
+
+def test_militants_taking_over_a_train_is_a_hijacking_and_its_origin_is_no_event(parser):
+    ev = only(parser, "Militants took over a passenger train near Sibi on Tuesday, hours after it left Quetta.")
+    assert ev.name == "Sibi" and ev.type == "violence_against_civilians" and ev.date == "2025-03-11"
+
+
+def test_militants_taking_over_a_town_is_a_battle(parser):
+    ev = only(parser, "Militants took over the town of Sibi on Tuesday.")
+    assert ev.type == "battle"
