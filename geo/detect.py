@@ -191,7 +191,7 @@ class Detector:
         while hops < 6:
             hops += 1
             dep, head = tok.dep_, tok.head
-            if head is tok:                                  # the place is the sentence root: a heading
+            if head == tok:                                  # the place is the sentence root: a heading
                 return None
             if dep in ("conj",):                             # "Seville and Ceuta": Ceuta shares Seville's role
                 tok = head
@@ -302,7 +302,7 @@ class Detector:
         return any(a <= self.offset(tok) < b for a, b in place_spans)
 
     def _has_place_child(self, noun, place_spans: list, exclude) -> bool:
-        return any(c is not exclude and self._is_place_token(c, place_spans) for c in noun.children
+        return any(c != exclude and self._is_place_token(c, place_spans) for c in noun.children
                    if c.dep_ in ("compound",))
 
     def _violent(self, tok) -> bool:
@@ -315,7 +315,7 @@ class Detector:
         for _ in range(4):
             low = t.text.lower()
             if _is_verb(t) and upos(t) != "AUX" or upos(t) == "AUX" and t.dep_ == "ROOT":
-                return self._verb_link(t, how, weak, prep if t is governor else None)
+                return self._verb_link(t, how, weak, prep if t == governor else None)
             if upos(t) in ("NOUN", "PROPN", "PRON", "NUM", "ADJ"):
                 if self.trigger_like(t) and upos(t) in ("NOUN",) and low not in ACTOR_NOUNS \
                         and not _noun_in(t, PLACE_NOUNS):
@@ -340,7 +340,7 @@ class Detector:
                     return None
                 # another common noun: what is done to it ("stormed a hotel in X") happens there, but
                 # "a step toward peace in Europe" or "the situation in Sudan" place nothing
-                if t.dep_ in ("dobj", "attr") and t.head is not t:
+                if t.dep_ in ("dobj", "attr") and t.head != t:
                     t = t.head
                     continue
                 if t.dep_ == "pobj" and t.head.lower_ not in NOT_PLACING | TARGET | DESTINATION:
@@ -410,7 +410,7 @@ class Detector:
     # -- the happening itself ---------------------------------------------------------------------
     def _finish(self, trig, strength: float, how: str) -> Optional[Link]:
         clause = trig if _is_verb(trig) else self.clause_head(trig)
-        if self._unreal(clause) or (clause is not trig and self._unreal(trig)):
+        if self._unreal(clause) or (clause != trig and self._unreal(trig)):
             return None
         future = self._future(clause)
         return Link(trigger=trig, strength=strength, how=how, lemma=self.lem(trig), future=future,
@@ -421,7 +421,7 @@ class Detector:
         governs ("came under a bomb and gun attack … while passing through", "launched an offensive")."""
         out, seen = [], {trig.i}
         frontier = [trig]
-        if trig.dep_ in ("advcl", "xcomp", "conj", "acl") and trig.head is not trig:
+        if trig.dep_ in ("advcl", "xcomp", "conj", "acl") and trig.head != trig:
             frontier.append(trig.head)
         # "the departure … took place", "the storm made landfall", "Cyclone Jude slammed into…":
         # when the verb says little, its subject says what happened
@@ -429,7 +429,7 @@ class Detector:
         for t in frontier:
             for c in [t] + [c for c in t.children if not (c.dep_ == "conj" and _is_verb(c))]:
                 for g in [c] + [x for x in c.children if x.dep_ in ("pobj", "dobj", "compound", "conj")]:
-                    if g.i in seen or g.dep_ in ("nsubj", "nsubjpass") and g is not t and not happen:
+                    if g.i in seen or g.dep_ in ("nsubj", "nsubjpass") and g != t and not happen:
                         continue
                     seen.add(g.i)
                     if upos(g) not in ("PROPN", "ADP", "DET", "PRON", "PUNCT", "NUM") and self.trigger_like(g) \
@@ -444,7 +444,7 @@ class Detector:
         """The text of the clause a token stands in: the context that decides its type."""
         head = self.clause_head(tok)
         for _ in range(3):                  # "Cyclone Jude slammed into …, causing …, leaving widespread damage"
-            if head.head is not head and (head.dep_ in ("xcomp", "advcl") or head.dep_ == "conj" and _is_verb(head)
+            if head.head != head and (head.dep_ in ("xcomp", "advcl") or head.dep_ == "conj" and _is_verb(head)
                                           or head.dep_ == "acl" and upos(tok) == "NOUN"):
                 head = head.head
             else:
@@ -455,7 +455,7 @@ class Detector:
         """The verb whose clause holds `tok` (the token itself for a verb)."""
         t = tok
         for _ in range(8):
-            if _is_verb(t) or t.head is t:
+            if _is_verb(t) or t.head == t:
                 return t
             t = t.head
         return t
@@ -481,7 +481,7 @@ class Detector:
         # "made no attempt to prevent the assault", "intend to … make vessels leave": unreal higher up
         t = verb
         for _ in range(4):
-            if t.head is t:
+            if t.head == t:
                 break
             child, t = t, t.head
             if any(c.dep_ == "neg" or (c.dep_ == "det" and c.text.lower() == "no") for c in t.children):
@@ -489,7 +489,7 @@ class Detector:
             if child.dep_ in ("xcomp", "ccomp", "advcl") and self.lem(t) in IRREALIS and child.tag_ in ("VB",):
                 return True
         # a noun trigger inside a hypothetical clause
-        if verb.dep_ in ("xcomp",) and verb.head is not verb and self.lem(verb.head) in ("hope", "want", "plan",
+        if verb.dep_ in ("xcomp",) and verb.head != verb and self.lem(verb.head) in ("hope", "want", "plan",
                                                                                            "seek", "try", "aim"):
             return True
         return False

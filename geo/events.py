@@ -236,7 +236,7 @@ def _lead_trigger(det, start: int, end: int):
         link = det._finish(root, 0.7, "dateline")
         return link
     for t in span:
-        if t.head is root and t.dep_ in ("ccomp", "xcomp", "conj") and det.trigger_like(t):
+        if t.head == root and t.dep_ in ("ccomp", "xcomp", "conj") and det.trigger_like(t):
             return det._finish(t, 0.6, "dateline")
     return None
 
@@ -375,11 +375,11 @@ def _date_by_parse(det, link, sentence_dates: list, m):
             continue
         # a date modifying the trigger noun itself ("Tuesday's attack", "the attack on Tuesday")
         t, hops = root, 0
-        while t.head is not t and hops < 4 and not (t is trig):
+        while t.head != t and hops < 4 and t != trig:
             t, hops = t.head, hops + 1
-            if t is trig:
+            if t == trig:
                 break
-        if t is trig:
+        if t == trig:
             by_clause.setdefault("own", []).append(d)
             continue
         c = det.clause_head(root)
@@ -394,7 +394,7 @@ def _date_by_parse(det, link, sentence_dates: list, m):
             return by_clause[c.i][0], "own"
     t = head
     for _ in range(6):
-        if t.head is t:
+        if t.head == t:
             break
         if t.dep_ in ("relcl", "acl") and t.head.i != trig.i:
             break                                           # a relative clause's date is its own
