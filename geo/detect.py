@@ -184,7 +184,7 @@ class Detector:
             # "Nagorno-Karabakh, which was retaken by Azerbaijan last September": the relative clause
             # says what happened at the place
             if c.dep_ == "relcl" and _is_verb(c) and self.trigger_like(c) and self.lem(c) not in T.SPEECH:
-                link = self._finish(c, 0.9, "relative")
+                link = self.finish(c, 0.9, "relative")
                 if link is not None:
                     return link
         hops = 0
@@ -209,7 +209,7 @@ class Detector:
                         return None
                     if T.trigger_type(self.lem(head)) == "economic":
                         return None
-                    return self._finish(head, 0.8, "locative")
+                    return self.finish(head, 0.8, "locative")
                 if _noun_in(head, PLACE_NOUNS) and dep != "poss":
                     if any(c.dep_ == "prep" and c.lower_ == "of" and any(
                             g.dep_ == "pobj" and self._is_place_token(g, place_spans) for g in c.children)
@@ -270,14 +270,14 @@ class Detector:
                         for c in head.children) and (self.trigger_like(head.head) or self.related(head.head)):
                     return None                     # "took over the train … hours after it left Quetta" (rule P7)
                 if _is_verb(head) and (g in T.PLACE_OBJECT or g.split()[0] in T.PLACE_OBJECT):
-                    return self._finish(head, 0.9, "object")
+                    return self.finish(head, 0.9, "object")
                 if head.text.lower() in ("siege",):
-                    return self._finish(head, 0.9, "object")
+                    return self.finish(head, 0.9, "object")
                 return None                                 # "urged Russia", "blamed India"
             if dep in ("nsubjpass",):
                 if _is_verb(head) and self.trigger_like(head) and T.trigger_type(self.lem(head)) in (
                         "disaster_accident", "violence", "explosion_remote_violence", "battle"):
-                    return self._finish(head, 0.8, "passive")
+                    return self.finish(head, 0.8, "passive")
                 return None
             if dep == "nsubj" and self.lem(head) == "be" and kind in ("country", "admin1"):
                 # "Canada and Belgium are among countries that have recently banned …"
@@ -285,12 +285,12 @@ class Detector:
                     for n in [c] + [g for g in c.children if g.dep_ == "pobj"]:
                         for r in n.children:
                             if r.dep_ == "relcl" and self.lem(r) in T.STATE_ACTS:
-                                return self._finish(r, 0.6, "state")
+                                return self.finish(r, 0.6, "state")
                 return None
             if dep in ("nsubj",):
                 g = self.lem(head)
                 if kind in ("country", "admin1", "admin2") and g in T.STATE_ACTS and _is_verb(head):
-                    return self._finish(head, 0.6, "state")
+                    return self.finish(head, 0.6, "state")
                 return None                                 # "Washington denies", "Russia has not agreed"
             if dep in ("attr", "acomp", "oprd", "dative", "advmod", "dep", "ROOT", "parataxis", "meta",
                        "intj", "punct", "case", "prep", "relcl", "acl", "ccomp", "xcomp", "advcl"):
@@ -319,7 +319,7 @@ class Detector:
             if upos(t) in ("NOUN", "PROPN", "PRON", "NUM", "ADJ"):
                 if self.trigger_like(t) and upos(t) in ("NOUN",) and low not in ACTOR_NOUNS \
                         and not _noun_in(t, PLACE_NOUNS):
-                    return self._finish(t, 0.95 * weak, how)              # "the attack in Quetta"
+                    return self.finish(t, 0.95 * weak, how)              # "the attack in Quetta"
                 if low in ACTOR_NOUNS or t.ent_type_ in ("PERSON", "ORG", "NORP"):
                     return self._actor_link(t, weak)
                 if _noun_in(t, PLACE_NOUNS) or self._is_place_token(t, place_spans) or upos(t) in ("NUM", "PRON", "ADJ",
@@ -356,22 +356,22 @@ class Detector:
             verb = noun.head if noun.dep_ != "pobj" else noun.head.head
             if noun.dep_ == "pobj":            # "an offensive launched by forces in Puntland"
                 target = verb.head if verb.dep_ == "acl" and self.trigger_like(verb.head) else verb
-                return self._finish(target, 0.6 * weak, "actor")
+                return self.finish(target, 0.6 * weak, "actor")
             lem = self.lem(verb)
             if lem in T.SPEECH or lem in T.STATIVE:
                 return None
             if self.trigger_like(verb):
-                return self._finish(verb, 0.6 * weak, "actor")
+                return self.finish(verb, 0.6 * weak, "actor")
         if noun.dep_ == "pobj" and noun.head.text.lower() == "of" and self.trigger_like(noun.head.head) \
                 and upos(noun.head.head) == "NOUN":
-            return self._finish(noun.head.head, 0.8 * weak, "locative")   # "the arrest of five people in Irbil"
+            return self.finish(noun.head.head, 0.8 * weak, "locative")   # "the arrest of five people in Irbil"
         if noun.dep_ == "dobj":
             verb = noun.head
             lem = self.lem(verb)
             if lem == "tell" or lem in ("address", "brief"):
-                return self._finish(verb, 0.8 * weak, "locative")      # "telling journalists in Banja Luka"
+                return self.finish(verb, 0.8 * weak, "locative")      # "telling journalists in Banja Luka"
             if self.trigger_like(verb) and lem not in T.SPEECH:
-                return self._finish(verb, 0.8 * weak, "locative")      # "killed a commander near Sibi"
+                return self.finish(verb, 0.8 * weak, "locative")      # "killed a commander near Sibi"
             if verb.dep_ in ("acl", "relcl") and upos(verb.head) in ("NOUN", "PROPN") and lem not in T.SPEECH:
                 # "ambushed a bus transporting a paramilitary force in Kalat": where the bus was hit
                 return self._from_governor(verb.head, None, "locative", [], weak * 0.9)
@@ -389,26 +389,26 @@ class Detector:
                 # "There's another (meeting) in Paris Wednesday", "the attack was in Sibi"
                 for c in verb.children:
                     if c.dep_ in ("attr", "nsubj", "dobj") and (self.trigger_like(c) or c.text.lower() == "another"):
-                        return self._finish(c, 0.7 * weak, how)
+                        return self.finish(c, 0.7 * weak, how)
             return None
         if lem in T.SPEECH:
             # a statement is placed only by a locative after its verb ("telling journalists in Banja Luka");
             # "a spokesman in Quetta told VOA" says where the speaker is (rule P2)
             if prep is None or prep.i < verb.i or lem in ("announce", "welcome", "urge"):
                 return None
-            return self._finish(verb, 0.6 * weak, how)
+            return self.finish(verb, 0.6 * weak, how)
         if self.trigger_like(verb):
-            return self._finish(verb, 1.0 * weak, how)
+            return self.finish(verb, 1.0 * weak, how)
         # a verb we do not know: a happening (typed from its context) only when its clause is dated
         if upos(verb) == "VERB":
-            link = self._finish(verb, 0.55 * weak, how)
+            link = self.finish(verb, 0.55 * weak, how)
             if link is not None and not self.related(verb):
                 link.needs_date = True
             return link
         return None
 
     # -- the happening itself ---------------------------------------------------------------------
-    def _finish(self, trig, strength: float, how: str) -> Optional[Link]:
+    def finish(self, trig, strength: float, how: str) -> Optional[Link]:
         clause = trig if _is_verb(trig) else self.clause_head(trig)
         if self._unreal(clause) or (clause != trig and self._unreal(trig)):
             return None

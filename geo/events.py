@@ -14,12 +14,14 @@ A date is attached to a place by sentence structure, not by "any date in the art
 from __future__ import annotations
 
 import re
+from itertools import islice
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Optional
 
 from geo.text import fold
-from geo.triggers import EVENT_TYPES, HAPPEN, LIGHT, SPEECH, classify, is_trigger, lemma_of, trigger_type  # noqa: F401
+from geo.triggers import EVENT_TYPES, HAPPEN, LIGHT, SPEECH, classify, default_type, is_trigger, lemma_of, \
+    trigger_type  # noqa: F401  (EVENT_TYPES is re-exported)
 
 ROLES = ("reported", "background")
 AREA_KINDS = {"country", "continent", "region", "admin1"}
@@ -233,11 +235,11 @@ def _lead_trigger(det, start: int, end: int):
         return None
     root = span.root
     if det.trigger_like(root) and det.lem(root) not in SPEECH:
-        link = det._finish(root, 0.7, "dateline")
+        link = det.finish(root, 0.7, "dateline")
         return link
     for t in span:
         if t.head == root and t.dep_ in ("ccomp", "xcomp", "conj") and det.trigger_like(t):
-            return det._finish(t, 0.6, "dateline")
+            return det.finish(t, 0.6, "dateline")
     return None
 
 
@@ -246,10 +248,7 @@ def _most_specific(linked: list) -> list:
     out = []
     for m, link in linked:
         p = m.place
-        finer = any(o is not m and ol.trigger.i == link.trigger.i and o.place.country_code == p.country_code
-                    and _RANK.get(o.place.kind, 3) < _RANK.get(p.kind, 3)
-                    and (p.kind != "admin1" or fold(o.place.admin1 or "") == fold(p.name))
-                    for o, ol in linked)
+        finer = any(o is not m and ol.trigger.i == link.trigger.i and _within(o.place, p) for o, ol in linked)
         if not finer:
             out.append((m, link))
     return out
@@ -259,9 +258,9 @@ _RANK = {"landmark": 0, "city": 1, "admin2": 2, "region": 3, "admin1": 3, "count
 
 
 def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end) -> Optional[Event]:
-    stated, how = _date_by_parse(det, link, sentence_dates, m)
+    stated, how = _date_by_parse(det, link, sentence_dates)
     if stated is not None:
-        stated = _weekday_by_tense(stated, link, det, published)
+        stated = _by_tense(stated, link, det, published)
     if stated is None and link.future:
         return None                                          # undated future: not an event (rule P9)
     if link.needs_date and how != "own":
@@ -284,7 +283,7 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
         t = classify(det.lem(tok), det.clause_text(tok), parts, sentence)
         if generic or t in _VIOLENT:
             types.append(t)
-    ev.type = min(types, key=_TYPE_PRIORITY.index) if types else _default_type(link.actors, sentence)
+    ev.type = min(types, key=_TYPE_PRIORITY.index) if types else default_type(link.actors, sentence)
     ev.confidence = round(ev.confidence * link.strength, 4)
     ev.role = role_of(ev, published, future=link.future)
     return ev
@@ -297,7 +296,7 @@ _MONTH_ALONE = re.compile(r"^(?:in\s+)?(?:Jan(?:uary)?|Feb(?:ruary)?|March|April
                           r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?$")
 
 
-def _weekday_by_tense(stated, link, det, published: Optional[str]):
+def _by_tense(stated, link, det, published: Optional[str]):
     """A bare weekday or month takes past or future from its verb: "will meet Friday", "rules
     Wednesday", "holds the election in November" (a present-tense happening is scheduled) look
     forward; "met Friday" looks back."""
@@ -339,27 +338,10 @@ def _is_verb_token(tok) -> bool:
     return upos(tok) in ("VERB", "AUX")
 
 
-_POLITICAL_ACTORS = re.compile(r"\b(?:president|minister|senat\w*|congress\w*|lawmakers?|parliament\w*|"
-                               r"diplomats?|ambassadors?|envoys?|government|leaders?|officials?|secretary|"
-                               r"prime|chancellor|delegation|members)\b", re.I)
-
-
-_DISASTER_WORDS = re.compile(r"\b(?:cyclones?|storms?|hurricanes?|typhoons?|floods?|flooding|earthquakes?|"
-                             r"quakes?|landslides?|wildfires?|tornado\w*|tsunamis?|droughts?|heavy rains?)\b", re.I)
-
-
-def _default_type(actors: list, context: str) -> str:
-    """A happening told with a verb we have no type for: a disaster when the sentence is about one,
-    political when politicians do it."""
-    if _DISASTER_WORDS.search(context):
-        return "disaster_accident"
-    return "political" if _POLITICAL_ACTORS.search(" ".join(actors)) else "other"
-
-
 _TEMPORAL_MARKS = {"after", "before", "when", "while", "as", "since", "until", "once"}
 
 
-def _date_by_parse(det, link, sentence_dates: list, m):
+def _date_by_parse(det, link, sentence_dates: list):
     """The date of the trigger's own clause; else of the clause it hangs in ("said Monday that …")."""
     if not sentence_dates:
         return None, "none"
@@ -374,12 +356,7 @@ def _date_by_parse(det, link, sentence_dates: list, m):
         if any(t.i == trig.i for t in span):
             continue
         # a date modifying the trigger noun itself ("Tuesday's attack", "the attack on Tuesday")
-        t, hops = root, 0
-        while t.head != t and hops < 4 and t != trig:
-            t, hops = t.head, hops + 1
-            if t == trig:
-                break
-        if t == trig:
+        if any(a == trig for a in islice(root.ancestors, 4)):
             by_clause.setdefault("own", []).append(d)
             continue
         c = det.clause_head(root)
@@ -440,8 +417,9 @@ def _telling(ev: Event, lemma: str) -> set:
     return {a.lower() for a in ev.actors} | {"~" + lemma}
 
 
-def _within(point: Event, area: Event) -> bool:
-    """Is `point` a finer place inside `area` (same country; same province when the area is one)?"""
+def _within(point, area) -> bool:
+    """Is `point` a finer place inside `area` (same country; same province when the area is one)?
+    Either may be a Place or an Event: both carry name, kind, country_code and admin1."""
     if point.country_code != area.country_code or _RANK.get(point.kind, 3) >= _RANK.get(area.kind, 3):
         return False
     if area.kind == "admin1":

@@ -184,3 +184,20 @@ def classify(lemma: str, context: str, participants: Iterable[str] = (), sentenc
     if base == "economic" and lemma in ("ship", "load", "cargo", "shipment") and _ARMED.search(wide):
         return "strategic_development"
     return base if base != "violence" else "battle"
+
+
+_POLITICAL_ACTORS = re.compile(r"\b(?:president|minister|senat\w*|congress\w*|lawmakers?|parliament\w*|"
+                               r"diplomats?|ambassadors?|envoys?|government|leaders?|officials?|secretary|"
+                               r"prime|chancellor|delegation|members)\b", re.I)
+
+
+_DISASTER_WORDS = re.compile(r"\b(?:cyclones?|storms?|hurricanes?|typhoons?|floods?|flooding|earthquakes?|"
+                             r"quakes?|landslides?|wildfires?|tornado\w*|tsunamis?|droughts?|heavy rains?)\b", re.I)
+
+
+def default_type(actors: list, context: str) -> str:
+    """A happening told with a verb we have no type for: a disaster when the sentence is about one,
+    political when politicians do it."""
+    if _DISASTER_WORDS.search(context):
+        return "disaster_accident"
+    return "political" if _POLITICAL_ACTORS.search(" ".join(actors)) else "other"
