@@ -562,6 +562,13 @@ def _event_row(e: dict, mention: Optional[dict]) -> dict:
     }
 
 
+def _add_in(where: list, params: list, column: str, values, normalise=None) -> None:
+    """`column IN (?, …)` for one value or several, added to a query's WHERE parts and parameters."""
+    items = [values] if isinstance(values, str) else list(values)
+    where.append(f"{column} IN ({', '.join('?' * len(items))})")
+    params += [normalise(v) for v in items] if normalise else items
+
+
 def _like_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -1201,9 +1208,7 @@ class Store:
                     where.append("(e.lon >= ? OR e.lon <= ?)")
                     params += [w, e_]
             if country:
-                codes = [country] if isinstance(country, str) else list(country)
-                where.append(f"UPPER(e.country_code) IN ({', '.join('?' * len(codes))})")
-                params += [c.upper() for c in codes]
+                _add_in(where, params, "UPPER(e.country_code)", country, str.upper)
             if text:
                 pat = f"%{_like_escape(text)}%"
                 where.append("(e.name LIKE ? ESCAPE '\\' OR e.sentence LIKE ? ESCAPE '\\'"
@@ -1215,9 +1220,7 @@ class Store:
             if not include_hidden:
                 where.append("e.hidden = 0")
             if types is not None:
-                kinds = [types] if isinstance(types, str) else list(types)
-                where.append(f"e.type IN ({', '.join('?' * len(kinds))})")
-                params += kinds
+                _add_in(where, params, "e.type", types)
             if role is not None:
                 where.append("e.role = ?")
                 params.append(role)
@@ -1335,9 +1338,7 @@ class Store:
             where.append("i.lon BETWEEN ? AND ?" if w <= e_ else "(i.lon >= ? OR i.lon <= ?)")
             params += [w, e_]
         if types is not None:
-            kinds = [types] if isinstance(types, str) else list(types)
-            where.append(f"i.type IN ({', '.join('?' * len(kinds))})")
-            params += kinds
+            _add_in(where, params, "i.type", types)
         if role is not None:
             where.append("i.role = ?")
             params.append(role)
@@ -1345,9 +1346,7 @@ class Store:
             where.append("i.n_sources >= ?")
             params.append(int(min_sources))
         if country:
-            codes = [country] if isinstance(country, str) else list(country)
-            where.append(f"UPPER(i.country_code) IN ({', '.join('?' * len(codes))})")
-            params += [c.upper() for c in codes]
+            _add_in(where, params, "UPPER(i.country_code)", country, str.upper)
         # `incidents` holds the incidents of two or more events; a lone event is its own incident.
         sql = f"SELECT {', '.join(_INCIDENT_COLUMNS)} FROM incidents"
         if min_sources is None or int(min_sources) <= 1:
