@@ -605,25 +605,24 @@ def corrections_panel(store: Store) -> None:
     except StoreError:
         corrections = []
     hidden = [c for c in corrections if c.get("kind") == "hidden"]
-    with st.expander(f"Hidden events ({len(hidden)})", expanded=False):
-        if not hidden:
-            st.caption("None: “Not an event” hides an event here.")
-        for c in hidden:
+    newest_first = sorted(corrections, key=lambda c: (str(c.get("created_at")), c.get("id")), reverse=True)
+    undo_list(store, f"Hidden events ({len(hidden)})", hidden, views.hidden_label,
+              "None: “Not an event” hides an event here.", "Restore", "Restored", "w_restore")
+    undo_list(store, f"Corrections ({len(corrections)})", newest_first, views.correction_label,
+              "None yet.", "Undo", "Undone", "w_undo")
+
+
+def undo_list(store: Store, title: str, items: list, label, empty: str, button: str, done: str, key: str) -> None:
+    """An expander listing corrections, each with a button that undoes it."""
+    with st.expander(title, expanded=False):
+        if not items:
+            st.caption(empty)
+        for c in items:
             c1, c2 = st.columns([4, 1], vertical_alignment="center")
-            c1.text(views.hidden_label(c))
-            if c2.button("Restore", key=f"w_restore_{c['id']}"):
+            c1.text(label(c))
+            if c2.button(button, key=f"{key}_{c['id']}"):
                 store.undo_correction(c["id"])
-                flash("Restored: " + md(views.hidden_label(c)))
-                st.rerun()
-    with st.expander(f"Corrections ({len(corrections)})", expanded=False):
-        if not corrections:
-            st.caption("None yet.")
-        for c in sorted(corrections, key=lambda c: (str(c.get("created_at")), c.get("id")), reverse=True):
-            c1, c2 = st.columns([4, 1], vertical_alignment="center")
-            c1.text(views.correction_label(c))
-            if c2.button("Undo", key=f"w_undo_{c['id']}"):
-                store.undo_correction(c["id"])
-                flash("Undone: " + md(views.correction_label(c)))
+                flash(f"{done}: " + md(label(c)))
                 st.rerun()
 
 
