@@ -19,6 +19,17 @@ It prints P/R/F1, place-only P/R, type accuracy among the matched pairs, the gol
 shown as reported, a per-type table and the commonest type confusions, then runs `../shared/tools/score_events.py`
 (when present) and says whether its figures equal these to three decimals.
 
+Event-place error (issue 10: at most 3 % of our event places more than 161 km from the gold event's
+coordinates). Independent of the matching above, which it leaves as it is: for each of our shown events in
+the gold stories, the gold events of the same story (reported and background) whose place *name* matches
+ours are its comparison set. Names match when, folded (`geo.text.fold`: case, diacritics and punctuation
+gone), one of ours (the event's `name`, and the place as written, `text[mention_start:mention_end]`)
+contains one of the gold's (`name`, `surface`) or the other way round, as whole words ("Niger" is not in
+"Nigeria"). An event with a non-empty comparison set is *compared*; it is *wrong* when it agrees by
+`same_place()` (within 161 km, or an area gold and a non-point prediction in its country) with none of
+them. It reports n compared, n wrong and the share, and lists the wrong ones (story, our name and point,
+the nearest same-named gold's name and point, km).
+
 Speed. On all 89 stories: one bare spaCy NER pass (the small model with only tok2vec and ner, `nlp.pipe`,
 batch 16) against the whole pipeline (`extract_many`, gazetteer and model loaded before timing); best of
 --repeat runs, alternating the two, in process CPU time (`time.process_time`, steadier than wall time on a
@@ -58,7 +69,7 @@ POINT_KINDS = {"city", "landmark"}
 SLACK = timedelta(days=1)
 BACKGROUND_ROLES = {"background", "context", "history"}
 
-TARGETS = {"f1": 0.75, "type_acc": 0.80, "bg_share": 0.05, "speed": 1.5}
+TARGETS = {"f1": 0.75, "type_acc": 0.80, "bg_share": 0.05, "speed": 1.5, "place_wrong": 0.03}
 _ISO = re.compile(r"(\d{1,4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
@@ -203,6 +214,45 @@ def _brief(e: dict, gold: bool = False) -> dict:
     return out
 
 
+def _folded_words(name) -> str:
+    from geo.text import fold
+    return f" {fold(str(name or ''))} "
+
+
+def names_match(ours: list, theirs: list) -> bool:
+    """Some folded name of ours contains some folded name of theirs as whole words, or the other way round."""
+    a = [w for w in map(_folded_words, ours) if w.strip()]
+    b = [w for w in map(_folded_words, theirs) if w.strip()]
+    return any(x in y or y in x for x in a for y in b)
+
+
+def place_errors(gold_docs: list, results: dict) -> dict:
+    """Our shown events against the same-named gold events of their story (module docstring):
+    {compared, wrong, share, wrong_events: [{id, name, surface, lat, lon, gold_name, gold_lat, gold_lon, km}]}."""
+    compared, wrong = 0, []
+    for g in gold_docs:
+        res = results.get(str(g["id"])) or {}
+        text = res.get("text") or ""
+        for e in (x for x in res.get("events") or [] if is_shown(x)):
+            if e.get("lat") is None or e.get("lon") is None:
+                continue
+            surface = text[e.get("mention_start") or 0:e.get("mention_end") or 0]
+            same_named = [ge for ge in g["events"] if names_match([e.get("name"), surface],
+                                                                  [ge.get("name"), ge.get("surface")])]
+            if not same_named:
+                continue
+            compared += 1
+            checks = [(same_place(e, ge), ge) for ge in same_named]
+            if any(ok for (ok, _), _ in checks):
+                continue
+            (_, dist), ge = min(checks, key=lambda c: c[0][1])
+            wrong.append(dict(id=str(g["id"]), name=e.get("name"), surface=surface, kind=e.get("kind"),
+                              lat=float(e["lat"]), lon=float(e["lon"]), gold_name=ge.get("name"),
+                              gold_kind=ge.get("kind"), gold_lat=ge["lat"], gold_lon=ge["lon"], km=dist))
+    return dict(compared=compared, wrong=len(wrong), share=len(wrong) / compared if compared else 0.0,
+                wrong_events=wrong)
+
+
 def score(gold_docs: list, results: dict, dump=None) -> dict:
     s = Counter()
     gold_types, pred_types, matched_types, right_types, confusions = Counter(), Counter(), Counter(), Counter(), \
@@ -257,7 +307,7 @@ def score(gold_docs: list, results: dict, dump=None) -> dict:
         type_acc=s["type_ok"] / s["typed"] if s["typed"] else None,
         bg_share=s["bg_shown"] / s["gold_background"] if s["gold_background"] else 0.0,
         gold_types=gold_types, pred_types=pred_types, matched_types=matched_types, right_types=right_types,
-        confusions=confusions)
+        confusions=confusions, place_check=place_errors(gold_docs, results))
 
 
 # --- cross-check with the official scorer -----------------------------------------------------------------
@@ -380,6 +430,10 @@ def report(args, gold_docs, sc, check, speed, elapsed) -> str:
          f"{100 * sc['bg_share']:.1f} %** | ≤ {100 * TARGETS['bg_share']:.0f} %: "
          f"{verdict(sc['bg_share'] <= TARGETS['bg_share'])} |",
          f"| predicted events: reported / background | {c['pred_shown']} / {c['pred_background']} | |"]
+    pc = sc["place_check"]
+    L.append(f"| **event places > 161 km from the same-named gold place** (shown events with a same-named gold "
+             f"event) | **{pc['wrong']} / {pc['compared']} = {100 * pc['share']:.1f} %** | "
+             f"≤ {100 * TARGETS['place_wrong']:.0f} %: {verdict(pc['share'] <= TARGETS['place_wrong'])} |")
     if speed:
         r_cpu = speed["full_cpu"] / speed["ner_cpu"]
         r_wall = speed["full_wall"] / speed["ner_wall"]
@@ -403,6 +457,21 @@ def report(args, gold_docs, sc, check, speed, elapsed) -> str:
     L.append(f"| all | {c['gold']} | {c['pred_shown']} | {c['tp']} | {c['type_ok']} |")
     L += ["", "Commonest type confusions among matched pairs (gold → predicted): "
           + (", ".join(f"{g} → {p} ×{n}" for (g, p), n in sc["confusions"].most_common(8)) or "none") + ".", ""]
+
+    L += ["### Event places against same-named gold places", "",
+          f"Each of our shown events whose place name matches (folded, whole words, either containing the other; "
+          f"our name or the place as written against the gold's name or surface) a gold event of the same story "
+          f"(reported or background) is compared with those gold events; it is wrong when it is more than "
+          f"{MATCH_KM:.0f} km from every one of them (an area gold also accepts a non-point place in its country, "
+          f"as in the matching). Compared {pc['compared']}, wrong {pc['wrong']} "
+          f"({100 * pc['share']:.1f} %; target ≤ {100 * TARGETS['place_wrong']:.0f} %)."]
+    if pc["wrong_events"]:
+        L += ["", "| story | our place (as written) | kind | our lat, lon | nearest same-named gold | kind | "
+                  "gold lat, lon | km |", "|---|---|---|---|---|---|---|---:|"]
+        for w in pc["wrong_events"]:
+            L.append(f"| {w['id']} | {w['name']} ({w['surface']}) | {w['kind']} | {w['lat']:.4f}, {w['lon']:.4f} | "
+                     f"{w['gold_name']} | {w['gold_kind']} | {w['gold_lat']}, {w['gold_lon']} | {w['km']:.0f} |")
+    L.append("")
 
     if speed:
         L += ["### Speed", "",
