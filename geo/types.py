@@ -32,6 +32,8 @@ class Place:
     admin2: str = ""
     geonameid: Optional[int] = None
     source: str = "geonames"
+    feature: str = ""         # GeoNames-style feature code where known: PPLC (capital), AIRP, LK, MT…
+    fame: int = 0             # how widely it is known: its number of alternate names in the data
 
     def to_dict(self) -> dict:
         return asdict(self)
