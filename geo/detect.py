@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from geo import triggers as T
+# "made no attempt to prevent…", "showed no sign of…": the happening below is not said to happen
+_INTENT_NOUNS = {"attempt", "attempts", "effort", "efforts", "move", "plan", "plans", "intention", "sign", "bid"}
 
 LOCATIVE = {"in", "at", "near", "inside", "outside", "across", "throughout", "around", "within", "along",
             "off", "through", "beside", "outside", "aboard", "amid", "atop", "behind", "beneath",
@@ -484,8 +486,12 @@ class Detector:
             if t.head == t:
                 break
             child, t = t, t.head
-            if any(c.dep_ == "neg" or (c.dep_ == "det" and c.text.lower() == "no") for c in t.children):
-                return True
+            if any(c.dep_ == "neg" or (c.dep_ == "det" and c.text.lower() == "no")
+                   or (c.dep_ == "cc" and c.lower_ in ("nor", "neither"))
+                   or (c.dep_ == "dobj" and c.lower_ in _INTENT_NOUNS
+                       and any(d.dep_ == "det" and d.lower_ == "no" for d in c.children))
+                   for c in t.children):
+                return True                       # "made no attempt to prevent …, nor …"
             if child.dep_ in ("xcomp", "ccomp", "advcl") and self.lem(t) in IRREALIS and child.tag_ in ("VB",):
                 return True
         # a noun trigger inside a hypothetical clause

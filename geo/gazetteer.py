@@ -47,11 +47,14 @@ SHORT_COUNTRY_ALIASES = {"US", "USA", "UK", "UAE", "DRC", "PRC", "ROK", "DPRK"}
 class Gazetteer:
     """Name → places index. `lookup()` is a dict access; places are materialised lazily."""
 
-    def __init__(self, rows: list, index: dict, demonyms: dict, meta: dict):
+    def __init__(self, rows: list, index: dict, demonyms: dict, meta: dict, acronyms: Optional[dict] = None,
+                 postal: Optional[dict] = None):
         self._rows = rows              # list of tuples in Place field order
         self._index = index            # folded name -> tuple of row numbers
         self.demonyms = demonyms       # folded demonym ("azerbaijani") -> country code
         self.meta = meta
+        self._acronyms = acronyms or {}   # folded abbreviation ("uae", "car", "nyc") -> row numbers
+        self._postal = postal or {}       # folded postal code ("dc", "ny") -> row numbers
         self._places: dict = {}
         self._by_key = None
         self.max_words = max((k.count(" ") + 1 for k in index), default=1)
@@ -67,7 +70,7 @@ class Gazetteer:
                 with open(path, "rb") as f:
                     data = pickle.load(f)
                 if data["meta"].get("stamp") == stamp:
-                    return cls(data["rows"], data["index"], data["demonyms"], data["meta"])
+                    return cls.from_data(data)
             except Exception:  # a damaged cache is rebuilt, never fatal
                 pass
         data = build_index()
@@ -83,7 +86,12 @@ class Gazetteer:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
-        return cls(data["rows"], data["index"], data["demonyms"], data["meta"])
+        return cls.from_data(data)
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Gazetteer":
+        return cls(data["rows"], data["index"], data["demonyms"], data["meta"], data.get("acronyms"),
+                   data.get("postal"))
 
     # -- queries -------------------------------------------------------------------
     def place(self, row: int) -> Place:
@@ -102,6 +110,14 @@ class Gazetteer:
     def has(self, key: str) -> bool:
         """Is this folded key a known name? (the recogniser's hot path)"""
         return key in self._index
+
+    def abbreviation(self, key: str, dotted_or_after_comma: bool = False) -> list:
+        """Places the data writes as this abbreviation: "UAE", "C.A.R." (Central African Republic),
+        "NYC"; a two-letter postal code ("D.C.", "Buffalo, NY") only when dotted or after a comma."""
+        rows = self._acronyms.get(key, ())
+        if dotted_or_after_comma:
+            rows = tuple(rows) + tuple(r for r in self._postal.get(key, ()) if r not in rows)
+        return [self.place(r) for r in rows]
 
     def by_key(self, key: str) -> Optional[Place]:
         if self._by_key is None:
@@ -135,6 +151,7 @@ class _Builder:
         self.rows: list = []
         self.index: dict = defaultdict(list)
         self.keys: dict = {}
+        self.acronyms: dict = defaultdict(list)
 
     def add(self, place: Place, names: Iterable[str]) -> int:
         row = self.keys.get(place.key)
@@ -147,10 +164,37 @@ class _Builder:
 
     def add_names(self, row: int, names: Iterable[str]) -> None:
         for name in names:
+            if _written_as_abbreviation(name):
+                key = fold(name)
+                if row not in self.acronyms[key]:
+                    self.acronyms[key].append(row)
             for variant in _spellings(name):
                 key = fold(variant)
                 if key and (not self.index[key] or self.index[key][-1] != row) and row not in self.index[key]:
                     self.index[key].append(row)
+
+
+def _written_as_abbreviation(name: str) -> bool:
+    letters = name.replace(".", "").replace(" ", "")
+    return 2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()
+
+
+_INITIAL_SKIP = {"of", "the", "and", "de", "la", "del", "d"}
+
+
+def _add_initials(b: "_Builder") -> None:
+    """Initials of the multi-word names of countries, first-level areas and cities of a million, as the
+    news writes them: Central African Republic → CAR, United Arab Emirates → UAE, New York City → NYC.
+    Three letters at least: two-letter initials are too often something else."""
+    for row, r in enumerate(b.rows):
+        place = Place(*r)
+        if place.kind not in ("country", "admin1") and not (place.kind == "city" and place.population >= 1_000_000):
+            continue
+        words = [w for w in fold(place.name).split() if w not in _INITIAL_SKIP]
+        if len(words) >= 3 and all(w.isalpha() for w in words):
+            key = "".join(w[0] for w in words)
+            if row not in b.acronyms[key]:
+                b.acronyms[key].append(row)
 
 
 def _spellings(name: str):
@@ -269,10 +313,18 @@ def build_index(progress=None) -> dict:
             b.add_names(row, [s["name"]])
 
     _add_supplement(b, demonyms)
+    _add_initials(b)
+    postal: dict = defaultdict(list)
+    for code, st in json.loads((gn_dir / "us_states.json").read_text(encoding="utf-8")).items():
+        row = b.keys.get(f"adm1:US:{st['name']}")
+        if row is not None:
+            postal[fold(code)].append(row)
     index = {k: tuple(v) for k, v in b.index.items()}
     meta = {"built": time.time(), "build_seconds": round(time.time() - t0, 1), "places": len(b.rows),
             "names": len(index)}
-    return {"rows": b.rows, "index": index, "demonyms": demonyms, "meta": meta}
+    return {"rows": b.rows, "index": index, "demonyms": demonyms, "meta": meta,
+            "acronyms": {k: tuple(v) for k, v in b.acronyms.items()},
+            "postal": {k: tuple(v) for k, v in postal.items()}}
 
 
 def _capitals(countries: dict, cities: list) -> dict:

@@ -19,7 +19,8 @@ from collections import Counter
 
 from geo.exceptions import GeocoderError
 from geo.gazetteer import ADMIN_WORDS, bare_name
-from geo.text import fold
+from geo.recognise import known_places
+from geo.text import acronym_like, fold
 from geo.types import Candidate, Mention, Place, Span
 
 MAX_CANDIDATES = 40
@@ -100,6 +101,8 @@ class Resolver:
         code = gz.demonyms.get(key) or (gz.demonyms.get(key[:-1]) if key.endswith("s") else None)
         if code and gz.country(code) is not None:
             return [gz.country(code)]
+        if acronym_like(text, span.start, span.end):
+            return known_places(gz, text, span.start, span.end)
         places = gz.lookup(surface)
         if surface.islower():
             # a lower-case word is a place only under its own name ("the" is no code for Teresina)

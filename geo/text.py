@@ -31,3 +31,23 @@ def fold(name: str) -> str:
     s = _APOSTROPHES.sub("", s)
     words = _NON_ALNUM.sub(" ", s).split()
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+
+
+_ACRONYM = re.compile(r"(?:[A-Z]\.){2,}[A-Z]?\.?|[A-Z]{2,5}")
+
+
+def is_dotted(surface: str) -> bool:
+    return surface.count(".") >= 2
+
+
+def acronym_like(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] written as an abbreviation ("U.A.E.", "NYC", "NISA")? Such a name matches only
+    names the data writes that way. An all-caps word opening a line is a dateline ("PARIS —"), not one."""
+    surface = text[start:end]
+    if not _ACRONYM.fullmatch(surface):
+        return False
+    if len(surface) >= 4 and not is_dotted(surface):
+        line_start = text.rfind("\n", 0, start) + 1
+        if not text[line_start:start].strip() or text[line_start:start].strip().isupper():
+            return False
+    return True
