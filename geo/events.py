@@ -108,6 +108,7 @@ def build_events(text: str, mentions: list, dates: list, published: Optional[str
     With `parses` ({sentence start: spaCy Doc of that sentence}, see `sentences_to_parse`) events are
     detected on the dependency parse (geo.detect); without (no spaCy model, `--no-ner`) on clause
     punctuation and word cues."""
+    mentions = [m for m in mentions if not m.span.qualifier]
     if parses is not None:
         return _events_from_parse(text, mentions, dates, published, title, dateline_span, parses, lemmatizer)
     return _events_from_cues(text, mentions, dates, published, title, dateline_span)
@@ -115,7 +116,7 @@ def build_events(text: str, mentions: list, dates: list, published: Optional[str
 
 def sentences_to_parse(text: str, mentions: list) -> list:
     """(start, end) of the sentences that hold a placed mention: the only ones the parser needs to read."""
-    starts = sorted(m.span.start for m in mentions if m.place is not None)
+    starts = sorted(m.span.start for m in mentions if m.place is not None and not m.span.qualifier)
     out, i = [], 0
     for a, b in sentences(text):
         while i < len(starts) and starts[i] < a:

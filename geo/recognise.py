@@ -153,7 +153,7 @@ class Recogniser:
         return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
 
     def _decide(self, text: str, ents: Optional[list]) -> list:
-        tokens = [_Token(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        tokens = [_split_hyphen_cue(_Token(m.start(), m.end(), m.group())) for m in _WORD.finditer(text)]
         cands = self._gazetteer_candidates(text, tokens)
         if ents is not None:
             cands = self._add_ner_only(text, cands, ents)
@@ -266,12 +266,15 @@ class Recogniser:
         if "-" in word:   # "Baku-based", "Kabul-bound"
             head, _, tail = word.rpartition("-")
             if tail.lower() in _HYPHEN_CUES and gz.has(fold(head)):
-                return _Candidate(tok.start, tok.start + len(head), ["gazetteer", "cue:-" + tail.lower()])
+                return _Candidate(tok.start, tok.start + len(head), ["gazetteer", "cue:-" + tail.lower(), "qualifier"])
         key = fold(word)
         code = gz.demonyms.get(key) or (gz.demonyms.get(key[:-1]) if key.endswith("s") else None)
         if code and idx + 1 < len(tokens) and tokens[idx + 1].text.lower() in _TERRITORY_NOUNS \
                 and _adjacent(text, tok, tokens[idx + 1]):
             return _Candidate(tok.start, tok.start + len(word), ["demonym+territory"], demonym_of=code)
+        if code and not gz.has(key):
+            # "Russian forces", "the Kenyan government": the country, named as a qualifier
+            return _Candidate(tok.start, tok.start + len(word), ["demonym", "qualifier"], demonym_of=code)
         return None
 
     def _add_ner_only(self, text: str, cands: list, ents: list) -> list:
@@ -303,6 +306,13 @@ class Recogniser:
         importance = max((_importance(p) for p in places), default=0.0)
         prev_word = _prev_word(text, c.start)
         next_word = _next_word(text, c.end)
+        if "qualifier" in c.evidence and c.demonym_of:
+            c.score = 0.7        # a nationality word names its country; the model calls it NORP
+            return
+        hyphen = _HYPHEN_CUE_TAIL.match(text[c.end:c.end + 12].split(" ")[0] or "-")
+        if hyphen and "qualifier" not in c.evidence:
+            c.evidence += ["cue:" + hyphen.group().lower(), "qualifier"]     # "New York-based"
+            score += 0.3
         if c.demonym_of:
             score += 0.6
         elif places:
@@ -411,6 +421,18 @@ _PERSON_AFTER = re.compile(r"(?:,?\s+(?:who|himself|herself)\b|\s+(?:told|said|s
 def _person_context(text: str, c, prev_word: str) -> bool:
     """Words that go with a person, not a place: "said Nawa", "Sanya told reporters she…"."""
     return prev_word in _PERSON_BEFORE or bool(_PERSON_AFTER.match(text, c.end))
+
+
+_HYPHEN_CUE_TAIL = re.compile(r"-(?:" + "|".join(sorted(_HYPHEN_CUES)) + r")$", re.I)
+
+
+def _split_hyphen_cue(tok: "_Token") -> "_Token":
+    """"York-based" → "York", so that "New York-based" is looked up as "New York" (the cue is read back
+    from the text after the name)."""
+    m = _HYPHEN_CUE_TAIL.search(tok.text)
+    if m and m.start() > 0 and tok.text[0].isupper() and " " not in tok.text:
+        return _Token(tok.start, tok.start + m.start(), tok.text[:m.start()])
+    return tok
 
 
 def known_places(gz, text: str, start: int, end: int) -> list:

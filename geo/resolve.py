@@ -17,6 +17,7 @@ import math
 import re
 from collections import Counter
 
+from geo.calibration import probability
 from geo.exceptions import GeocoderError
 from geo.gazetteer import ADMIN_WORDS, bare_name
 from geo.recognise import known_places
@@ -56,6 +57,7 @@ class Resolver:
 
     def resolve(self, text: str, spans: list) -> list:
         cands = [self.candidates(text, s) for s in spans]
+        self._parents_for_unknown_children(text, spans, cands)
         demonym_focus = self._demonym_countries(text)
         # Pass 1: priors, match quality, hierarchy and demonyms only.
         first = [self._rank(text, s, c, spans, cands, demonym_focus, None) for s, c in zip(spans, cands)]
@@ -84,8 +86,9 @@ class Resolver:
                 mentions.append(Mention(span=s, place=None, score=0.0))
                 continue
             best = ranked[0]
-            mentions.append(Mention(span=s, place=best.place, score=round(best.score * (s.score or 1.0), 4),
-                                    alternatives=ranked[1:]))
+            m = Mention(span=s, place=best.place, alternatives=ranked[1:])
+            m.score = round(probability(m, raw=best.score * (s.score or 1.0)), 4)
+            mentions.append(m)
         return mentions
 
     # -- candidates ---------------------------------------------------------------------
@@ -129,6 +132,25 @@ class Resolver:
             places = places[:MAX_CANDIDATES]
         return places
 
+    @staticmethod
+    def _parents_for_unknown_children(text: str, spans: list, cands: list) -> None:
+        """"Charlevoix, Quebec": when the written parent is most likely in a country where the child has
+        no entry, the child we know is a namesake elsewhere (Charlevoix, Michigan); the pin goes on the
+        parent instead, an area that holds the place."""
+        order = sorted(range(len(spans)), key=lambda i: spans[i].start)
+        for a, b in zip(order, order[1:]):
+            x, y = spans[a], spans[b]
+            if not cands[a] or not cands[b] or not re.fullmatch(r",\s*", text[x.end:y.start]):
+                continue
+            areas = [c for c in cands[b] if c.kind in ("country", "admin1")]
+            if not areas or max(cands[b], key=prior).kind not in ("country", "admin1") or any(
+                    c.kind in ("country", "admin1", "continent", "region") or c.population >= 50_000
+                    for c in cands[a]):
+                continue          # a list of places, not a little-known town and its parent
+            if any(c.country_code == p.country_code for c in cands[a] for p in areas):
+                continue          # the child is known in one of the parents: the ranking decides
+            cands[a] = areas
+
     def _near_fallback(self, key: str) -> list:
         """Names the gazetteer lacks but whose core it knows: 'North Dallas', 'Southern Europe',
         'Da Nang International Airport', 'Vancouver Art Gallery'. The pin goes on the core place."""
@@ -165,7 +187,7 @@ class Resolver:
         surface_key = fold(span.text)
         neighbours = self._neighbour_keys(text, span, spans)
         children = self._child_candidates(text, span, spans, cands)
-        area_cue = _area_cue(text, span)
+        area_cue = _area_cue(text, span) or (0.4 if self._is_parent_slot(text, span, spans) else 0.0)
         siblings = self._list_siblings(text, span, spans, cands)
         scored = []
         for p in places:
@@ -192,6 +214,11 @@ class Resolver:
         weights = [math.exp(3.0 * (s - top)) for s, _ in scored]
         z = sum(weights)
         return [Candidate(place=p, score=w / z) for (s, p), w in zip(scored, weights)]
+
+    @staticmethod
+    def _is_parent_slot(text: str, span: Span, spans: list) -> bool:
+        """The Y of "X, Y" (Buffalo, New York): a state, a province or a country."""
+        return any(o.end < span.start and re.fullmatch(r",\s*", text[o.end:span.start]) for o in spans)
 
     @staticmethod
     def _list_siblings(text: str, span: Span, spans: list, cands: list) -> list:

@@ -48,6 +48,12 @@ class Span:
     score: float = 1.0        # recognition confidence 0..1
     evidence: tuple = ()      # why we think it is a place (ner:GPE, cue:in, gazetteer, ...)
 
+    @property
+    def qualifier(self) -> bool:
+        """A place named only to qualify something else ("Russian forces", "New York-based"): shown
+        with the article, never an event place."""
+        return "qualifier" in self.evidence
+
 
 @dataclass
 class Candidate:
@@ -76,6 +82,7 @@ class Mention:
             "kind": p.kind if p else None,
             "geonameid": p.geonameid if p else None,
             "score": round(self.score, 4),
+            "qualifier": self.span.qualifier,
             "alternatives": [
                 {"name": c.place.name, "lat": c.place.lat, "lon": c.place.lon,
                  "country_code": c.place.country_code, "kind": c.place.kind,

@@ -77,7 +77,10 @@ def test_first_start_fills_an_empty_database_from_the_seeds_and_filters_change_t
     assert counts(at) == (1, 5) and at.query_params["q"] == "monastery"
     at.text_input(key="w_text").set_value("").run()
     at.slider(key="w_conf").set_value(0.35).run()
-    assert counts(at) == (2, 5) and at.query_params["conf"] == "0.35"
+    in_window = [e for e in stored(db).values() if e["role"] == "reported" and "2024-04-01" <= e["date"][:10] <= "2024-04-17"]
+    confident = [e for e in in_window if e["confidence"] >= 0.35]
+    assert 0 < len(confident) < len(in_window)          # the seed has pins on both sides of 0.35
+    assert counts(at) == (len(confident), 5) and at.query_params["conf"] == "0.35"
     at.slider(key="w_conf").set_value(0.0).run()
 
     # presets: "Everything" brings the whole span back

@@ -20,7 +20,7 @@ SEED_ID = SEED.stem
 
 ARTICLE_KEYS = {"id", "title", "published", "url", "text", "mentions", "dates", "events"}
 MENTION_KEYS = {"start", "end", "text", "name", "lat", "lon", "country_code", "kind", "geonameid",
-                "score", "alternatives"}
+                "score", "qualifier", "alternatives"}
 PLACE_KEYS = {"start", "end", "name", "lat", "lon", "geonameid", "score"}
 
 NON_ASCII = "Protesters gathered in Tərtər and in São Paulo’s centre; police in Zürich said… 🇦🇿 Later, Baku."

@@ -44,12 +44,15 @@ def test_offsets_index_the_text_exactly(seed_mentions, seed_text):
         assert seed_text[m.span.start:m.span.end] == m.span.text
 
 
-def test_demonym_alone_is_not_a_place(seed_mentions, seed_text):
-    # "Azerbaijani police", "Azerbaijani Press Agency": evidence of focus, not pins
-    for m in seed_mentions:
-        if m.span.text == "Azerbaijani":
-            following = seed_text[m.span.end:m.span.end + 12].split()[0]
-            assert following in ("territories", "territory")
+def test_demonym_alone_is_a_qualifier_not_an_event_place(seed_mentions, seed_text):
+    # "Azerbaijani police", "Azerbaijani Press Agency": the country, named to qualify someone; the
+    # article view shows it, no event is placed on it
+    demonyms = [m for m in seed_mentions if m.span.text == "Azerbaijani"]
+    assert demonyms
+    for m in demonyms:
+        following = seed_text[m.span.end:m.span.end + 12].split()[0]
+        assert m.place.country_code == "AZ"
+        assert m.span.qualifier == (following not in ("territories", "territory")), following
 
 
 def test_every_mention_keeps_a_score_and_ranked_alternatives(seed_mentions):
