@@ -189,6 +189,8 @@ class Resolver:
         children = self._child_candidates(text, span, spans, cands)
         area_cue = _area_cue(text, span) or (0.4 if self._is_parent_slot(text, span, spans) else 0.0)
         siblings = self._list_siblings(text, span, spans, cands)
+        # namesake towns only (no state or country of the name): the article's province decides
+        towns_only = all(q.kind in ("city", "admin2", "airport", "landmark") for q in places)
         scored = []
         for p in places:
             # "New York" is "New York City"; an airport's short name ("Heathrow") is its own
@@ -207,7 +209,7 @@ class Resolver:
             if siblings and _like_siblings(p, siblings):     # "Texas and Georgia", "Russia, Georgia"
                 s += 0.6
             if others:
-                s += _coherence(p, others)
+                s += _coherence(p, others) + (_same_area(p, others) if towns_only else 0.0)
             scored.append((s, p))
         scored.sort(key=lambda t: -t[0])
         top = scored[0][0]
@@ -302,6 +304,7 @@ _AREA_AFTER = re.compile(r"^(?:'s)?\s+(state|states|province|provinces|county|co
                          r"governorate|prefecture|district|districts|municipality|government|governments|"
                          r"governor|gov\.|premier|legislature|lawmakers|parliament|health\s+minister|"
                          r"minister|ministry|authorities|officials|residents)\b", re.I)
+_AND_NEXT = re.compile(r"^\s+(?:and|or|&)\s+[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)?(?=\s)")
 _STRONG_AREA_WORDS = {"state", "states", "province", "provinces", "region", "oblast", "governorate",
                       "prefecture"}
 # A district or county named after its seat ("the Tartar and Barda districts") is drawn at that town,
@@ -315,7 +318,8 @@ def _area_cue(text: str, span: Span) -> float:
     m = _AREA_BEFORE.search(text[max(0, span.start - 30):span.start])
     if m:
         return 1.0 if m.group(1).lower() in _STRONG_AREA_WORDS else 0.3
-    m = _AREA_AFTER.match(text[span.end:span.end + 30])
+    m = _AREA_AFTER.match(text[span.end:span.end + 30]) or _AREA_AFTER.match(
+        _AND_NEXT.sub("", text[span.end:span.end + 60], count=1))     # "Monroe and Lincoln counties"
     if not m:
         return 0.0
     word = m.group(1).lower()
@@ -356,6 +360,17 @@ def _contains_any(p: Place, children: list) -> bool:
         k = fold(p.name)
         return any(c.country_code == p.country_code and k in (fold(c.admin1), fold(c.admin2)) for c in children)
     return False
+
+
+def _same_area(p: Place, others: list) -> float:
+    """Co-mentioned places of the same first-level area pull a namesake there ("Paris" among Texas
+    towns, "Columbia" in a story about South Carolina)."""
+    if p.kind not in ("city", "admin2", "airport", "landmark") or not p.admin1:
+        return 0.0
+    area = fold(p.admin1)
+    n = sum(1 for o in others if o.country_code == p.country_code and (
+        (o.kind == "admin1" and fold(o.name) == area) or (o.kind != "admin1" and o.admin1 and fold(o.admin1) == area)))
+    return 0.0 if not n else 0.4 if n == 1 else 0.6
 
 
 def _coherence(p: Place, others: list) -> float:
