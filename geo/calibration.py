@@ -4,7 +4,8 @@ The resolver's softmax over candidates and the recogniser's vote are scores, not
 development corpora a mention scored 0.99 was right 85 % of the time, and Paris (many namesakes) scored
 lower than a village with one entry. A small logistic model turns what the geoparser knows about a mention
 (how sure the resolver was and by what margin, how the span was recognised, what kind of place it chose)
-into P(the place is within 161 km of the right one). Its weights are fitted on GeoVirus and TR-News by
+into P(the place is within 161 km of the right one, or inside the area drawn). Qualifiers ("Russian
+forces") are no pins and are left out of the fit. Its weights are fitted on GeoVirus and TR-News by
 `python benchmarks/calibrate.py`, which writes `geo/calibration.json` and prints the reliability tables;
 without that file the raw score is used.
 """
@@ -19,7 +20,7 @@ from typing import Optional
 WEIGHTS_PATH = Path(__file__).resolve().parent / "calibration.json"
 
 # The evidence words of a span (geo.recognise) the model reads; anything else is ignored.
-_EVIDENCE = ("ner:GPE", "ner:LOC", "ner:FAC", "ner:PERSON", "ner:ORG", "ner-only", "qualifier",
+_EVIDENCE = ("ner:GPE", "ner:LOC", "ner:FAC", "ner:PERSON", "ner:ORG", "ner-only",
              "sentence-initial", "part-of-longer-name", "discourse", "coordination", "person-context",
              "lowercase-elsewhere")
 _KINDS = ("country", "continent", "region", "admin1", "admin2", "city", "airport", "landmark")
