@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from itertools import islice
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Optional
 
@@ -216,7 +216,34 @@ def _events_from_parse(text, mentions, dates, published, title, dateline_span, p
             ev = _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
             if ev is not None:
                 found.append((ev, link.lemma))
-    return _fold(found)
+    return _follow_up_operation(text, _fold(found))
+
+
+# "In the clearance operation that lasted more than 30 hours, the military said it killed 33 militants":
+# the security forces' operation that ends an attack is a happening of its own (a battle), at the
+# attack's place, when the article reports it apart from the attack (ACLED and the VOA guidelines count
+# the Jaffar Express hijacking and its clearance operation as two events).
+_OPERATION = re.compile(r"\b(?:clearance|rescue|military|security|counter-?terrorism|counter-?insurgency)\s+"
+                        r"operations?\b", re.I)
+_ATTACK_TYPES = {"violence_against_civilians", "explosion_remote_violence"}
+
+
+def _follow_up_operation(text: str, events: list) -> list:
+    attacks = [e for e in events if e.type in _ATTACK_TYPES and e.role == "reported"
+               and e.kind not in ("country", "continent")]
+    if not attacks:
+        return events
+    attack = min(attacks, key=lambda e: e.sentence_start)        # the story's main happening comes first
+    if any(e.type == "battle" and e.place_key == attack.place_key for e in events):
+        return events
+    with_events = {e.sentence_start for e in events}
+    for s_start, s_end in sentences(text):
+        m = _OPERATION.search(text, s_start, s_end)
+        if m and s_start not in with_events and s_start > attack.sentence_start:
+            return events + [replace(attack, type="battle", actors=[], sentence=text[s_start:s_end].strip(),
+                                     sentence_start=s_start,
+                                     trigger={"start": m.start(), "end": m.end(), "text": m.group()})]
+    return events
 
 
 _DATELINE = re.compile(r"\s*(?:[A-Z][A-Z.'\-]+(?:\s+[A-Z][A-Z.'\-]+){0,3})(?:,\s*[A-Z][\w.'\- ]{1,30}?)?"

@@ -27,7 +27,7 @@ from geo.types import Candidate, Mention, Place, Span
 MAX_CANDIDATES = 40
 # Admin areas' populations are sums over their towns, so their prior is lower: a city and its
 # same-named province ("Moscow") mean the city unless the text says "province".
-_KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 0.9, "admin1": 0.1,
+_KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 1.3, "admin1": 0.1,
                "admin2": -0.3, "city": 0.15,
                "airport": 0.7}   # an airport only beats a small town of its name ("Heathrow", Florida)
 _ADMIN_CUES = {"district", "districts", "province", "provinces", "region", "county", "state", "oblast",
@@ -190,7 +190,7 @@ class Resolver:
         area_cue = _area_cue(text, span) or (0.4 if self._is_parent_slot(text, span, spans) else 0.0)
         siblings = self._list_siblings(text, span, spans, cands)
         # namesake towns only (no state or country of the name): the article's province decides
-        towns_only = all(q.kind in ("city", "admin2", "airport", "landmark") for q in places)
+        towns_only = all(q.kind in ("city", "admin2", "airport") for q in places)
         scored = []
         for p in places:
             # "New York" is "New York City"; an airport's short name ("Heathrow") is its own
