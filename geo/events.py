@@ -303,7 +303,8 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
     ev.actors = [a for a in link.actors if a.lower() != text[m.span.start:m.span.end].lower()]
     context, sentence = det.clause_text(trig), text[s_start:s_end]    # the trigger's clause decides its type
     # who did it and to what: the actors, and the object even where it is a place ("took over the town")
-    parts = link.actors + [c.text for c in trig.children if c.dep_ == "dobj"]
+    parts = ev.actors + [c.text for c in trig.children if c.dep_ == "dobj"
+                           and not m.span.start <= det.offset(c) < m.span.end]    # the named place is no participant
     own = classify(link.lemma, context, parts, sentence) if det.trigger_like(trig) else None
     generic = own is None or own == "other" or link.lemma in HAPPEN or link.lemma in LIGHT
     types = [own] if own else []
@@ -311,7 +312,7 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
         t = classify(det.lem(tok), det.clause_text(tok), parts, sentence)
         if generic or t in _VIOLENT:
             types.append(t)
-    ev.type = min(types, key=_TYPE_PRIORITY.index) if types else default_type(link.actors, sentence)
+    ev.type = min(types, key=_TYPE_PRIORITY.index) if types else default_type(link.actors, sentence, link.lemma)
     ev.confidence = round(ev.confidence * link.strength, 4)
     ev.role = role_of(ev, published, future=link.future)
     return ev

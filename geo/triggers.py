@@ -79,7 +79,7 @@ PLACE_SCOPED = set("election vote referendum celebration ceremony parade festiva
                    "quake cyclone windstorm drought wildfire protest demonstration riot unrest census "
                    "outbreak epidemic summit".split())
 # Light verbs: the happening is their object ("carried out airstrikes", "held talks", "staged a protest").
-LIGHT = set("carry_out conduct hold launch stage make take lead mount give organize organise".split())
+LIGHT = set("carry_out conduct hold launch stage make take lead mount give organize organise lay".split())
 # Verbs that only say "it happened": their subject says what ("the departure … took place").
 HAPPEN = {"take place", "occur", "happen", "unfold", "continue", "begin", "start", "end"}
 STATE_ACTS = set("adopt sign ratify ban lift impose join withdraw leave hold elect vote approve pass "
@@ -170,11 +170,15 @@ def classify(lemma: str, context: str, participants: Iterable[str] = (), sentenc
         return "protest"
     if base == "strategic_development" and lemma in ("arrive", "arrival", "depart", "departure", "leave",
                                                      "sail", "dock", "enter", "exit", "dispatch", "land"):
-        if lemma == "land" and not _ARMED.search(wide):
-            return "political" if re.search(r"\b(?:secretary|minister|president|envoy|delegation)\b", wide, re.I) \
-                else "other"
+        if lemma == "land" and not _ARMED.search(_TRANSPORT.sub(" ", wide)):
+            return "other" if re.search(r"\b(?:cargo|freight|aid|relief)\b", wide, re.I) else "political"
         if re.search(r"\b(?:cargo|freighter|tanker|container|merchant)\b", wide, re.I):
             return "economic"                                 # a cargo ship's voyage is trade
+        if lemma == "dispatch" and participants and not _ARMED.search(people):
+            return "other"                                    # coffins, aid, relief: what is sent decides
+        if lemma in ("arrive", "arrival", "depart", "departure", "leave", "land") and participants \
+                and not _ARMED.search(people) and not _VESSEL.search(people) and _PERSON_NAME.search(people):
+            return "political"                                # an official's journey is part of a visit
         if not _ARMED.search(wide) and not re.search(r"\b(?:warships?|peacekeepers?|navy|naval|fleet|"
                                                      r"carrier|frigate|destroyer)\b", wide, re.I):
             return "other"
@@ -186,6 +190,13 @@ def classify(lemma: str, context: str, participants: Iterable[str] = (), sentenc
     return base if base != "violence" else "battle"
 
 
+# "aboard a military plane": how someone travelled, not who
+_TRANSPORT = re.compile(r"\bmilitary\s+(?:planes?|aircraft|jets?|flights?|transports?)\b", re.I)
+_VESSEL = re.compile(r"\b(?:ships?|vessels?|warships?|boats?|tankers?|freighters?|planes?|aircraft|jets?|"
+                     r"flights?|trains?|convoys?)\b", re.I)
+_PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*$|\b(?:Mr|Mrs|Ms|Dr)\.?\s")
+
+
 _POLITICAL_ACTORS = re.compile(r"\b(?:president|minister|senat\w*|congress\w*|lawmakers?|parliament\w*|"
                                r"diplomats?|ambassadors?|envoys?|government|leaders?|officials?|secretary|"
                                r"prime|chancellor|delegation|members)\b", re.I)
@@ -195,9 +206,12 @@ _DISASTER_WORDS = re.compile(r"\b(?:cyclones?|storms?|hurricanes?|typhoons?|floo
                              r"quakes?|landslides?|wildfires?|tornado\w*|tsunamis?|droughts?|heavy rains?)\b", re.I)
 
 
-def default_type(actors: list, context: str) -> str:
+def default_type(actors: list, context: str, lemma: str = "") -> str:
     """A happening told with a verb we have no type for: a disaster when the sentence is about one,
-    political when politicians do it."""
+    political when politicians do it or when it is something said somewhere (a speech, a press
+    question: ACLED and the VOA guidelines file speeches under political)."""
     if _DISASTER_WORDS.search(context):
         return "disaster_accident"
+    if lemma in SPEECH:
+        return "political"
     return "political" if _POLITICAL_ACTORS.search(" ".join(actors)) else "other"
