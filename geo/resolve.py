@@ -30,8 +30,6 @@ MAX_CANDIDATES = 40
 _KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 1.3, "admin1": 0.1,
                "admin2": -0.3, "city": 0.15,
                "airport": 0.7}   # an airport only beats a small town of its name ("Heathrow", Florida)
-_ADMIN_CUES = {"district", "districts", "province", "provinces", "region", "county", "state", "oblast",
-               "rayon", "governorate", "prefecture", "municipality"}
 _STRIP_WORDS = ADMIN_WORDS | {"monastery", "town", "village", "island", "islands", "valley", "the", "river"}
 _QUALIFIERS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
                "upper", "lower", "greater", "northeast", "northwest", "southeast", "southwest", "inner",
