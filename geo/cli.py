@@ -179,6 +179,50 @@ def _view_params(args) -> dict:
     return params
 
 
+# Place kinds the store holds (geo/types.py Place.kind; airports from geo/sources.py).
+PLACE_KINDS = ("city", "landmark", "airport", "admin1", "admin2", "region", "country", "continent")
+_EXTRA_COUNTRY_CODES = {"XK"}    # Kosovo: GeoNames' user-assigned code, not in ISO 3166 (pycountry)
+
+
+def _bad_export_values(args):
+    """A one-line reason when --country, --kind or --type (or the --link's) names an unknown value."""
+    from urllib.parse import parse_qs, urlsplit
+    import pycountry
+    link = {k: v[-1] for k, v in parse_qs(urlsplit(args.link.strip()).query).items()} if args.link else {}
+    for opt, key, value in (("--country", "country", args.country), ("--kind", "kind", args.kind),
+                            ("--type", "type", args.type)):
+        value = value if value is not None else link.get(key)
+        items = [v.strip() for v in (value or "").split(",") if v.strip()]
+        if opt == "--country":
+            unknown = [c for c in items if not (len(c) == 2 and c.isascii() and c.isalpha() and (
+                c.upper() in _EXTRA_COUNTRY_CODES or pycountry.countries.get(alpha_2=c.upper())))]
+            known = "a 2-letter ISO country code such as UA"
+        elif opt == "--kind":
+            unknown = [k for k in items if k.lower() not in PLACE_KINDS]
+            known = "a place kind (use " + ", ".join(PLACE_KINDS) + ")"
+        else:
+            unknown = [t for t in items if t.lower() not in EVENT_TYPES]
+            known = "an event type (use " + ", ".join(EVENT_TYPES) + ")"
+        if unknown:
+            return f"{opt} {', '.join(unknown)} is not {known}"
+    return None
+
+
+def _missing_db(db):
+    """Why `db` (or the default store) cannot be exported from, without creating anything; else None."""
+    import os
+    from pathlib import Path
+    from geo.store import DEFAULT_DB
+    path = Path(db or os.environ.get("GEO_DB") or DEFAULT_DB).expanduser()
+    if not path.exists():
+        return f"no database at {path} (nothing was created; ingest articles first or check --db)"
+    if not path.is_file():
+        return f"{path} is not a database file"
+    if path.stat().st_size == 0:
+        return f"{path} is an empty file, not an events database"
+    return None
+
+
 def cmd_export(args, stdin, out) -> int:
     from geo import export, views
     from geo.exceptions import GeoError
@@ -194,9 +238,9 @@ def cmd_export(args, stdin, out) -> int:
     if args.min_sources is not None and args.min_sources < 1:
         _warn(f"error: --min-sources must be 1 or more, not {args.min_sources}")
         return 2
-    unknown = [t for t in (args.type or "").split(",") if t.strip() and t.strip().lower() not in EVENT_TYPES]
-    if unknown:
-        _warn(f"error: --type {', '.join(unknown)} is not an event type (use {', '.join(EVENT_TYPES)})")
+    bad = _bad_export_values(args)
+    if bad:
+        _warn(f"error: {bad}")
         return 2
     bbox = None
     if args.bbox:
@@ -208,6 +252,10 @@ def cmd_export(args, stdin, out) -> int:
             return 2
     params = _view_params(args)
     snapshot_id = args.snapshot or params.get("snapshot")
+    missing = _missing_db(args.db)
+    if missing:
+        _warn(f"error: {missing}")
+        return 2
     try:
         with Store.open(args.db) as store:
             if snapshot_id:
