@@ -1,15 +1,21 @@
-"""geo.fetch against a local HTTP server on 127.0.0.1 (never the internet, no monkeypatching)."""
+"""geo.fetch against a local HTTP server on 127.0.0.1 (never the internet, no patching of geo.fetch).
+
+127.0.0.1 is refused by default (issue 11: fetching cannot be turned inward), so the tests of
+ordinary fetching set GEO_FETCH_ALLOW_PRIVATE=1, the documented opt-out, through the `base`
+fixture; the tests of the refusals use `server`, without it."""
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from geo.exceptions import ReadError
-from geo.fetch import DEFAULT_USER_AGENT, MAX_BYTES, fetch_articles, is_url
+from geo.fetch import DEFAULT_USER_AGENT, MAX_BYTES, MAX_ENTRIES, _address_refusal, fetch_articles, is_url
 from geo.types import Article
 
 PARAS = """
@@ -51,6 +57,13 @@ def atom(base: str) -> bytes:
             f"</feed>").encode("utf-8")
 
 
+def feed_of(base: str, links: list) -> bytes:
+    items = "".join(f"<item><title>Story {n}</title><link>{link}</link><guid>{link}</guid></item>"
+                    for n, link in enumerate(links))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed</title>'
+            f"<link>{base}/</link><description>Test</description>{items}</channel></rss>").encode("utf-8")
+
+
 class Handler(BaseHTTPRequestHandler):
     seen: list = []   # (path, User-Agent) of every request, in order
 
@@ -58,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
         self.seen.append((self.path, self.headers.get("User-Agent")))
         base = f"http://127.0.0.1:{self.server.server_port}"
         path = self.path
-        if path == "/article":
+        if path == "/article" or path.startswith("/article?n="):
             self.send(page("Convoy reaches Dadivank monastery", "2024-04-17T09:30:00+04:00"))
         elif path == "/latin1":
             body = ("<html><head><title>Z\u00fcrich and S\u00e3o Paulo</title></head><body><article>"
@@ -103,6 +116,37 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(MAX_BYTES + 1))
             self.end_headers()
+        elif path.startswith("/go?"):          # a redirect to ?to=URL
+            self.send_response(302)
+            self.send_header("Location", parse_qs(urlparse(path).query)["to"][0])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/loop":
+            self.send_response(301)
+            self.send_header("Location", "/loop")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/drip":              # a byte a second: every read is quick, the whole is not
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "30")
+            self.end_headers()
+            self.drip(b"x" * 30)
+        elif path == "/drip-headers":
+            self.wfile.write(b"HTTP/1.0 200 OK\r\n")
+            self.drip(b"X-Padding: " + b"x" * 30 + b"\r\n\r\n")
+        elif path == "/feed-elsewhere":    # entries on refused hosts, one on the feed's own host
+            port = self.server.server_port
+            links = [f"http://localhost:{port}/news/rss1", f"http://2130706433:{port}/news/rss2",
+                     f"http://10.255.255.1:{port}/news/x", f"{base}/article"]
+            self.send(feed_of(base, links), "application/rss+xml")
+        elif path == "/big-feed":
+            self.send(feed_of(base, [f"{base}/article?n={i}" for i in range(200)]), "application/rss+xml")
+        elif path == "/slow-feed":
+            self.send(feed_of(base, [f"{base}/slow?n={i}" for i in range(3)]), "application/rss+xml")
+        elif path.startswith("/slow?"):
+            time.sleep(2)
+            self.send(page("Too late"))
         elif path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "/article")
@@ -121,19 +165,44 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:      # the client gave up (the timeout test)
             pass
 
+    def drip(self, data: bytes):
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(1)
+        except OSError:      # the client gave up
+            pass
+
     def log_message(self, *args):
         pass
 
 
 @pytest.fixture(scope="module")
-def base():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def server():
+    """http://127.0.0.1:PORT of the test server (refused by default: see `base`)."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    """The caller's own fetch settings must not change what the tests see."""
+    for var in ("GEO_FETCH_ALLOW_PRIVATE", "GEO_FETCH_ALLOW", "GEO_FETCH_BUDGET", "GEO_FETCH_FEED_BUDGET",
+                "GEO_FETCH_MAX_ENTRIES"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def base(server, monkeypatch):
+    """The test server, with loopback addresses allowed the documented way."""
+    monkeypatch.setenv("GEO_FETCH_ALLOW_PRIVATE", "1")
+    return server
 
 
 def fetch(url: str, **kw) -> list:
@@ -242,7 +311,8 @@ def test_redirect_is_followed(base):
     assert "Kalbajar" in art.text
 
 
-def test_connection_refused():
+def test_connection_refused(monkeypatch):
+    monkeypatch.setenv("GEO_FETCH_ALLOW_PRIVATE", "1")
     with socket.socket() as s:       # a port that nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -257,3 +327,167 @@ def test_bad_urls_never_raise(url):
     results = fetch(url, timeout=1)
     assert len(results) == 1 and isinstance(results[0], ReadError)
     assert "\n" not in str(results[0])
+
+
+# --- issue 11: fetching that cannot be turned inward ----------------------------------------
+
+LOOPBACK_REFUSAL = "refused: the address is a loopback address (set GEO_FETCH_ALLOW_PRIVATE=1 to allow)"
+
+
+def port_of(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
+
+
+def ipv6_resolves(host: str) -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        socket.getaddrinfo(host, 80, socket.AF_INET6, socket.SOCK_STREAM)
+    except OSError:
+        return False
+    with socket.socket(socket.AF_INET6) as s:   # IPv6 loopback usable on this machine?
+        try:
+            s.bind(("::1", 0))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433", "0x7f.0.0.1"])
+def test_loopback_is_refused_by_default(server, host):
+    url = f"http://{host}:{port_of(server)}/article?refused={host}"
+    err = only_error(fetch(url), url)
+    assert err.reason == LOOPBACK_REFUSAL
+    assert not [p for p, _ in Handler.seen if p == f"/article?refused={host}"]   # never connected
+
+
+@pytest.mark.parametrize("host", ["::ffff:127.0.0.1", "::1"])
+def test_ipv6_loopback_is_refused_by_default(server, host):
+    if not ipv6_resolves(host):
+        pytest.skip("no IPv6 loopback on this machine")
+    url = f"http://[{host}]:{port_of(server)}/article"
+    assert only_error(fetch(url), url).reason == LOOPBACK_REFUSAL
+
+
+def test_refusals_say_the_same_for_open_and_closed_ports(server):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    reasons = {only_error(fetch(u, timeout=2), u).reason
+               for u in (f"http://127.0.0.1:{closed}/", f"{server}/", f"{server}/slow")}
+    assert reasons == {LOOPBACK_REFUSAL}        # no errno, no address, no refused-vs-timeout
+
+
+@pytest.mark.parametrize("address, refused", [
+    ("8.8.8.8", None), ("2001:4860:4860::8888", None), ("93.184.216.34", None),
+    ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"),
+    ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.1", "private"), ("2002:7f00:1::", "loopback"),
+    ("64:ff9b::a00:1", "private"), ("::127.0.0.1", "loopback"),
+    ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("192.168.1.1", "private"), ("fd00::1", "private"),
+    ("100.64.0.1", "not a public"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
+    ("224.0.0.1", "multicast"), ("ff02::1", "multicast"), ("0.0.0.0", "unspecified"), ("::", "unspecified"),
+    ("240.0.0.1", "reserved"),
+])
+def test_address_classes(address, refused):
+    why = _address_refusal(ipaddress.ip_address(address))
+    assert (why is None) if refused is None else (refused in why), why
+    if refused in ("loopback", "private", "not a public"):          # the intranet opt-out
+        assert _address_refusal(ipaddress.ip_address(address), allow_private=True) is None
+    elif refused is not None:                                        # never: metadata, multicast...
+        assert _address_refusal(ipaddress.ip_address(address), allow_private=True)
+
+
+def test_allow_private_opt_out(server, monkeypatch):
+    monkeypatch.setenv("GEO_FETCH_ALLOW_PRIVATE", "1")
+    for host in ("localhost", "2130706433"):
+        [art] = fetch(f"http://{host}:{port_of(server)}/article")
+        assert isinstance(art, Article) and "Kalbajar" in art.text
+
+
+def test_allowlisted_host_only(server, monkeypatch):
+    monkeypatch.setenv("GEO_FETCH_ALLOW", "example.org, 127.0.0.1")
+    [art] = fetch(f"{server}/redirect")                  # an allowed host, redirected to itself
+    assert isinstance(art, Article)
+    url = f"http://localhost:{port_of(server)}/article"   # same address, another name
+    assert only_error(fetch(url), url).reason == LOOPBACK_REFUSAL
+
+
+def test_redirect_to_a_refused_address_is_refused(server, monkeypatch):
+    monkeypatch.setenv("GEO_FETCH_ALLOW", "127.0.0.1")
+    for target in (f"http://localhost:{port_of(server)}/article?via=redirect",
+                   "http://169.254.169.254/latest/meta-data/", "http://[::ffff:10.0.0.1]/"):
+        url = f"{server}/go?to={target}"
+        err = only_error(fetch(url), url)
+        assert err.reason.startswith(f"redirected to {target}: refused: the address is"), err.reason
+    assert "/article?via=redirect" not in [p for p, _ in Handler.seen]
+
+
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1/file", "file:///etc/passwd", "gopher://127.0.0.1:70/"])
+def test_redirect_to_another_scheme_is_refused(base, target):
+    url = f"{base}/go?to={target}"
+    err = only_error(fetch(url), url)
+    assert err.reason == f"refused: redirected to {target} (only http:// and https:// are fetched)"
+
+
+def test_redirect_loop_stops(base):
+    err = only_error(fetch(f"{base}/loop"), f"{base}/loop")
+    assert "too many redirects" in err.reason
+    assert sum(p == "/loop" for p, _ in Handler.seen) <= 6 * 2   # this test's hops (and test reruns)
+
+
+def test_feed_entries_on_refused_hosts(server, monkeypatch):
+    monkeypatch.setenv("GEO_FETCH_ALLOW", "127.0.0.1")   # the feed's host, not the entries' hosts
+    port = port_of(server)
+    results = fetch(f"{server}/feed-elsewhere")
+    assert len(results) == 4
+    errors = {r.source: r.reason for r in results if isinstance(r, ReadError)}
+    assert errors == {f"http://localhost:{port}/news/rss1": LOOPBACK_REFUSAL,
+                      f"http://2130706433:{port}/news/rss2": LOOPBACK_REFUSAL,
+                      f"http://10.255.255.1:{port}/news/x":
+                          "refused: the address is a private address (set GEO_FETCH_ALLOW_PRIVATE=1 to allow)"}
+    [art] = [r for r in results if isinstance(r, Article)]
+    assert art.url == f"{server}/article"
+
+
+@pytest.mark.parametrize("path", ["/drip", "/drip-headers"])
+def test_slow_drip_is_cut_by_the_time_budget(base, path):
+    start = time.monotonic()
+    err = only_error(fetch(f"{base}{path}", timeout=5, budget=2), f"{base}{path}")
+    assert err.reason == "timed out: over the 2 s time budget for a URL"
+    assert time.monotonic() - start < 3.5
+
+
+def test_time_budget_from_the_environment(base, monkeypatch):
+    monkeypatch.setenv("GEO_FETCH_BUDGET", "1.5")
+    start = time.monotonic()
+    err = only_error(fetch(f"{base}/drip"), f"{base}/drip")
+    assert err.reason == "timed out: over the 1.5 s time budget for a URL"
+    assert time.monotonic() - start < 3
+
+
+def test_feed_time_budget(base):
+    start = time.monotonic()
+    results = fetch(f"{base}/slow-feed", timeout=5, feed_budget=1)
+    assert time.monotonic() - start < 2.5
+    assert all(isinstance(r, ReadError) for r in results)
+    first, rest = results
+    assert first.source == f"{base}/slow?n=0" and first.reason == "timed out: over the 1 s time budget for a feed"
+    assert rest.source == f"{base}/slow-feed" and "2 of 3 entries not fetched" in rest.reason
+
+
+def test_feed_entry_cap(base):
+    before = len(Handler.seen)
+    results = fetch(f"{base}/big-feed")
+    fetched = [p for p, _ in Handler.seen[before:] if p.startswith("/article?n=")]
+    assert MAX_ENTRIES == 50 and len(fetched) == 50 and fetched[-1] == "/article?n=49"
+    assert len(results) == 51 and all(isinstance(r, Article) for r in results[:50])
+    cap = results[50]
+    assert isinstance(cap, ReadError) and cap.source == f"{base}/big-feed"
+    assert cap.reason == "only the first 50 of 200 feed entries were fetched (GEO_FETCH_MAX_ENTRIES)"
+
+
+def test_feed_entry_cap_from_the_environment(base, monkeypatch):
+    monkeypatch.setenv("GEO_FETCH_MAX_ENTRIES", "3")
+    results = fetch(f"{base}/big-feed")
+    assert [type(r).__name__ for r in results] == ["Article"] * 3 + ["ReadError"]
+    assert "first 3 of 200" in results[-1].reason
