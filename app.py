@@ -6,9 +6,13 @@ Every rerun reads the store again, so articles ingested from the command line wh
 appear on the next interaction. The URL always holds the current view (see geo.views.to_query).
 Article text reaches the page only through widgets that show plain text (st.dataframe, st.text,
 markdown-escaped captions) and through geo.mapview, which escapes it.
+
+Who may change the map (GEO_READ_ONLY, GEO_EDITOR_TOKEN) is decided in geo/access.py: the editing
+widgets are drawn only when it allows, and the store the page gets refuses writes on its own.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -23,7 +27,7 @@ import altair as alt
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import export, mapview, views
+from geo import access, export, mapview, views
 from geo.store import Store, StoreError
 
 SEEDS = Path(__file__).parent / "seeds"
@@ -31,6 +35,7 @@ PLAY_INTERVAL_S = 1.5
 MAP_HEIGHT = 540
 STEP_DAYS = {"day": 1, "week": 7, "month": 30}
 OPENING_LIMIT = 20_000      # more events than this: open on the latest month, not everything
+TOKEN_KEY = "w_editor_token"   # the password field: its value stays in st.session_state, never in the URL
 
 st.set_page_config(page_title="Reported events", layout="wide")
 ss = st.session_state
@@ -116,6 +121,7 @@ def run_ingest(store: Store, batches: list, label: str) -> None:
 
 def add_uploads(store: Store, files) -> None:
     from geo.read import iter_articles
+    store.require_edit()
     with tempfile.TemporaryDirectory(prefix="geo-upload-") as tmp:
         saved = views.save_uploads([(f.name, f.getvalue()) for f in files], tmp)
         # Read eagerly inside the temporary folder; the one-line reasons name the original file.
@@ -129,15 +135,60 @@ def add_uploads(store: Store, files) -> None:
 
 
 def add_pasted(store: Store, text: str) -> None:
+    store.require_edit()
     run_ingest(store, [("pasted text", [views.article_from_text(text)])], "Adding the pasted text")
 
 
 def add_url(store: Store, url: str) -> None:
     from geo.fetch import fetch_articles, is_url
+    store.require_edit()
     if not is_url(url):
         ss["_report"] = [f"{url}: not an http(s) URL"]
         return
     run_ingest(store, [(url, list(fetch_articles(url.strip())))], "Fetching the URL")
+
+
+# --------------------------------------------------------------------------- who may edit
+
+def why_not_edit():
+    """None when this session may change the map now, else the one-line reason (geo/access.py)."""
+    return access.refusal(ss.get(TOKEN_KEY))
+
+
+def can_edit() -> bool:
+    return why_not_edit() is None
+
+
+@contextlib.contextmanager
+def writing():
+    """Around a write: a refused one (geo.access.Refused) becomes a one-line message."""
+    try:
+        yield
+    except access.Refused as exc:
+        st.error(md(exc))
+
+
+def stop_editing() -> None:
+    ss[TOKEN_KEY] = ""
+
+
+def sidebar_access() -> None:
+    """Read-only: say so. Editor token set: the password field (and whether it was right)."""
+    if access.read_only():
+        st.sidebar.caption("Read-only map: view, filter, share links and download; no changes.")
+        return
+    if not access.needs_token():
+        return
+    with st.sidebar.expander("Editing", expanded=not can_edit()):
+        st.text_input("Editor token", type="password", key=TOKEN_KEY,
+                      help="Ask whoever runs this map; kept only in this browser session")
+        if can_edit():
+            st.caption("Editing is on for this session.")
+            st.button("Stop editing", key="w_stop_editing", on_click=stop_editing)
+        elif (ss.get(TOKEN_KEY) or "").strip():
+            st.error(access.WRONG_TOKEN_MESSAGE)
+        else:
+            st.caption("View-only until the editor token is entered.")
 
 
 # --------------------------------------------------------------------------- state helpers
@@ -316,17 +367,20 @@ def sidebar_add(store: Store) -> None:
         files = st.file_uploader("Article files (.txt .md .html .json .jsonl)", accept_multiple_files=True,
                                  key=f"w_upload_{gen}")
         if st.button("Add files", key="w_add_files", disabled=not files):
-            add_uploads(store, files)
-            ss["_upload_gen"] = gen + 1
-            st.rerun()
+            with writing():
+                add_uploads(store, files)
+                ss["_upload_gen"] = gen + 1
+                st.rerun()
         text = st.text_area("Or paste an article (first line = title)", key="w_paste", height=120)
         if st.button("Add text", key="w_add_text", disabled=not (text or "").strip()):
-            add_pasted(store, text)
-            st.rerun()
+            with writing():
+                add_pasted(store, text)
+                st.rerun()
         url = st.text_input("Or an article / feed URL (needs a network)", key="w_url")
         if st.button("Fetch", key="w_fetch", disabled=not (url or "").strip()):
-            add_url(store, url)
-            st.rerun()
+            with writing():
+                add_url(store, url)
+                st.rerun()
     for line in ss.get("_report", []):
         st.sidebar.text(line)
 
@@ -543,17 +597,23 @@ def fix_place(store: Store, event: dict) -> None:
     rule = st.checkbox(f"Always place “{md(said)}” there in this store", key=f"w_rule_{event['id']}",
                        help="A rule for every mention of this name, in the articles stored and in those to come")
     if st.button("Save correction", key="w_save", type="primary", disabled=kwargs is None):
-        if rule:
-            store.add_place_rule(said, kwargs["lat"], kwargs["lon"], place_name=kwargs.get("name"),
-                                 place_key=kwargs.get("place_key"), country_code=kwargs.get("country_code"),
-                                 kind=kwargs.get("kind"))
-            flash(f"Saved: “{md(said)}” is always placed at {kwargs['lat']:.4f}, {kwargs['lon']:.4f} "
-                  "in this store")
-        else:
-            n = store.correct(**kwargs)
-            flash(f"Saved: {n} event(s) moved to {kwargs['lat']:.4f}, {kwargs['lon']:.4f}")
-        ss["center"], ss["zoom"] = (kwargs["lat"], kwargs["lon"]), ss.get("zoom") or 9
-        st.rerun()
+        with writing():
+            save_place(store, kwargs, rule, said)
+
+
+def save_place(store: Store, kwargs: dict, rule: bool, said: str) -> None:
+    """The pin fix: a place rule for every mention of `said`, or this one event moved."""
+    if rule:
+        store.add_place_rule(said, kwargs["lat"], kwargs["lon"], place_name=kwargs.get("name"),
+                             place_key=kwargs.get("place_key"), country_code=kwargs.get("country_code"),
+                             kind=kwargs.get("kind"))
+        flash(f"Saved: “{md(said)}” is always placed at {kwargs['lat']:.4f}, {kwargs['lon']:.4f} "
+              "in this store")
+    else:
+        n = store.correct(**kwargs)
+        flash(f"Saved: {n} event(s) moved to {kwargs['lat']:.4f}, {kwargs['lon']:.4f}")
+    ss["center"], ss["zoom"] = (kwargs["lat"], kwargs["lon"]), ss.get("zoom") or 9
+    st.rerun()
 
 
 def fix_type(store: Store, event: dict) -> None:
@@ -562,9 +622,10 @@ def fix_type(store: Store, event: dict) -> None:
     t = st.selectbox("Type", EVENT_TYPES, index=EVENT_TYPES.index(current), key=f"w_type_{event['id']}",
                      format_func=views.type_label)
     if st.button("Save type", key="w_save_type", type="primary", disabled=t == current):
-        store.set_type(type=t, **views.target_of(event))
-        flash(f"Saved: the type is now {views.type_label(t)}")
-        st.rerun()
+        with writing():
+            store.set_type(type=t, **views.target_of(event))
+            flash(f"Saved: the type is now {views.type_label(t)}")
+            st.rerun()
 
 
 def fix_date(store: Store, event: dict) -> None:
@@ -583,19 +644,21 @@ def fix_date(store: Store, event: dict) -> None:
     value, value_end = views.date_value(start, end, prec)
     st.caption(f"Will be stored as {value}" + (f" – {value_end}" if value_end else "") + f" ({prec})")
     if st.button("Save date", key="w_save_date", type="primary"):
-        store.set_date(date=value, date_end=value_end, precision=prec, **views.target_of(event))
-        flash(f"Saved: the date is now {value}" + (f" – {value_end}" if value_end else ""))
-        st.rerun()
+        with writing():
+            store.set_date(date=value, date_end=value_end, precision=prec, **views.target_of(event))
+            flash(f"Saved: the date is now {value}" + (f" – {value_end}" if value_end else ""))
+            st.rerun()
 
 
 def hide_event(store: Store, event: dict) -> None:
     st.caption("Not something that happened at this place: hide it (it is kept, and can be restored "
                "from Hidden events below)")
     if st.button("Not an event (hide)", key="w_hide"):
-        store.set_hidden(hidden=True, **views.target_of(event))
-        flash(f"Hidden: {md(event.get('name'))} in “{md(event.get('title') or '(untitled)')}”")
-        clear_selection()
-        st.rerun()
+        with writing():
+            store.set_hidden(hidden=True, **views.target_of(event))
+            flash(f"Hidden: {md(event.get('name'))} in “{md(event.get('title') or '(untitled)')}”")
+            clear_selection()
+            st.rerun()
 
 
 def corrections_panel(store: Store) -> None:
@@ -621,15 +684,18 @@ def undo_list(store: Store, title: str, items: list, label, empty: str, button: 
             c1, c2 = st.columns([4, 1], vertical_alignment="center")
             c1.text(label(c))
             if c2.button(button, key=f"{key}_{c['id']}"):
-                store.undo_correction(c["id"])
-                flash(f"{done}: " + md(label(c)))
-                st.rerun()
+                with writing():
+                    store.undo_correction(c["id"])
+                    flash(f"{done}: " + md(label(c)))
+                    st.rerun()
 
 
 def selected_panel(store: Store, all_events: list, shown: list, event: dict) -> None:
     if event["id"] not in {e["id"] for e in shown}:
         st.caption("(not in the current view)")
     target = incident_panel(all_events, event)
+    if not can_edit():
+        return
     place, kind, when, hide = st.tabs(["Place", "Type", "Date", "Not an event"])
     with place:
         fix_place(store, target)
@@ -685,17 +751,23 @@ def sidebar_share(store: Store, shown: list, view: views.ViewState) -> None:
     with st.sidebar.expander("Share this view", expanded=False):
         st.caption("Copy link: the address of exactly this view (dates, filters, map position, selected event)")
         st.code(views.permalink(page_base(), view), language=None, wrap_lines=True)
-        st.caption("Share snapshot: freeze these events, so the link keeps showing them after new articles, "
-                   "corrections or deletions")
-        title = st.text_input("Snapshot title", key="w_snap_title", max_chars=200)
-        note = st.text_area("Note", key="w_snap_note", height=68, max_chars=2000)
-        if st.button("Share snapshot", key="w_snap_save", disabled=not shown):
-            snap = store.save_snapshot(views.to_query(view), shown, title=title, note=note)
-            ss["_snap_link"] = views.snapshot_link(page_base(), snap.id)
+        if can_edit():
+            snapshot_form(store, shown, view)
         if ss.get("_snap_link"):
             st.success("Snapshot saved: its link")
             st.code(ss["_snap_link"], language=None, wrap_lines=True)
         download_buttons(shown, view, "Reported events", key="w_live")
+
+
+def snapshot_form(store: Store, shown: list, view: views.ViewState) -> None:
+    st.caption("Share snapshot: freeze these events, so the link keeps showing them after new articles, "
+               "corrections or deletions")
+    title = st.text_input("Snapshot title", key="w_snap_title", max_chars=200)
+    note = st.text_area("Note", key="w_snap_note", height=68, max_chars=2000)
+    if st.button("Share snapshot", key="w_snap_save", disabled=not shown):
+        with writing():    # GuardedStore: editing rights, the size cap and this session's rate limit
+            snap = store.save_snapshot(views.to_query(view), shown, title=title, note=note)
+            ss["_snap_link"] = views.snapshot_link(page_base(), snap.id)
 
 
 def snapshot_page(store: Store, snapshot_id: str) -> None:
@@ -730,7 +802,7 @@ def snapshot_page(store: Store, snapshot_id: str) -> None:
 
 def page(store: Store) -> None:
     static_assets()
-    if store.count_articles() == 0:
+    if store.count_articles() == 0 and can_edit():
         fill_from_seeds(store)
 
     all_events, rows_cache, memo = load_events(store)
@@ -752,9 +824,11 @@ def page(store: Store) -> None:
     take_table_pick(by_id)
 
     st.sidebar.title("Reported events")
+    sidebar_access()
     sidebar_timeline(span)
     sidebar_filters(opts)
-    sidebar_add(store)
+    if can_edit():
+        sidebar_add(store)
 
     view = current_view()
     shown = views.filter_events(all_events, view, span)
@@ -783,7 +857,8 @@ def page(store: Store) -> None:
         else:
             selected_panel(store, all_events, shown, selected)
             st.button("Clear selection", key="w_clear", on_click=clear_selection)
-        corrections_panel(store)
+        if can_edit():
+            corrections_panel(store)
 
     sidebar_share(store, shown, view)
     st.caption("Place names: GeoNames (CC BY 4.0). Country outlines: Natural Earth.")
@@ -794,7 +869,9 @@ def page(store: Store) -> None:
         st.query_params.from_dict(wanted)
 
 
-with Store.open() as _store:
+with Store.open() as _opened:
+    # Every write method of the store the page gets asks geo/access.py again (Refused if not allowed).
+    _store = access.GuardedStore(_opened, why_not_edit, ss.setdefault("_snap_limiter", access.RateLimiter()))
     _snapshot = st.query_params.get(views.Q_SNAPSHOT)
     if _snapshot is not None:
         snapshot_page(_store, _snapshot)
