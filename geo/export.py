@@ -13,8 +13,9 @@ the same events for the same view. Every format writes one record per event with
   basemap and the events are drawn. Offline by default (only file: and data: requests allowed;
   ``tiles=True`` lets the OSM tiles load). No browser: `ExportError` saying how to get one.
 * GeoJSON: RFC 7946 (lon, lat order; WGS 84), one Point feature per event.
-* CSV: one row per event; a text cell that a spreadsheet would read as a formula (starting with
-  ``=``, ``+``, ``-``, ``@``, tab or carriage return, and not a number) gets a leading ``'``.
+* CSV (RFC 4180, CRLF rows): one row per event; every text cell that a spreadsheet would read as
+  a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return, and not a plain
+  number) gets a leading ``'`` (OWASP's rule); line breaks inside a cell are always quoted.
 * Every format carries each event's type, actors, role (reported/background), incident id and
   number of sources (articles reporting that incident); the HTML map shows one pin per incident.
 * KML 2.2 (Google Earth): one Placemark per event with a TimeSpan (Earth's time slider),
@@ -29,6 +30,7 @@ import html
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
@@ -97,29 +99,33 @@ def to_geojson(events: Iterable[Mapping]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")          # OWASP's CSV injection list
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def csv_cell(value):
-    """A value as a CSV cell a spreadsheet shows as text: a string that would start a formula
-    gets a leading apostrophe (numbers such as ``-12.5`` stay numbers)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        try:
-            float(value)
-            return value
-        except ValueError:
-            return "'" + value
+    """A value as a CSV cell a spreadsheet shows as text (OWASP's rule): a text cell that starts
+    with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading apostrophe. Only a
+    plain decimal number such as ``-12.5`` stays as it is (no spaces, tabs, ``inf`` or ``1_0``,
+    which Python's float() would accept); numbers, booleans and None are not text."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    value = value if isinstance(value, str) else str(value)
+    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
     return value
 
 
 def to_csv(events: Iterable[Mapping]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    # RFC 4180's CRLF: the writer then quotes a cell holding a lone "\r" too (with "\n" as the
+    # terminator it did not, and a reader split the row there: a row injected from article text).
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\r\n")
     w.writeheader()
     for e in events:
         row = {k: e.get(k) for k in CSV_FIELDS}
         row.update(_fields(e))
-        row["actors"] = "; ".join(row["actors"])
+        row["actors"] = "; ".join(str(a) for a in row["actors"] or ())
         w.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
 

@@ -339,3 +339,103 @@ def test_publication_date_from_text(text, expected):
 ])
 def test_normalise_date_never_fills_in_today(value, expected):
     assert normalise_date(value) == expected
+
+
+# --- issue 11: smaller input cases -------------------------------------------
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_in_a_non_latin_script_is_text_not_binary(tmp_path, codec):
+    # NULs only at the spaces and punctuation (~15 % of the units): once called "binary"
+    text = "Обстріл Харкова\n\nУночі 5 травня російські війська обстріляли Харків, повідомили чиновники.\n"
+    p = tmp_path / "uk.txt"
+    p.write_bytes(text.encode(codec))
+    a = read_one(p)
+    assert isinstance(a, Article) and a.text == text and a.title == "Обстріл Харкова"
+    p.write_bytes(text.encode(codec) + b"\n")          # one odd trailing byte (a tool's newline)
+    assert read_one(p).text == text
+
+
+def test_utf16_without_bom_seed_article(tmp_path):
+    text = SEED.read_text(encoding="utf-8")
+    p = tmp_path / "seed16.txt"
+    p.write_bytes(text.encode("utf-16-le"))
+    assert read_one(p).text == text
+
+
+def test_a_stray_nul_byte_in_utf8_text_is_dropped_not_binary(tmp_path):
+    p = tmp_path / "nul.txt"
+    p.write_bytes("Kyiv talks\n\nThe ministers\x00 met in Kyiv on 3 May 2024. Çəkən.\n".encode("utf-8"))
+    a = read_one(p)
+    assert isinstance(a, Article), a
+    assert a.text == "Kyiv talks\n\nThe ministers met in Kyiv on 3 May 2024. Çəkən.\n" and a.title == "Kyiv talks"
+
+
+def test_many_nul_bytes_are_still_binary(tmp_path):
+    p = tmp_path / "blob.txt"
+    p.write_bytes(b"header\x00\x00\x00\x01\x02" * 400)
+    assert_error(read_one(p), p, "binary file, not text")
+
+
+def _read_in_thread(*inputs, wait=10):
+    """read_all in a thread, so a blocking open() fails the test instead of hanging it."""
+    import threading
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("r", read_all(*inputs)), daemon=True)
+    t.start()
+    t.join(wait)
+    assert not t.is_alive(), "reading blocked (a FIFO was opened)"
+    return box["r"]
+
+
+def test_fifo_given_or_in_a_folder_is_refused_without_opening_it(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    (tmp_path / "good.txt").write_text("Good\n\nText.\n", encoding="utf-8")
+    [err] = _read_in_thread(fifo)
+    assert_error(err, fifo, "is a FIFO (named pipe), not a regular file")
+    results = _read_in_thread(tmp_path)
+    assert [a.title for a in articles(results)] == ["Good"]
+    [err] = errors(results)
+    assert_error(err, fifo, "FIFO")
+
+
+def test_device_file_is_refused():
+    [err] = _read_in_thread("/dev/null")
+    assert_error(err, "/dev/null", "is a character device, not a regular file")
+
+
+def test_symlinks_are_followed_only_inside_the_given_folder(tmp_path):
+    outside, root = tmp_path / "outside", tmp_path / "corpus"
+    outside.mkdir()
+    (root / "sub").mkdir(parents=True)
+    (outside / "secret.txt").write_text("Secret\n\nNot for the corpus.\n", encoding="utf-8")
+    (outside / "more").mkdir()
+    (outside / "more" / "x.txt").write_text("X\n\nOutside too.\n", encoding="utf-8")
+    (root / "sub" / "real.txt").write_text("Real\n\nInside.\n", encoding="utf-8")
+    os.symlink(root / "sub" / "real.txt", root / "alias.txt")          # inside: followed
+    os.symlink(outside / "secret.txt", root / "leak.txt")              # outside: skipped
+    os.symlink("../../outside/secret.txt", root / "sub" / "rel.txt")   # relative, outside: skipped
+    os.symlink(outside / "more", root / "more")                        # folder outside: skipped
+    os.symlink(root / "gone.txt", root / "broken.txt")
+    results = read_all(root)
+    assert sorted(a.title for a in articles(results)) == ["Real", "Real"]
+    errs = {Path(e.source).name: e for e in errors(results)}
+    assert set(errs) == {"leak.txt", "rel.txt", "more", "broken.txt"}
+    for name in ("leak.txt", "rel.txt"):
+        assert_error(errs[name], name, "symbolic link to a file outside")
+    assert_error(errs["more"], "more", "symbolic link to a folder outside")
+    assert_error(errs["broken.txt"], "broken.txt", "broken symbolic link")
+    # named on the command line, a symlink is the user's choice and is read
+    assert read_one(root / "leak.txt").title == "Secret"
+
+
+def test_truncated_jsonl_line_gets_the_whole_reason_and_its_line_number(tmp_path):
+    p = tmp_path / "cut.jsonl"
+    p.write_text('{"id": "a", "text": "Alpha."}\n{"id": "b", "text": "Shelling hit Khar\n{"id" "c"}\n',
+                 encoding="utf-8")
+    results = read_all(p)
+    assert [a.id for a in articles(results)] == ["a"]
+    cut, bad = errors(results)
+    assert str(cut) == (f"{p}:2: invalid JSON: Unterminated string starting at column 21 "
+                        "(the text ends before the JSON does: truncated?)")
+    assert str(bad) == f"{p}:3: invalid JSON: Expecting ':' delimiter at column 7"
