@@ -13,6 +13,7 @@ A date is attached to a place by sentence structure, not by "any date in the art
 """
 from __future__ import annotations
 
+import bisect
 import re
 from itertools import islice
 from dataclasses import asdict, dataclass, field, replace
@@ -121,23 +122,41 @@ def sentences_to_parse(text: str, mentions: list) -> list:
     for a, b in sentences(text):
         while i < len(starts) and starts[i] < a:
             i += 1
-        if i < len(starts) and starts[i] < b:
+        if i < len(starts) and starts[i] < b and b - a <= MAX_SENTENCE_CHARS:
             out.append((a, b))
     return out
 
 
+# A "sentence" longer than this is a list, a table or a text without punctuation: it reports no
+# happening we could read, and parsing it would cost time and memory out of proportion.
+MAX_SENTENCE_CHARS = 2_000
+
+
+class _ByStart:
+    """The items (sorted by their start offset) that start inside [a, b), found by bisection."""
+
+    def __init__(self, items: list, start):
+        self.items = items
+        self.starts = [start(x) for x in items]
+
+    def __call__(self, a: int, b: int) -> list:
+        return self.items[bisect.bisect_left(self.starts, a):bisect.bisect_left(self.starts, b)]
+
+
 def _events_from_cues(text: str, mentions: list, dates: list, published: Optional[str],
                       title: str, dateline_span) -> list:
-    placed = [m for m in mentions if m.place is not None]
+    placed = sorted((m for m in mentions if m.place is not None), key=lambda m: m.span.start)
     skip_lines = _heading_lines(text, title, dateline_span)
     events: dict = {}
+    in_range = _ByStart(placed, lambda m: m.span.start)
+    dates_in = _ByStart(sorted(dates, key=lambda d: d.start), lambda d: d.start)
     for s_start, s_end in sentences(text):
         if any(a <= s_start < b for a, b in skip_lines):
             continue
-        in_sentence = [m for m in placed if s_start <= m.span.start < s_end]
-        if not in_sentence:
+        in_sentence = in_range(s_start, s_end)
+        if not in_sentence or s_end - s_start > MAX_SENTENCE_CHARS:
             continue
-        sentence_dates = [d for d in dates if s_start <= d.start < s_end]
+        sentence_dates = dates_in(s_start, s_end)
         clauses = _clauses(text, s_start, s_end)
         for m in in_sentence:
             if _is_context(text, m, in_sentence):
@@ -180,22 +199,25 @@ _TYPE_PRIORITY = ("explosion_remote_violence", "violence_against_civilians", "ba
 def _events_from_parse(text, mentions, dates, published, title, dateline_span, parses, lemmatizer) -> list:
     from geo.detect import Detector
 
-    placed = [m for m in mentions if m.place is not None]
-    place_spans = [(m.span.start, m.span.end) for m in mentions]
+    placed = sorted((m for m in mentions if m.place is not None), key=lambda m: m.span.start)
+    spans_in = _ByStart(sorted((m.span.start, m.span.end) for m in mentions), lambda sp: sp[0])
     skip_lines = _heading_lines(text, title, dateline_span)
     lead_done = False
     found = []                                   # (event, trigger lemma)
+    in_range = _ByStart(placed, lambda m: m.span.start)
+    dates_in = _ByStart(sorted(dates, key=lambda d: d.start), lambda d: d.start)
     for s_start, s_end in sentences(text):
         if any(a <= s_start < b for a, b in skip_lines):
             continue
-        in_sentence = [m for m in placed if s_start <= m.span.start < s_end]
+        in_sentence = in_range(s_start, s_end)
         dateline = _dateline(text, s_start, s_end) if not lead_done else None
         lead_done = lead_done or bool(text[s_start:s_end].strip())
         doc = parses.get(s_start)
         if doc is None or not in_sentence:
             continue
         det = Detector(doc, lemmatizer, base=s_start)
-        sentence_dates = [d for d in dates if s_start <= d.start < s_end]
+        sentence_dates = dates_in(s_start, s_end)
+        place_spans = spans_in(s_start, s_end)            # the places of this sentence
         linked = []
         for m in in_sentence:
             if dateline and m.span.end <= dateline:
@@ -419,20 +441,30 @@ def _fold(found: list) -> list:
     kept: list = []
     told: dict = {}                     # id(kept event) -> trigger lemmas and actors of all it folded
     lemmas = {id(ev): lem for ev, lem in found}
+    same: dict = {}                     # (place, type) -> the kept events there: twins are looked up, not scanned
     for ev in sorted((ev for ev, _ in found), key=lambda e: (-e.confidence, e.mention_start)):
-        twin = next((k for k in kept if k.place_key == ev.place_key and k.type == ev.type
-                     and _overlap(k, ev)), None)
+        group = same.setdefault((ev.place_key, ev.type), [])
+        twin = next((k for k in group if _overlap(k, ev)), None)
         if twin is None:
             kept.append(ev)
+            group.append(ev)
             told[id(ev)] = _telling(ev, lemmas[id(ev)])
             continue
         words = told.pop(id(twin)) | _telling(ev, lemmas[id(ev)])
         if twin.date_source != "stated" and ev.date_source == "stated":
-            kept[kept.index(twin)] = twin = ev
+            kept[kept.index(twin)] = ev
+            group[group.index(twin)] = ev
+            twin = ev
         told[id(twin)] = words
+    by_type_country: dict = {}
+    for k in kept:
+        by_type_country.setdefault((k.type, k.country_code), []).append(k)
     out = []
     for ev in kept:
-        finer = [k for k in kept if k is not ev and k.type == ev.type and _within(k, ev)
+        if ev.kind not in AREA_KINDS:
+            out.append(ev)
+            continue
+        finer = [k for k in by_type_country[(ev.type, ev.country_code)] if k is not ev and _within(k, ev)
                  and (_overlap(k, ev, slack=1) or "published" in (k.date_source, ev.date_source))]
         # the same happening: told with the same word or actors, or the only one of its kind in there
         inside = ev.kind in AREA_KINDS and (len(finer) == 1 or any(told[id(k)] & told[id(ev)] for k in finer))

@@ -5,6 +5,7 @@ no half article; re-ingesting the same text adds nothing. Shared by the CLI and 
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -46,8 +47,8 @@ def ingest(items: Iterable, store, geoparser, on_item: Optional[Callable] = None
     """Store every Article of `items` (ReadErrors are counted as failures); `on_item(result_or_error)`
     is called after each item, for progress bars."""
     summary = IngestSummary()
-    articles = _articles_only(items, summary, on_item)
-    for result in geoparser.extract_many(articles):
+    articles = _new_articles(_articles_only(items, summary, on_item), store, summary, on_item)
+    for result in _extracted(geoparser, articles, summary, on_item):
         a: Article = result.article
         try:
             outcome = store.add(result)
@@ -65,6 +66,53 @@ def ingest(items: Iterable, store, geoparser, on_item: Optional[Callable] = None
         if on_item:
             on_item(result)
     return summary
+
+
+MAX_ARTICLE_CHARS = 10_000_000    # longer texts are refused with a reason (a book, a dump, a runaway page)
+
+
+def _extracted(geoparser, articles, summary: IngestSummary, on_item, batch_size: int = 16) -> Iterator:
+    """The geoparser's results, batch by batch; an article the geoparser fails on is reported as a
+    failure with its reason and the others of its batch still go in."""
+    from geo.pipeline import BATCH_CHARS
+
+    def fail(a: Article, why: str) -> None:
+        summary.failed.append((a.source or a.id, why))
+        if on_item:
+            on_item(a)
+
+    batch, chars = [], 0
+    for a in itertools.chain(articles, [None]):          # None: the end, flush the last batch
+        if a is not None and len(a.text) > MAX_ARTICLE_CHARS:
+            fail(a, f"text is {len(a.text):,} characters, over the {MAX_ARTICLE_CHARS:,} limit")
+            continue
+        if a is not None:
+            batch.append(a)
+            chars += len(a.text)
+        if batch and (a is None or len(batch) >= batch_size or chars >= BATCH_CHARS):
+            try:
+                results = list(geoparser.extract_many(batch))
+            except Exception:                    # one bad article must not cost the batch
+                results = []
+                for one in batch:
+                    try:
+                        results.append(geoparser.extract(one))
+                    except Exception as exc:     # noqa: BLE001 (reported, never raised)
+                        fail(one, f"could not be read: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            yield from results
+            batch, chars = [], 0
+
+
+def _new_articles(articles, store, summary: IngestSummary, on_item) -> Iterator[Article]:
+    """Articles the store does not hold yet; known ones are counted as duplicates before any geoparsing."""
+    known = getattr(store, "has_text", None)
+    for a in articles:
+        if known is not None and known(a.text):
+            summary.duplicates += 1
+            if on_item:
+                on_item(a)
+            continue
+        yield a
 
 
 def _articles_only(items, summary: IngestSummary, on_item) -> Iterator[Article]:

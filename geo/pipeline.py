@@ -28,6 +28,9 @@ class ArticleResult:
         }
 
 
+BATCH_CHARS = 400_000          # characters of text per NER batch (spaCy's memory grows with it)
+
+
 class Geoparser:
     """Finds toponyms in text and places them. Build once, reuse: loading is the slow part."""
 
@@ -66,14 +69,17 @@ class Geoparser:
                               article.published_span, parses=parses, lemmatizer=self.recogniser.lemmatizer)
         return ArticleResult(article=article, mentions=mentions, dates=dates, events=events)
 
-    def extract_many(self, articles, batch_size: int = 16):
-        """Yield one ArticleResult per article; NER runs batched (spaCy's pipe) for speed."""
-        batch = []
+    def extract_many(self, articles, batch_size: int = 16, batch_chars: int = BATCH_CHARS):
+        """Yield one ArticleResult per article; NER runs batched (spaCy's pipe) for speed. A batch holds
+        at most `batch_size` articles and about `batch_chars` characters, so memory stays bounded
+        whatever the articles' lengths."""
+        batch, chars = [], 0
         for a in articles:
             batch.append(a)
-            if len(batch) >= batch_size:
+            chars += len(a.text)
+            if len(batch) >= batch_size or chars >= batch_chars:
                 yield from self._extract_batch(batch)
-                batch = []
+                batch, chars = [], 0
         if batch:
             yield from self._extract_batch(batch)
 

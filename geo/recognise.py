@@ -12,6 +12,7 @@ and is accepted when the total clears a threshold.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
@@ -102,11 +103,35 @@ def _load_spacy():
         nlp = spacy.load(SPACY_MODEL, exclude=["senter", "attribute_ruler"], disable=["lemmatizer"])
     except OSError:
         return None
-    nlp.max_length = 2_100_000
+    nlp.max_length = 2_100_000        # never reached: texts are read in pieces (chunks)
     return nlp
 
 
 _PARSE_PIPES = ["tok2vec", "tagger", "parser"]
+CHUNK_CHARS = 20_000            # what the model reads at once (its memory grows with the piece)
+_PIECE_END = re.compile(r"\n\s*\n|[.!?][\"'”’)]*\s+|\n")
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list:
+    """(start, end) pieces of at most `size` characters covering `text`, cut after the last paragraph
+    break, else sentence end, else whitespace in the piece, else hard at `size` (one very long word)."""
+    out, start, n = [], 0, len(text)
+    while start < n:
+        end = min(n, start + size)
+        if end < n:
+            window = text[start + size // 2:end]
+            cut = None
+            for rx in (re.compile(r"\n\s*\n"), re.compile(r"[.!?][\"'”’)]*\s+"), re.compile(r"\s+")):
+                last = None
+                for last in rx.finditer(window):
+                    pass
+                if last is not None:
+                    cut = start + size // 2 + last.end()
+                    break
+            end = cut or end
+        out.append((start, end))
+        start = end
+    return out or [(0, 0)]
 
 
 class Recogniser:
@@ -116,19 +141,21 @@ class Recogniser:
 
     # -- public ----------------------------------------------------------------------
     def find(self, text: str) -> list:
-        ents = self._entities(self._ner(text)) if self.nlp is not None else None
-        return self._decide(text, ents)
+        return self.find_many([text])[0]
 
-    def find_many(self, texts: Iterable[str], batch_size: int = 16) -> list:
+    def find_many(self, texts: Iterable[str], batch_size: int = 16, chunk_chars: int = None) -> list:
+        """Spans per text. The model reads each text in pieces of at most `chunk_chars` (CHUNK_CHARS) cut at paragraph or
+        sentence ends (offsets kept exact), so a long text costs time and memory in proportion to its
+        length and never exceeds spaCy's limit (E088)."""
         texts = list(texts)
         if self.nlp is None:
             return [self._decide(t, None) for t in texts]
-        docs = self.nlp.pipe(texts, batch_size=batch_size, disable=_PARSE_PIPES)
-        return [self._decide(t, self._entities(d)) for t, d in zip(texts, docs)]
-
-    def _ner(self, text: str):
-        with self.nlp.select_pipes(disable=_PARSE_PIPES):
-            return self.nlp(text)
+        pieces = [(i, a, b) for i, t in enumerate(texts) for a, b in chunks(t, chunk_chars or CHUNK_CHARS)]
+        ents: list = [[] for _ in texts]
+        docs = self.nlp.pipe((texts[i][a:b] for i, a, b in pieces), batch_size=batch_size, disable=_PARSE_PIPES)
+        for (i, a, _), doc in zip(pieces, docs):
+            ents[i].extend((s + a, e + a, label) for s, e, label in self._entities(doc))
+        return [self._decide(t, e) for t, e in zip(texts, ents)]
 
     def parse(self, texts: Iterable[str], batch_size: int = 64) -> list:
         """Dependency parses (tagger + parser, no NER) of short texts: the sentences events are read from.
@@ -153,13 +180,15 @@ class Recogniser:
         return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
 
     def _decide(self, text: str, ents: Optional[list]) -> list:
+        lower_words = set(_LOWER_WORD.findall(text))      # one pass, for _lowercase_elsewhere
+        index = _Entities(ents) if ents is not None else None
         tokens = [_split_hyphen_cue(_Token(m.start(), m.end(), m.group())) for m in _WORD.finditer(text)]
         cands = self._gazetteer_candidates(text, tokens)
         if ents is not None:
             cands = self._add_ner_only(text, cands, ents)
         accepted = []
         for c in sorted(cands, key=lambda c: c.start):
-            self._score(text, c, ents)
+            self._score(text, c, index, lower_words)
         # One sense per discourse: a name accepted once as a place supports its other occurrences.
         accepted_keys = {fold(text[c.start:c.end]) for c in cands if c.score >= ACCEPT}
         for c in cands:
@@ -178,9 +207,11 @@ class Recogniser:
                     c.evidence.append("province-named")
         # Coordination: "the Tartar and Barda districts" — a candidate joined by and/or/, to an
         # accepted place inherits some of its support.
-        for c in cands:
+        ordered = sorted(cands, key=lambda c: c.start)
+        for k, c in enumerate(ordered):
             if c.score < ACCEPT:
-                partner = self._coordinated(text, c, cands)
+                partner = self._coordinated(text, c, (ordered[k - 1] if k else None,
+                                                      ordered[k + 1] if k + 1 < len(ordered) else None))
                 if partner is None:
                     continue
                 # "Tərtər and Xocalı": a known name listed with a place of the same country is one too
@@ -279,21 +310,29 @@ class Recogniser:
 
     def _add_ner_only(self, text: str, cands: list, ents: list) -> list:
         """NER places the gazetteer missed (spelling variants, small places) become candidates too."""
+        cands = sorted(cands, key=lambda c: c.start)
+        starts = [c.start for c in cands]
+        dropped, added = set(), []
         for s, e, label in ents:
             if label not in ("GPE", "LOC"):
                 continue
             s, e = _trim(text, s, e)
-            inside = [c for c in cands if s <= c.start and c.end <= e and (c.start, c.end) != (s, e)]
-            if e <= s or any(c.start < e and s < c.end for c in cands if c not in inside):
+            if e <= s:
+                continue
+            # the candidates touching [s, e): candidates do not overlap, so they sit between these bounds
+            lo = max(0, bisect.bisect_left(starts, s) - 1)
+            near = [c for c in cands[lo:bisect.bisect_left(starts, e)] if c.start < e and s < c.end and id(c) not in dropped]
+            inside = [c for c in near if s <= c.start and c.end <= e and (c.start, c.end) != (s, e)]
+            if len(inside) != len(near):
                 continue
             if inside and not all("part-of-longer-name" in c.evidence for c in inside):
                 continue
             # The whole entity ("Green Zone") replaces the known names found inside it ("Green", "Zone").
-            cands = [c for c in cands if c not in inside]
-            cands.append(_Candidate(s, e, ["ner-only"] + (["ner-span"] if inside else [])))
-        return cands
+            dropped.update(id(c) for c in inside)
+            added.append(_Candidate(s, e, ["ner-only"] + (["ner-span"] if inside else [])))
+        return [c for c in cands if id(c) not in dropped] + added
 
-    def _score(self, text, c: _Candidate, ents) -> None:
+    def _score(self, text, c: _Candidate, ents, lower_words: set) -> None:
         gz = self.gazetteer
         surface = text[c.start:c.end]
         key = fold(surface)
@@ -389,16 +428,17 @@ class Recogniser:
             c.evidence.append("sentence-initial")
         if surface.isupper() and len(surface) > 3 and not places:
             score -= 0.2
-        if places and _lowercase_elsewhere(text, surface):
+        if places and _lowercase_elsewhere(surface, lower_words):
             score -= 0.35
             c.evidence.append("lowercase-elsewhere")
         c.score = score
 
     @staticmethod
-    def _coordinated(text: str, c: _Candidate, cands: list):
-        """The accepted place this candidate is listed with ("X and Y", "X, Y or Z"), if any."""
-        for o in cands:
-            if o is c or o.score < ACCEPT:
+    def _coordinated(text: str, c: _Candidate, neighbours: tuple):
+        """The accepted place this candidate is listed with ("X and Y", "X, Y or Z"), if any: only the
+        candidates just before and after it can be."""
+        for o in neighbours:
+            if o is None or o.score < ACCEPT:
                 continue
             gap = text[o.end:c.start] if o.end <= c.start else text[c.end:o.start]
             if gap.strip() in ("and", "or", ",", ", and", ", or", "&") and len(gap) <= 6:
@@ -487,10 +527,24 @@ def _trim(text: str, s: int, e: int):
     return s, e
 
 
-def _ner_label(s: int, e: int, ents: list):
+class _Entities:
+    """The model's entities sorted by start, to find the few that touch a span in log time. The model's
+    entities never overlap, so only the last one starting before the span can reach into it."""
+
+    def __init__(self, ents: list):
+        self.ents = sorted(ents)
+        self.starts = [es for es, _, _ in self.ents]
+
+    def touching(self, s: int, e: int) -> list:
+        lo = max(0, bisect.bisect_right(self.starts, s) - 1)
+        hi = bisect.bisect_left(self.starts, e)
+        return [t for t in self.ents[lo:hi] if t[0] < e and s < t[1]]
+
+
+def _ner_label(s: int, e: int, ents: "_Entities"):
     """The entity covering [s, e) and how: exact, inside (a part of a larger entity), or None."""
     best = (None, None)
-    for es, ee, label in ents:
+    for es, ee, label in ents.touching(s, e):
         if es <= s and e <= ee:
             es2, ee2 = _trim_entity(es, ee, s, e)
             if (es2, ee2) == (s, e) or (ee2 - es2) - (e - s) <= 4 and label in _NER_PLACE:
@@ -499,7 +553,7 @@ def _ner_label(s: int, e: int, ents: list):
                 return label, "inside-place"
             # possessive country opening an organisation: "China's Health Ministry"
             best = (label, "inside")
-        elif es < e and s < ee:
+        else:
             best = (label, "overlap")
     return best
 
@@ -535,11 +589,14 @@ def _after_comma_place(text: str, start: int, gz) -> bool:
     return bool(m and gz.has(fold(m.group(1))))
 
 
-def _lowercase_elsewhere(text: str, surface: str) -> bool:
+def _lowercase_elsewhere(surface: str, lower_words: set) -> bool:
     """A name that also appears in lower case in the same text is probably a common word."""
     if " " in surface or not surface.isalpha() or len(surface) > 12:
         return False
-    return re.search(r"(?<![\w])" + re.escape(surface.lower()) + r"(?![\w])", text) is not None
+    return surface.lower() in lower_words
+
+
+_LOWER_WORD = re.compile(r"(?<![\w])[a-z]+(?![\w])")
 
 
 def _drop_overlaps(spans: list) -> list:

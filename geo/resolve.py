@@ -57,29 +57,29 @@ class Resolver:
         cands = [self.candidates(text, s) for s in spans]
         self._parents_for_unknown_children(text, spans, cands)
         demonym_focus = self._demonym_countries(text)
+        layout = _Layout(spans)
         # Pass 1: priors, match quality, hierarchy and demonyms only.
-        first = [self._rank(text, s, c, spans, cands, demonym_focus, None) for s, c in zip(spans, cands)]
+        first = [self._rank(text, i, spans, cands, layout, demonym_focus, None) for i in range(len(spans))]
         chosen = [r[0].place if r else None for r in first]
         # Each mention votes for its country, weighted by how sure pass 1 was ("Canada" counts
         # fully, an ambiguous "London" only by its probability).
         keys = [fold(s.text) for s in spans]
-        votes = Counter()
+        votes: dict = {}                                   # name -> {country: weight}
         for r, k in zip(first, keys):
             if r and r[0].place.country_code:
-                votes[(k, r[0].place.country_code)] += r[0].score
+                by_country = votes.setdefault(k, Counter())
+                by_country[r[0].place.country_code] += r[0].score
         focus_all = Counter(demonym_focus)
-        for (k, cc), w in votes.items():
-            focus_all[cc] += w
+        for by_country in votes.values():
+            focus_all.update(by_country)
         # Pass 2: with the article's country focus and spatial coherence, where a name never
-        # votes for itself (19 mentions of "London" must not make the article British).
+        # votes for itself (19 mentions of "London" must not make the article British). Coherence
+        # looks at the places of the neighbouring mentions only, so the work stays linear.
         mentions = []
-        for i, (s, c) in enumerate(zip(spans, cands)):
-            focus = Counter(focus_all)
-            for (k, cc), w in votes.items():
-                if k == keys[i]:
-                    focus[cc] -= w
-            others = [p for j, p in enumerate(chosen) if keys[j] != keys[i] and p is not None]
-            ranked = self._rank(text, s, c, spans, cands, +focus, others)
+        for i, s in enumerate(spans):
+            focus = focus_all - votes[keys[i]] if keys[i] in votes else focus_all
+            others = layout.nearby_places(i, chosen, keys)
+            ranked = self._rank(text, i, spans, cands, layout, +focus, others)
             if not ranked:
                 mentions.append(Mention(span=s, place=None, score=0.0))
                 continue
@@ -178,15 +178,16 @@ class Resolver:
         return out
 
     # -- scoring --------------------------------------------------------------------------
-    def _rank(self, text, span, places, spans, cands, focus, others) -> list:
+    def _rank(self, text, i, spans, cands, layout, focus, others) -> list:
+        span, places = spans[i], cands[i]
         if not places:
             return []
         total_focus = sum(focus.values()) if focus else 0.0
         surface_key = fold(span.text)
-        neighbours = self._neighbour_keys(text, span, spans)
-        children = self._child_candidates(text, span, spans, cands)
-        area_cue = _area_cue(text, span) or (0.4 if self._is_parent_slot(text, span, spans) else 0.0)
-        siblings = self._list_siblings(text, span, spans, cands)
+        neighbours = self._neighbour_keys(text, i, spans, layout)
+        children = self._child_candidates(text, i, spans, cands, layout)
+        area_cue = _area_cue(text, span) or (0.4 if self._is_parent_slot(text, i, spans, layout) else 0.0)
+        siblings = self._list_siblings(text, i, spans, cands, layout)
         # namesake towns only (no state or country of the name): the article's province decides
         towns_only = all(q.kind in ("city", "admin2", "airport") for q in places)
         scored = []
@@ -216,55 +217,90 @@ class Resolver:
         return [Candidate(place=p, score=w / z) for (s, p), w in zip(scored, weights)]
 
     @staticmethod
-    def _is_parent_slot(text: str, span: Span, spans: list) -> bool:
+    def _is_parent_slot(text: str, i: int, spans: list, layout: "_Layout") -> bool:
         """The Y of "X, Y" (Buffalo, New York): a state, a province or a country."""
-        return any(o.end < span.start and re.fullmatch(r",\s*", text[o.end:span.start]) for o in spans)
+        j = layout.neighbour(i, -1)
+        return j is not None and spans[j].end < spans[i].start and bool(
+            re.fullmatch(r",\s*", text[spans[j].end:spans[i].start]))
 
     @staticmethod
-    def _list_siblings(text: str, span: Span, spans: list, cands: list) -> list:
+    def _list_siblings(text: str, i: int, spans: list, cands: list, layout: "_Layout") -> list:
         """Candidate lists of the names listed with this one ("Arizona, California, Georgia and
         Texas"): the members of a list are things of one kind."""
-        order = sorted(range(len(spans)), key=lambda i: spans[i].start)
-        pos = next((k for k, i in enumerate(order) if spans[i] is span), None)
-        if pos is None:
-            return []
         out = []
         for step in (-1, 1):
-            k = pos
-            while 0 <= k + step < len(order) and len(out) < 6:
-                a, b = spans[order[min(k, k + step)]], spans[order[max(k, k + step)]]
+            here = i
+            while len(out) < 6:
+                j = layout.neighbour(here, step)
+                if j is None:
+                    break
+                a, b = (spans[j], spans[here]) if step < 0 else (spans[here], spans[j])
                 if not _LIST_GAP.fullmatch(text[a.end:b.start]):
                     break
-                k += step
-                if fold(spans[order[k]].text) != fold(span.text):
-                    out.append(cands[order[k]])
+                here = j
+                if fold(spans[j].text) != fold(spans[i].text):
+                    out.append(cands[j])
         return out
 
     @staticmethod
-    def _child_candidates(text: str, span: Span, spans: list, cands: list) -> list:
+    def _child_candidates(text: str, i: int, spans: list, cands: list, layout: "_Layout") -> list:
         """Candidates of the names written just before the span as its parts: 'X in Y', 'X, Y'."""
         out = []
+        span = spans[i]
         prev_end = span.start
-        for o, c in sorted(zip(spans, cands), key=lambda t: -t[0].start):
-            if o.end > span.start or prev_end - o.end > 40:
-                continue
-            gap = text[o.end:prev_end].lower()
-            if not re.fullmatch(r"\s*(,|in|in the|of|and|,\s*and|,\s*in)\s*", gap):
-                break
-            out.extend(c)
-            prev_end = o.start
+        j = layout.neighbour(i, -1)
+        while j is not None:
+            o = spans[j]
+            if o.end <= span.start:
+                if prev_end - o.end > 40:
+                    break
+                gap = text[o.end:prev_end].lower()
+                if not re.fullmatch(r"\s*(,|in|in the|of|and|,\s*and|,\s*in)\s*", gap):
+                    break
+                out.extend(cands[j])
+                prev_end = o.start
+            j = layout.neighbour(j, -1)
         return out
 
     @staticmethod
-    def _neighbour_keys(text: str, span: Span, spans: list) -> set:
+    def _neighbour_keys(text: str, i: int, spans: list, layout: "_Layout") -> set:
         """Folded names written right after the span: 'X, Y', 'X in (the) Y (district)', 'X of Y'."""
         keys = set()
-        for o in spans:
-            if o.start >= span.end and o.start - span.end <= 40:
+        span = spans[i]
+        j = layout.neighbour(i, 1)
+        while j is not None and spans[j].start - span.end <= 40:
+            o = spans[j]
+            if o.start >= span.end:
                 gap = text[span.end:o.start].lower()
                 if re.fullmatch(r"\s*(,|in|in the|of|of the|near|,\s*in|\(|-)\s*", gap):
                     keys.add(fold(o.text))
+            j = layout.neighbour(j, 1)
         return keys
+
+
+class _Layout:
+    """The spans of an article in text order: who stands next to whom, in constant time."""
+
+    WINDOW = 40          # mentions either side whose places count for coherence
+
+    def __init__(self, spans: list):
+        self.order = sorted(range(len(spans)), key=lambda i: (spans[i].start, spans[i].end))
+        self.pos = {i: k for k, i in enumerate(self.order)}
+
+    def neighbour(self, i: int, step: int):
+        k = self.pos[i] + step
+        return self.order[k] if 0 <= k < len(self.order) else None
+
+    def nearby_places(self, i: int, chosen: list, keys: list) -> list:
+        """The distinct places chosen for the mentions around mention i, other names than its own."""
+        k = self.pos[i]
+        seen, out = set(), []
+        for j in self.order[max(0, k - self.WINDOW):k + self.WINDOW + 1]:
+            p = chosen[j]
+            if p is not None and keys[j] != keys[i] and p.key not in seen:
+                seen.add(p.key)
+                out.append(p)
+        return out
 
 
 def prior(p: Place, own_name: bool = True) -> float:

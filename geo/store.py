@@ -677,6 +677,11 @@ class Store:
     def _write(self):
         return _Transaction(self)
 
+    def has_text(self, text: str) -> bool:
+        """Is an article with this text (after normalisation) stored? One index lookup: ingest asks
+        before geoparsing, so re-ingesting known articles costs next to nothing."""
+        return bool(self._read("SELECT 1 FROM articles WHERE content_hash = ? LIMIT 1", (content_hash(text),)))
+
     # -- writing
 
     def add(self, result) -> AddOutcome:

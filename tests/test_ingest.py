@@ -142,7 +142,11 @@ def test_ingest_from_a_url_on_a_local_server(tmp_path):
     try:
         db = tmp_path / "events.db"
         url = f"http://127.0.0.1:{httpd.server_address[1]}/convoy"
-        r = geo("ingest", url, "--db", str(db), env={**os.environ, "NO_PROXY": "*", "no_proxy": "*"})
+        # a loopback server is refused unless the operator allows private addresses (issue 11)
+        refused = geo("ingest", url, "--db", str(tmp_path / "refused.db"),
+                      env={k: v for k, v in os.environ.items() if not k.startswith("GEO_FETCH")})
+        assert "refused" in refused.stderr + refused.stdout and "articles added: 0" in refused.stdout
+        r = geo("ingest", url, "--db", str(db), env={**os.environ, "GEO_FETCH_ALLOW_PRIVATE": "1"})
         assert r.returncode == 0, r.stderr
         assert "articles added: 1" in r.stdout
         con = sqlite3.connect(db)
