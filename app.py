@@ -28,7 +28,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import access, export, mapview, views
-from geo.store import Store, StoreError
+from geo.store import SNAPSHOT_CHANGED, Store, StoreError
 
 SEEDS = Path(__file__).parent / "seeds"
 PLAY_INTERVAL_S = 1.5
@@ -782,6 +782,8 @@ def snapshot_page(store: Store, snapshot_id: str) -> None:
         return
     view = views.from_query(snap.view)
     events = snap.events
+    if getattr(snap, "changed", False):     # its stored content no longer matches its hash (Store.snapshot)
+        st.warning(SNAPSHOT_CHANGED)
     st.sidebar.title("Reported events")
     st.info(f"**Snapshot of {snap.n_events} event{'s' if snap.n_events != 1 else ''}, taken "
             f"{md(snap.created_at.replace('T', ' ').replace('+00:00', ' UTC'))}** · read-only"
@@ -869,7 +871,12 @@ def page(store: Store) -> None:
         st.query_params.from_dict(wanted)
 
 
-with Store.open() as _opened:
+try:
+    _opened = Store.open()
+except StoreError as exc:      # corrupt, foreign, newer-schema, locked…: one line naming the file, no traceback
+    st.error(md(exc))
+    st.stop()
+with _opened:
     # Every write method of the store the page gets asks geo/access.py again (Refused if not allowed).
     _store = access.GuardedStore(_opened, why_not_edit, ss.setdefault("_snap_limiter", access.RateLimiter()))
     _snapshot = st.query_params.get(views.Q_SNAPSHOT)

@@ -144,21 +144,77 @@ def cmd_resolve(args, stdin, out) -> int:
 
 
 def cmd_ingest(args, stdin, out) -> int:
+    """Open the store and check it can be written before any geoparsing; a store that cannot be used
+    (corrupt, foreign, newer schema, read-only, locked) is one line `error: …` and exit status 2. When
+    writing stops part-way (disk full, lock or size limit), reading stops too: the summary of what was
+    stored is printed, then the reason in one line, and the exit status is 2."""
     from tqdm import tqdm
+    from geo.exceptions import StoreError
     from geo.ingest import ingest, read_inputs
     from geo.store import Store
 
-    gp = _geoparser(args)
-    show = args.progress or sys.stderr.isatty()
-    with Store.open(args.db) as store, tqdm(desc="ingest", unit="doc", disable=not show, file=sys.stderr) as bar:
-        def on_item(item):
-            if isinstance(item, ReadError):
-                _warn(f"error: {item}")
-            bar.update(1)
-        summary = ingest(read_inputs(args.inputs, stdin=stdin), store, gp, on_item=on_item)
+    try:
+        store = Store.open(args.db)
+    except StoreError as exc:
+        _warn(f"error: {exc}")
+        return 2
+    with store:
+        try:
+            store.check_writable()
+        except StoreError as exc:
+            _warn(f"error: {exc}")
+            return 2
+        gp = _geoparser(args)
+        show = args.progress or sys.stderr.isatty()
+        stopped = _StopOnStoreFailure(store)
+        with tqdm(desc="ingest", unit="doc", disable=not show, file=sys.stderr) as bar:
+            def on_item(item):
+                if isinstance(item, ReadError):
+                    _warn(f"error: {item}")
+                bar.update(1)
+            summary = ingest(stopped.inputs(read_inputs(args.inputs, stdin=stdin)), stopped, gp, on_item=on_item)
+    not_stored = 0
+    if stopped.failure is not None:             # the same reason for every article after it: said once
+        reason = str(stopped.failure)
+        not_stored = sum(1 for _, why in summary.failed if why == reason)
+        summary.failed = [(src, why) for src, why in summary.failed if why != reason]
     for line in summary.lines():
         print(line, file=out)
+    if stopped.failure is not None:
+        left = f" ({not_stored} article{'s' if not_stored != 1 else ''} read but not stored, and reading stopped)"
+        _warn(f"error: {stopped.failure}{left if not_stored else ''}")
+        return 2
     return 0 if (summary.added or summary.duplicates) else 1
+
+
+class _StopOnStoreFailure:
+    """The store as `geo.ingest.ingest` sees it: once a write fails because of the file (disk full,
+    lock, read-only; a StoreFileError), later adds fail at once with the same error and `inputs`
+    stops reading, so only the batch already being geoparsed is left over. Each article is one
+    transaction (the store's), so what was stored before stays whole and nothing is half-written."""
+
+    def __init__(self, store):
+        self._store = store
+        self.failure = None
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def add(self, result):
+        from geo.exceptions import StoreFileError
+        if self.failure is not None:
+            raise self.failure
+        try:
+            return self._store.add(result)
+        except StoreFileError as exc:
+            self.failure = exc
+            raise
+
+    def inputs(self, items):
+        for item in items:
+            if self.failure is not None:
+                return
+            yield item
 
 
 def _view_params(args) -> dict:
@@ -260,6 +316,9 @@ def cmd_export(args, stdin, out) -> int:
         with Store.open(args.db) as store:
             if snapshot_id:
                 snap = store.snapshot(snapshot_id)
+                if getattr(snap, "changed", False):
+                    from geo.store import SNAPSHOT_CHANGED
+                    _warn(f"warning: snapshot {snap.id}: {SNAPSHOT_CHANGED}")
                 view = views.from_query(snap.view)
                 events = views.within_bbox(snap.events, bbox)
                 title = args.title or snap.title or "Snapshot"

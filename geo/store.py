@@ -26,6 +26,20 @@ Design:
   SQLite R*Tree module (``events_rtree``, kept in sync with ``events`` by triggers). When the SQLite
   build lacks R*Tree, the store falls back to a plain ``(lat, lon)`` index and says so in
   ``Store.has_rtree``; results are the same, only slower.
+* **Clear failures.** A file that cannot be used raises a `StoreFileError` subclass (geo/exceptions.py)
+  whose message is one line naming the file as the user gave it (``--db``/``GEO_DB``; the default
+  shows as ``data/events.db``) and what to do: `StoreCorrupt` (not SQLite, or damaged pages),
+  `StoreForeign` (an SQLite database with other tables), `StoreTooNew` (``user_version`` above
+  `SCHEMA_VERSION`), `StoreReadOnly` (the file or its folder), `StoreLocked` (another writer held
+  the lock past the busy timeout), `StoreFull` (disk full or the size limit), `StoreUnopenable`.
+  `Store.open` raises the first four; writes (every ``BEGIN IMMEDIATE … COMMIT``) the others, after
+  rolling back. `check_writable` asks up front, writing nothing (ingest calls it before geoparsing).
+  Operator settings: ``GEO_DB_BUSY_MS`` (how long a write waits for another writer's lock; default
+  30000) and ``GEO_DB_MAX_MB`` (a size limit for the database file, through SQLite's
+  ``max_page_count``; beyond it writes fail as `StoreFull`, as on a full disk; unset: no limit).
+* **Snapshot integrity.** `snapshot(id)` recomputes the sha256 of the stored view and events; when it
+  differs the snapshot still opens, with ``changed = True`` (`SNAPSHOT_CHANGED` is the one-line
+  warning to show). Title and note are not covered by the hash.
 * **Threads.** One connection per Store (``check_same_thread=False``) guarded by a lock, so a Store
   can be shared by Streamlit's callback threads.
 * **Incidents (schema 4).** Events of the same type at the same place (the same ``place_key``, or two
@@ -72,6 +86,8 @@ from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 from geo.dates import period_bounds, value_bounds
 from geo.events import EVENT_TYPES, ROLES
 from geo.exceptions import StoreError  # noqa: F401  (re-exported: callers import it from here too)
+from geo.exceptions import (StoreCorrupt, StoreFileError, StoreForeign, StoreFull,  # noqa: F401
+                            StoreLocked, StoreReadOnly, StoreTooNew, StoreUnopenable)
 from geo.types import Snapshot
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +99,11 @@ SNAPSHOT_ID_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REQUIRED_EVENT_KEYS = ("name", "lat", "lon", "mention_start", "mention_end")
 
 DateLike = Union[_date, str, None]
+
+BUSY_ENV = "GEO_DB_BUSY_MS"                # ms a write waits for another writer's lock (default 30 s)
+MAX_MB_ENV = "GEO_DB_MAX_MB"               # size limit of the database file in MB (unset: none)
+DEFAULT_BUSY_S = 30.0
+SNAPSHOT_CHANGED = "This snapshot was changed after it was made; it may not be what was shared."
 
 
 def new_snapshot_id() -> str:
@@ -590,23 +611,48 @@ _ARTICLE_COLUMNS = ("id", "content_hash", "external_id", "title", "url", "publis
 class Store:
     """Articles, mentions, events and corrections in one SQLite file. See the module docstring."""
 
-    def __init__(self, path: Union[str, os.PathLike, None] = None, timeout: float = 30.0):
-        if path is None:
-            path = os.environ.get("GEO_DB") or DEFAULT_DB
+    def __init__(self, path: Union[str, os.PathLike, None] = None, timeout: Optional[float] = None,
+                 max_mb: Optional[float] = None):
+        given = path if path is not None else (os.environ.get("GEO_DB") or None)
+        if given is None:
+            path = DEFAULT_DB
+            self.name = "data/events.db"           # messages never show the server's folders
+        else:
+            path = given
+            self.name = str(given)                 # as the user gave it (--db, GEO_DB)
         self.path = str(path) if str(path) == ":memory:" else str(Path(path).expanduser())
+        self._timeout = _env_number(BUSY_ENV, DEFAULT_BUSY_S * 1000, minimum=0) / 1000 if timeout is None else timeout
+        self._max_mb = _env_number(MAX_MB_ENV, None, minimum=0.001) if max_mb is None else max_mb
+        self._conn = None
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnopenable(self.name, f"{self.name}: its folder cannot be created ({exc.strerror}): "
+                                                 "create it, or choose another file (--db / GEO_DB)") from exc
+            if Path(self.path).is_dir():
+                raise StoreUnopenable(self.name, f"{self.name} is a folder, not a database file: "
+                                                 "choose a file (--db / GEO_DB)")
         self._lock = threading.RLock()
         try:
-            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+            self._conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                          check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the database: {exc}") from exc
+            raise (self._failure(exc)
+                   or StoreUnopenable(self.name, f"{self.name}: cannot open the database: {exc}")) from exc
         try:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self._conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            self._check_kind()
             mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal" and self.path != ":memory:":
-                raise StoreError(f"{self.path}: cannot switch the database to WAL mode (got {mode})")
+                if not os.access(self.path, os.W_OK):
+                    raise StoreReadOnly(self.name, f"{self.name} is read-only: make it writable, or choose "
+                                                   "another file (--db / GEO_DB)")
+                raise StoreError(f"{self.name}: cannot switch the database to WAL mode (got {mode})")
+            if self._max_mb is not None:
+                page = self._conn.execute("PRAGMA page_size").fetchone()[0]
+                pages = max(1, int(self._max_mb * 1024 * 1024) // page)
+                self._conn.execute(f"PRAGMA max_page_count = {pages}")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -618,15 +664,89 @@ class Store:
                         self._rebuild_incidents(conn)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise StoreError(f"{self.path}: not a usable events database: {exc}") from exc
+            raise (self._failure(exc)
+                   or StoreError(f"{self.name}: not a usable events database: {exc}")) from exc
         except BaseException:
             self._conn.close()
             raise
 
     @classmethod
-    def open(cls, path: Union[str, os.PathLike, None] = None) -> "Store":
-        """Open (creating and migrating as needed) the store at `path`, else $GEO_DB, else data/events.db."""
-        return cls(path)
+    def open(cls, path: Union[str, os.PathLike, None] = None, timeout: Optional[float] = None,
+             max_mb: Optional[float] = None) -> "Store":
+        """Open (creating and migrating as needed) the store at `path`, else $GEO_DB, else data/events.db.
+
+        timeout: seconds a write waits for another writer (default $GEO_DB_BUSY_MS / 1000, else 30);
+        max_mb: size limit of the file (default $GEO_DB_MAX_MB, else none). Raises a StoreFileError
+        subclass with a one-line message for a corrupt, foreign, newer-schema, locked or unopenable file."""
+        return cls(path, timeout=timeout, max_mb=max_mb)
+
+    def _check_kind(self) -> None:
+        """StoreForeign / StoreTooNew before anything is written to a file that is not ours."""
+        conn = self._conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        ours = "articles" in names
+        if version > SCHEMA_VERSION and ours:
+            raise StoreTooNew(self.name, f"{self.name} was written by a newer version of geo (schema {version}; "
+                                         f"this one understands up to {SCHEMA_VERSION}): upgrade geo, or "
+                                         "choose another file (--db / GEO_DB)")
+        if not ours and (names or version):
+            raise StoreForeign(self.name, f"{self.name} is an SQLite database of another program, not an events "
+                                          "database: choose another file (--db / GEO_DB); nothing was changed")
+
+    def _failure(self, exc: BaseException) -> Optional[StoreError]:
+        """The StoreFileError for an sqlite3 error that says the file cannot be used as it is; else None."""
+        if not isinstance(exc, sqlite3.Error):
+            return None
+        name, code, text = self.name, getattr(exc, "sqlite_errorname", "") or "", str(exc).lower()
+        elsewhere = "choose another file (--db / GEO_DB)"
+        if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+            return StoreLocked(name, f"{name} is locked by another program writing to it (waited "
+                                     f"{self._timeout:g} s, {BUSY_ENV}): try again once it has finished")
+        if code == "SQLITE_FULL" or "database or disk is full" in text:
+            limit = f" or its {MAX_MB_ENV} limit of {self._max_mb:g} MB is reached" if self._max_mb else ""
+            more = f" (or raise {MAX_MB_ENV})" if self._max_mb else ""
+            return StoreFull(name, f"{name}: the disk is full{limit}: free some space{more} and run it again; "
+                                   "everything stored before is kept")
+        if code.startswith("SQLITE_READONLY") or "readonly database" in text:
+            return StoreReadOnly(name, f"{name} is read-only: make the file and its folder writable, or {elsewhere}")
+        if code == "SQLITE_NOTADB" or code.startswith("SQLITE_CORRUPT") or "file is not a database" in text \
+                or "malformed" in text:
+            return StoreCorrupt(name, f"{name} is damaged or not an SQLite database: restore it from a backup, "
+                                      f"or {elsewhere}")
+        if code.startswith("SQLITE_CANTOPEN") or "unable to open database file" in text:
+            folder = Path(self.path).parent
+            if folder.is_dir() and not os.access(folder, os.W_OK):
+                return StoreReadOnly(name, f"{name}: its folder is read-only (SQLite keeps its -wal and -shm "
+                                           f"files next to the database): make the folder writable, or {elsewhere}")
+            return StoreUnopenable(name, f"{name} cannot be opened or created: check that its folder exists and "
+                                         f"can be written, or {elsewhere}")
+        if code.startswith("SQLITE_IOERR") or "disk i/o error" in text:
+            return StoreFileError(name, f"{name}: the disk could not be read or written ({exc}): check the disk "
+                                        "and its free space")
+        return None
+
+    def check_writable(self) -> None:
+        """Raise StoreReadOnly, StoreLocked or StoreFull if this store cannot be written now; writes nothing.
+
+        Takes the write lock (waiting up to the busy timeout) and makes one write that is rolled back,
+        so a read-only file or folder, a held lock or a full size limit shows before any work is done."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError("the store is closed")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute("INSERT OR REPLACE INTO store_meta VALUES ('write_check', ?)", (_now(),))
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                failure = self._failure(exc)
+                if failure is None:
+                    raise
+                raise failure from exc
 
     # -- lifecycle
 
@@ -658,8 +778,9 @@ class Store:
         while True:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise StoreError(f"{self.path}: schema version {version} is newer than this code "
-                                 f"understands ({SCHEMA_VERSION}); upgrade geo")
+                raise StoreTooNew(self.name, f"{self.name} was written by a newer version of geo (schema "
+                                             f"{version}; this one understands up to {SCHEMA_VERSION}): "
+                                             "upgrade geo, or choose another file (--db / GEO_DB)")
             if version == SCHEMA_VERSION:
                 return
             conn.execute("BEGIN IMMEDIATE")
@@ -1426,8 +1547,15 @@ class Store:
         if not rows:
             raise StoreError(f"no snapshot with id {snapshot_id!r} in this database")
         sid, created, title, note, view, events, digest = rows[0]
-        return Snapshot(id=sid, created_at=created, title=title, note=note, view=json.loads(view),
-                        events=json.loads(events), content_hash=digest)
+        try:
+            view_obj, events_obj = json.loads(view), json.loads(events)
+        except (TypeError, ValueError):
+            raise StoreError(f"snapshot {sid!r} is damaged (its stored content is not readable)") from None
+        snap = Snapshot(id=sid, created_at=created, title=title, note=note, view=view_obj,
+                        events=events_obj, content_hash=digest)
+        # Verified on every open: a row edited afterwards still opens, flagged (`SNAPSHOT_CHANGED`).
+        snap.changed = digest not in _snapshot_hashes(view_obj, events_obj, events)
+        return snap
 
     def snapshots(self) -> list:
         """All snapshots, newest first, without their events: dicts id, created_at, title, note, n_events."""
@@ -1449,6 +1577,32 @@ class Store:
             f"SELECT (SELECT day_start FROM events WHERE day_start IS NOT NULL{extra} ORDER BY day_start LIMIT 1),"
             f" (SELECT day_end FROM events WHERE day_end IS NOT NULL{extra} ORDER BY day_end DESC LIMIT 1)",
             params + params)[0])
+
+
+def _snapshot_hashes(view, events, events_text: str) -> set:
+    """The content hashes a snapshot row may rightly carry: save_snapshot's sha256 of canonical
+    view JSON + newline + canonical events JSON, from the parsed values and from the stored text."""
+    canonical = {"ensure_ascii": False, "sort_keys": True, "separators": (",", ":")}
+    try:
+        view_json = json.dumps({str(k): str(v) for k, v in dict(view).items()}, **canonical)
+        events_json = json.dumps(events, **canonical)
+    except (TypeError, ValueError):
+        return set()
+    return {hashlib.sha256(f"{view_json}\n{e}".encode("utf-8")).hexdigest() for e in (events_json, events_text)}
+
+
+def _env_number(name: str, default, minimum: float):
+    """A number from the environment variable `name` (default when unset or blank); StoreError otherwise."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not value >= minimum or math.isinf(value):
+        raise StoreError(f"{name} must be a number of at least {minimum:g}, not {raw!r}")
+    return value
 
 
 def _decoded(names: Sequence[str], row: Sequence) -> dict:
@@ -1846,22 +2000,38 @@ class _Transaction:
             raise StoreError("the store is closed")
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except BaseException:
+        except BaseException as exc:
             self.store._lock.release()
-            raise
+            failure = self.store._failure(exc)        # locked, read-only …: one line naming the file
+            if failure is None:
+                raise
+            raise failure from exc
         return conn
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         conn = self.store._conn
         try:
             if exc_type is None:
-                conn.execute("COMMIT")
+                try:
+                    conn.execute("COMMIT")
+                except BaseException as commit_exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    failure = self.store._failure(commit_exc)
+                    if failure is None:
+                        raise
+                    raise failure from commit_exc
             else:
-                conn.execute("ROLLBACK")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+                # SQLite may have rolled back already (e.g. after SQLITE_FULL); a failing ROLLBACK must
+                # not hide the error that caused it.
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                failure = self.store._failure(exc)
+                if failure is not None:
+                    raise failure from exc
         finally:
             self.store._lock.release()
         return False
