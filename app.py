@@ -106,7 +106,13 @@ def fill_from_seeds(store: Store) -> None:
 def run_ingest(store: Store, batches: list, label: str) -> None:
     """Ingest (name, items) batches with a progress bar; one report line per batch."""
     from geo.ingest import ingest
+    from geo.exceptions import StoreError
     lines = []
+    try:
+        store.check_writable()                 # read-only, locked or full: say so before any geoparsing
+    except StoreError as exc:
+        st.error(str(exc))
+        return
     with st.status(label, expanded=True) as status:
         bar = st.progress(0.0, text="Loading the geoparser…")
         gp = geoparser()

@@ -9,7 +9,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
-from geo.exceptions import GeoError, ReadError
+from geo.exceptions import GeoError, ReadError, StoreFileError
 from geo.types import Article
 
 
@@ -21,11 +21,14 @@ class IngestSummary:
     failed: list = field(default_factory=list)         # [(source, reason)]
     unknown_date: list = field(default_factory=list)   # sources stored with the date marked unknown
     article_ids: list = field(default_factory=list)
+    stopped: Optional[str] = None     # why ingest stopped early (disk full, lock, read-only file)
 
     def lines(self) -> list:
         out = [f"articles added: {self.added}", f"skipped as duplicates: {self.duplicates}",
                f"failed: {len(self.failed)}", f"events created: {self.events}"]
         out += [f"  failed: {src}: {why}" for src, why in self.failed]
+        if self.stopped:
+            out.append(f"stopped early: {self.stopped}")
         if self.unknown_date:
             out.append(f"publication date unknown (stored, marked unknown): {len(self.unknown_date)}")
             out += [f"  {src}" for src in self.unknown_date]
@@ -45,13 +48,25 @@ def read_inputs(inputs: Iterable[str], stdin=None) -> Iterator:
 
 def ingest(items: Iterable, store, geoparser, on_item: Optional[Callable] = None) -> IngestSummary:
     """Store every Article of `items` (ReadErrors are counted as failures); `on_item(result_or_error)`
-    is called after each item, for progress bars."""
+    is called after each item, for progress bars. Raises StoreError before reading anything when the
+    store cannot be written; stops early (`summary.stopped`) when it can no longer be."""
     summary = IngestSummary()
+    check = getattr(store, "check_writable", None)
+    if check is not None:
+        check()           # a read-only, locked or full store says so before any geoparsing (StoreError)
     articles = _new_articles(_articles_only(items, summary, on_item), store, summary, on_item)
     for result in _extracted(geoparser, articles, summary, on_item):
         a: Article = result.article
         try:
             outcome = store.add(result)
+        except StoreFileError as exc:
+            # disk full, a lock, a read-only file: every later article would fail the same way, so
+            # stop; what was stored stays whole (one transaction per article)
+            summary.failed.append((a.source or a.id, str(exc)))
+            summary.stopped = str(exc)
+            if on_item:
+                on_item(result)
+            break
         except GeoError as exc:
             summary.failed.append((a.source or a.id, str(exc)))
         else:
