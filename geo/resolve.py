@@ -25,6 +25,7 @@ from geo.text import acronym_like, fold
 from geo.types import Candidate, Mention, Place, Span
 
 MAX_CANDIDATES = 40
+MAX_ALTERNATIVES = 10         # alternatives kept per mention, best first (the store keeps 5)
 # Admin areas' populations are sums over their towns, so their prior is lower: a city and its
 # same-named province ("Moscow") mean the city unless the text says "province".
 _KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 1.3, "admin1": 0.1,
@@ -86,6 +87,7 @@ class Resolver:
             best = ranked[0]
             m = Mention(span=s, place=best.place, alternatives=ranked[1:])
             m.score = round(probability(m, raw=best.score * (s.score or 1.0)), 4)
+            del m.alternatives[MAX_ALTERNATIVES:]       # the fix-this-pin list; memory per mention stays small
             mentions.append(m)
         return mentions
 
