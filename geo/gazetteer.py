@@ -158,7 +158,7 @@ class _Builder:
         row = self.keys.get(place.key)
         if row is None:
             row = len(self.rows)
-            self.rows.append(tuple(place.__dict__[f] for f in Place.__dataclass_fields__))
+            self.rows.append(tuple(getattr(place, f) for f in Place.__dataclass_fields__))
             self.keys[place.key] = row
         self.add_names(row, names)
         return row

@@ -25,7 +25,7 @@ from geo.text import acronym_like, fold
 from geo.types import Candidate, Mention, Place, Span
 
 MAX_CANDIDATES = 40
-MAX_ALTERNATIVES = 10         # alternatives kept per mention, best first (the store keeps 5)
+MAX_ALTERNATIVES = 5          # alternatives kept per mention, best first (what the store keeps)
 # Admin areas' populations are sums over their towns, so their prior is lower: a city and its
 # same-named province ("Moscow") mean the city unless the text says "province".
 _KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 1.3, "admin1": 0.1,

@@ -18,7 +18,7 @@ class Article:
     source: str = ""                     # file path or "-" for stdin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # slots: a long list of names makes hundreds of thousands of these
 class Place:
     """One gazetteer entry."""
     key: str                  # stable id: "gn:586268", "sup:dadivank", "adm2:AZ:Kalbajar"
@@ -39,7 +39,7 @@ class Place:
         return asdict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class Span:
     """A recognised toponym span in an article's text (offsets index `text` exactly)."""
     start: int
@@ -55,13 +55,13 @@ class Span:
         return "qualifier" in self.evidence
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     place: Place
     score: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Mention:
     """A span placed on the map: the chosen place, its score and the ranked alternatives."""
     span: Span
