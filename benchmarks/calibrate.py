@@ -93,8 +93,11 @@ def main(argv=None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="do not write geo/calibration.json")
     args = ap.parse_args(argv)
 
+    import geo.resolve
     real = calibration.WEIGHTS_PATH
     calibration.WEIGHTS_PATH = PROJECT_ROOT / "no-calibration.json"   # judge with the raw score while fitting
+    # the features read every alternative, as in `Resolver.resolve` before it keeps only the best few
+    geo.resolve.MAX_ALTERNATIVES = 10 ** 6
     geoparser = Geoparser()
     data = {}
     for key in sorted(LOADERS):
