@@ -109,6 +109,21 @@ def _load_spacy():
 
 _PARSE_PIPES = ["tok2vec", "tagger", "parser"]
 CHUNK_CHARS = 20_000            # what the model reads at once (its memory grows with the piece)
+NER_BATCH_CHARS = 60_000        # characters the model reads in one batch
+
+
+def _by_characters(pieces: list, most: int, chars: int):
+    """Consecutive groups of (text index, start, end) pieces: at most `most` pieces and about `chars`
+    characters each."""
+    group, size = [], 0
+    for piece in pieces:
+        if group and (len(group) >= most or size + piece[2] - piece[1] > chars):
+            yield group
+            group, size = [], 0
+        group.append(piece)
+        size += piece[2] - piece[1]
+    if group:
+        yield group
 _PIECE_END = re.compile(r"\n\s*\n|[.!?][\"'”’)]*\s+|\n")
 
 
@@ -152,9 +167,11 @@ class Recogniser:
             return [self._decide(t, None) for t in texts]
         pieces = [(i, a, b) for i, t in enumerate(texts) for a, b in chunks(t, chunk_chars or CHUNK_CHARS)]
         ents: list = [[] for _ in texts]
-        docs = self.nlp.pipe((texts[i][a:b] for i, a, b in pieces), batch_size=batch_size, disable=_PARSE_PIPES)
-        for (i, a, _), doc in zip(pieces, docs):
-            ents[i].extend((s + a, e + a, label) for s, e, label in self._entities(doc))
+        for group in _by_characters(pieces, batch_size, NER_BATCH_CHARS):
+            # the model's memory grows with the characters of a batch (about 3 KB each): bound those
+            docs = self.nlp.pipe((texts[i][a:b] for i, a, b in group), batch_size=len(group), disable=_PARSE_PIPES)
+            for (i, a, _), doc in zip(group, docs):
+                ents[i].extend((s + a, e + a, label) for s, e, label in self._entities(doc))
         return [self._decide(t, e) for t, e in zip(texts, ents)]
 
     def parse(self, texts: Iterable[str], batch_size: int = 64) -> list:
