@@ -35,8 +35,9 @@ def features(mention) -> list:
     p_best = max(0.0, 1.0 - sum(c.score for c in alts))      # the resolver's probability for its choice
     p_second = alts[0].score if alts else 0.0
     evidence = set(mention.span.evidence or ())
+    n_candidates = 1 + len(alts)
     x = [1.0, p_best, p_best - p_second, min(1.0, max(0.0, mention.span.score or 0.0)),
-         math.log10(1 + 1 + len(alts)), math.log10((p.population or 0) + 10) / 7,
+         math.log10(1 + n_candidates), math.log10((p.population or 0) + 10) / 7,
          math.log2(1 + (p.fame or 0)) / 7, float(any(e.startswith("cue:") for e in evidence))]
     x += [float(p.kind == k) for k in _KINDS]
     x += [float(e in evidence) for e in _EVIDENCE]

@@ -124,7 +124,8 @@ def _by_characters(pieces: list, most: int, chars: int):
         size += piece[2] - piece[1]
     if group:
         yield group
-_PIECE_END = re.compile(r"\n\s*\n|[.!?][\"'”’)]*\s+|\n")
+# Where a piece may end, best first: a paragraph break, a sentence end, any whitespace.
+_PIECE_ENDS = (re.compile(r"\n\s*\n"), re.compile(r"[.!?][\"'”’)]*\s+"), re.compile(r"\s+"))
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list:
@@ -136,7 +137,7 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> list:
         if end < n:
             window = text[start + size // 2:end]
             cut = None
-            for rx in (re.compile(r"\n\s*\n"), re.compile(r"[.!?][\"'”’)]*\s+"), re.compile(r"\s+")):
+            for rx in _PIECE_ENDS:
                 last = None
                 for last in rx.finditer(window):
                     pass
@@ -311,10 +312,6 @@ class Recogniser:
     def _hyphen_or_demonym(self, text: str, tok: _Token, tokens: list, idx: int) -> Optional[_Candidate]:
         gz = self.gazetteer
         word = tok.text.rstrip(".")
-        if "-" in word:   # "Baku-based", "Kabul-bound"
-            head, _, tail = word.rpartition("-")
-            if tail.lower() in _HYPHEN_CUES and gz.has(fold(head)):
-                return _Candidate(tok.start, tok.start + len(head), ["gazetteer", "cue:-" + tail.lower(), "qualifier"])
         key = fold(word)
         code = gz.demonyms.get(key) or (gz.demonyms.get(key[:-1]) if key.endswith("s") else None)
         if code and idx + 1 < len(tokens) and tokens[idx + 1].text.lower() in _TERRITORY_NOUNS \
@@ -367,7 +364,7 @@ class Recogniser:
             return
         hyphen = _HYPHEN_CUE_TAIL.match(text[c.end:c.end + 12].split(" ")[0] or "-")
         if hyphen and "qualifier" not in c.evidence:
-            c.evidence += ["cue:" + hyphen.group().lower(), "qualifier"]     # "New York-based"
+            c.evidence += ["cue:" + hyphen.group().lower().rstrip("."), "qualifier"]     # "New York-based"
             score += 0.3
         if c.demonym_of:
             score += 0.6
@@ -480,7 +477,7 @@ def _person_context(text: str, c, prev_word: str) -> bool:
     return prev_word in _PERSON_BEFORE or bool(_PERSON_AFTER.match(text, c.end))
 
 
-_HYPHEN_CUE_TAIL = re.compile(r"-(?:" + "|".join(sorted(_HYPHEN_CUES)) + r")$", re.I)
+_HYPHEN_CUE_TAIL = re.compile(r"-(?:" + "|".join(sorted(_HYPHEN_CUES)) + r")\.?$", re.I)
 
 
 def _split_hyphen_cue(tok: "_Token") -> "_Token":

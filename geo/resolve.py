@@ -56,9 +56,9 @@ class Resolver:
 
     def resolve(self, text: str, spans: list) -> list:
         cands = [self.candidates(text, s) for s in spans]
-        self._parents_for_unknown_children(text, spans, cands)
-        demonym_focus = self._demonym_countries(text)
         layout = _Layout(spans)
+        self._parents_for_unknown_children(text, spans, cands, layout)
+        demonym_focus = self._demonym_countries(text)
         # Pass 1: priors, match quality, hierarchy and demonyms only.
         first = [self._rank(text, i, spans, cands, layout, demonym_focus, None) for i in range(len(spans))]
         chosen = [r[0].place if r else None for r in first]
@@ -133,12 +133,11 @@ class Resolver:
         return places
 
     @staticmethod
-    def _parents_for_unknown_children(text: str, spans: list, cands: list) -> None:
+    def _parents_for_unknown_children(text: str, spans: list, cands: list, layout: "_Layout") -> None:
         """"Charlevoix, Quebec": when the written parent is most likely in a country where the child has
         no entry, the child we know is a namesake elsewhere (Charlevoix, Michigan); the pin goes on the
         parent instead, an area that holds the place."""
-        order = sorted(range(len(spans)), key=lambda i: spans[i].start)
-        for a, b in zip(order, order[1:]):
+        for a, b in zip(layout.order, layout.order[1:]):
             x, y = spans[a], spans[b]
             if not cands[a] or not cands[b] or not re.fullmatch(r",\s*", text[x.end:y.start]):
                 continue
@@ -227,7 +226,7 @@ class Resolver:
 
     @staticmethod
     def _list_siblings(text: str, i: int, spans: list, cands: list, layout: "_Layout") -> list:
-        """Candidate lists of the names listed with this one ("Arizona, California, Georgia and
+        """The likeliest place of each name listed with this one ("Arizona, California, Georgia and
         Texas"): the members of a list are things of one kind."""
         out = []
         for step in (-1, 1):
@@ -241,7 +240,8 @@ class Resolver:
                     break
                 here = j
                 if fold(spans[j].text) != fold(spans[i].text):
-                    out.append(cands[j])
+                    # what that name most likely is (None: a name we cannot place still counts in the list)
+                    out.append(max(cands[j], key=prior) if cands[j] else None)
         return out
 
     @staticmethod
@@ -367,12 +367,8 @@ def _like_siblings(p: Place, siblings: list) -> bool:
     listed names most likely are? ("Texas and Georgia": Georgia the state.)"""
     if p.kind not in ("country", "admin1", "continent"):
         return False
-    hits = 0
-    for cands in siblings:
-        if cands:
-            c = max(cands, key=prior)
-            if c.kind == p.kind and (p.kind != "admin1" or c.country_code == p.country_code):
-                hits += 1
+    hits = sum(1 for c in siblings if c is not None and c.kind == p.kind
+               and (p.kind != "admin1" or c.country_code == p.country_code))
     return hits * 2 >= len(siblings)
 
 
