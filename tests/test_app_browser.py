@@ -135,10 +135,16 @@ def loaded(page, n: int, m: int, points: int, areas: int):
 def table_row(page, name: str) -> int:
     """The row (0-based) of the events table whose place is `name` (from the grid's
     accessibility table, which mirrors the canvas)."""
-    cells = page.locator("[data-testid=stDataFrame] td[role=gridcell][aria-colindex='1']")
-    cells.first.wait_for(state="attached", timeout=TIMEOUT)
+    selector = "[data-testid=stDataFrame] td[role=gridcell][aria-colindex='1']"
+    cells = page.locator(selector)
+    try:   # the grid fills its cells a moment after it is attached, and again after each rerun
+        page.wait_for_function("([s, n]) => [...document.querySelectorAll(s)]"
+                               ".some(c => c.textContent === n)", arg=[selector, name], timeout=TIMEOUT)
+    except Exception as exc:   # noqa: BLE001 - say what the table shows instead
+        raise AssertionError(f"{name!r} not among the table's places {cells.all_text_contents()}") from exc
     names = cells.all_text_contents()
-    assert name in names, names
+    if name not in names:
+        raise AttributeError("the table is being drawn anew")
     cell_id = cells.nth(names.index(name)).get_attribute("id")     # glide-cell-<col>-<row>
     if cell_id is None:
         raise AttributeError("the table is being drawn anew")
