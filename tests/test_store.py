@@ -234,7 +234,7 @@ def test_date_window_and_bbox(filled):
 
 
 def test_without_rtree_same_answers(tmp_path, monkeypatch):
-    import geo.store as gs
+    import geo.store.sqlite as gs
     monkeypatch.setattr(gs, "rtree_available", lambda: False)
     with Store.open(tmp_path / "plain.db") as s:
         assert not s.has_rtree
@@ -500,7 +500,7 @@ def test_correction_not_misapplied_to_shifted_text(store):
 
 
 def test_migrations_append_one_transaction_each(tmp_path, monkeypatch):
-    import geo.store as gs
+    import geo.store.sqlite as gs
     path = tmp_path / "m.db"
     Store.open(path).close()
 
@@ -525,7 +525,7 @@ def test_migrations_append_one_transaction_each(tmp_path, monkeypatch):
 def test_snapshot_ids_never_start_with_a_dash(tmp_path, monkeypatch):
     """`geo export --snapshot ID` must not read an id as an option: an id starting with '-' is drawn again."""
     import re
-    from geo import store as store_module
+    from geo.store import sqlite as store_module
     drawn = iter(["-leadingDashXXXXXXXXXX", "--twoDashesXXXXXXXXXXX", "okIdStartsWell_-XXXXXX"])
     with monkeypatch.context() as m:
         m.setattr(store_module.secrets, "token_urlsafe", lambda n: next(drawn))

@@ -90,7 +90,7 @@ from geo.exceptions import (StoreCorrupt, StoreFileError, StoreForeign, StoreFul
                             StoreLocked, StoreReadOnly, StoreTooNew, StoreUnopenable)
 from geo.types import Snapshot
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "events.db"
 DATE_SOURCES = ("stated", "published", "unknown")
 # Keys every event dict must carry (values may be None where noted in `_event_row`).
