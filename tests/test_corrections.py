@@ -305,7 +305,7 @@ def test_a_schema_3_file_migrates_and_keeps_its_rows(tmp_path):
         assert sorted(i["n_sources"] for i in s.incidents()) == [1, 1, 1]
         s.delete_article(evs["Quetta east"]["article_id"])
     with Store.open(db) as s:                                 # opened again: nothing left to migrate or group
-        assert s._read("SELECT COUNT(*) FROM store_meta")[0][0] == 0
+        assert s._read("SELECT COUNT(*) FROM store_meta WHERE key = 'incidents_stale'")[0][0] == 0
         s.add(report(2, QUETTA, "2024-03-05"))                # the old place correction is re-applied
         q = next(e for e in s.events() if e["mention_text"] == "Quetta")
         assert (q["name"], q["lat"], q["corrected_by"]) == ("Quetta east", 30.2, ["place"])

@@ -82,12 +82,14 @@ from dataclasses import dataclass
 from datetime import date as _date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
+from urllib.parse import urlparse
 
 from geo.dates import period_bounds, value_bounds
 from geo.events import EVENT_TYPES, ROLES
 from geo.exceptions import StoreError  # noqa: F401  (re-exported: callers import it from here too)
 from geo.exceptions import (StoreCorrupt, StoreFileError, StoreForeign, StoreFull,  # noqa: F401
                             StoreLocked, StoreReadOnly, StoreTooNew, StoreUnopenable)
+from geo.store.view import ViewQueries
 from geo.types import Snapshot
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -433,6 +435,34 @@ def _migration_6(conn: sqlite3.Connection, has_rtree: bool) -> None:
         conn.execute(f"ALTER TABLE events ADD COLUMN {col}")
 
 
+def source_label(url: Optional[str], title: Optional[str]) -> str:
+    """What the Source filter calls an article: its URL's domain (without 'www.') when it has one,
+    else its title, else '(untitled)'."""
+    if url:
+        try:
+            host = urlparse(url).hostname or ""
+        except ValueError:
+            host = ""
+        if host:
+            return host[4:] if host.startswith("www.") else host
+    return (title or "").strip() or "(untitled)"
+
+
+def _migration_7(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """The store answers the view (issue 12): each article's source label kept and indexed, so the
+    Source filter and its choices never parse every event's URL; indexes for the other filter
+    choices; a revision number bumped by every write, so readers can cache by it."""
+    conn.execute("ALTER TABLE articles ADD COLUMN source_label TEXT")
+    conn.executemany("UPDATE articles SET source_label = ? WHERE id = ?",
+                     [(source_label(url, title), aid)
+                      for aid, url, title in conn.execute("SELECT id, url, title FROM articles").fetchall()])
+    conn.execute("CREATE INDEX articles_source_label ON articles(source_label)")
+    conn.execute("CREATE INDEX events_country ON events(country_code)")
+    conn.execute("CREATE INDEX events_kind ON events(kind)")
+    conn.execute("CREATE INDEX events_type ON events(type)")
+    conn.execute("INSERT OR REPLACE INTO store_meta VALUES ('revision', '0')")
+
+
 # Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
@@ -441,6 +471,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -608,7 +639,7 @@ _ARTICLE_COLUMNS = ("id", "content_hash", "external_id", "title", "url", "publis
 
 # --------------------------------------------------------------------------- the store
 
-class Store:
+class Store(ViewQueries):
     """Articles, mentions, events and corrections in one SQLite file. See the module docstring."""
 
     def __init__(self, path: Union[str, os.PathLike, None] = None, timeout: Optional[float] = None,
@@ -827,10 +858,11 @@ class Store:
                 ext_id = _get(article, "id")
                 cur = conn.execute(
                     "INSERT INTO articles (content_hash, external_id, title, url, published, published_source,"
-                    " source, text, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " source, text, ingested_at, source_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (digest, None if ext_id is None else str(ext_id), _get(article, "title"),
                      _get(article, "url"), _get(article, "published"),
-                     _get(article, "published_source") or "unknown", _get(article, "source"), text, _now()))
+                     _get(article, "published_source") or "unknown", _get(article, "source"), text, _now(),
+                     source_label(_get(article, "url"), _get(article, "title"))))
                 article_id = cur.lastrowid
                 span_corrections = _span_corrections(conn, digest)
                 rules = _place_rules(conn)
@@ -1278,6 +1310,30 @@ class Store:
         bbox: (west, south, east, north) in degrees; west > east crosses the antimeridian.
         country: an ISO country code or several. text: a substring of the place name, the sentence
         or the article title (case-insensitive for ASCII). min_confidence: confidence >= this."""
+        with self._lock:
+            tables, where, params = self._event_filter(
+                start=start, end=end, bbox=bbox, country=country, text=text, min_confidence=min_confidence,
+                types=types, role=role, min_sources=min_sources, include_hidden=include_hidden)
+            sql = (f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS)}, a.title, a.url, a.published,"
+                   f" COALESCE(i.n_sources, 1) FROM {tables}")
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += " ORDER BY e.day_start IS NULL, e.day_start, e.id"
+            if limit is not None:
+                sql += " LIMIT ?"
+                params.append(int(limit))
+            rows = self._read(sql, params)
+        return [_event_dict(r) for r in rows]
+
+    def _event_filter(self, start: DateLike = None, end: DateLike = None, bbox: Optional[Sequence[float]] = None,
+                      country: Union[str, Iterable[str], None] = None, text: Optional[str] = None,
+                      min_confidence: Optional[float] = None, types: Optional[Iterable[str]] = None,
+                      role: Optional[str] = None, min_sources: Optional[int] = None, include_hidden: bool = False,
+                      kinds: Optional[Iterable[str]] = None, sources: Optional[Iterable[str]] = None,
+                      actor: Optional[str] = None) -> tuple[str, list, list]:
+        """The FROM clause (events `e`, articles `a`, incidents `i`), WHERE conditions and parameters
+        of an events query with these filters (as `events` documents them; kinds: place kinds;
+        sources: `source_label`s; actor: a substring of any actor). Call with the lock held."""
         lo, hi = _window_day(start, last=False), _window_day(end, last=True)
         if lo and hi and lo > hi:
             raise StoreError(f"empty date window: {start} … {end}")
@@ -1292,78 +1348,75 @@ class Store:
             if box[1] > box[3]:
                 raise StoreError(f"bbox south {box[1]} is north of north {box[3]}")
 
-        with self._lock:
-            driver = self._driver(lo, hi, box)
-            where, params = [], []
-            # Overlap of [day_start, day_end] with [lo, hi]. A unary + keeps SQLite off an index,
-            # so the plan follows `driver` (SQLite cannot tell how selective a date range is).
-            if driver == "window":
-                # short events start at most SHORT_SPAN_DAYS before the window; long ones are few
-                where.append("e.id IN (SELECT id FROM events WHERE day_start BETWEEN ? AND ?"
-                             " UNION ALL SELECT id FROM events WHERE long_span = 1 AND day_start <= ?)")
-                params += [(_date.fromisoformat(lo) - timedelta(days=SHORT_SPAN_DAYS)).isoformat(), hi, hi]
-            if lo:
-                where.append(("" if driver == "end" else "+") + "e.day_end >= ?")
-                params.append(lo)
-            if hi:
-                where.append(("" if driver == "start" else "+") + "e.day_start <= ?")
-                params.append(hi)
-            tables = "events e JOIN articles a ON a.id = e.article_id"
-            if box is not None:
-                w, s, e_, n = box
-                if self.has_rtree:
-                    # CROSS JOIN fixes the join order. The R*Tree holds 32-bit floats rounded
-                    # outwards: it narrows the search, the exact tests on e.lat/e.lon decide the edges.
-                    tables = ("events_rtree r CROSS JOIN events e ON e.id = r.id" if driver == "rtree"
-                              else "events e CROSS JOIN events_rtree r ON r.id = e.id")
-                    tables += " JOIN articles a ON a.id = e.article_id"
-                    where.append("r.min_lat <= ? AND r.max_lat >= ?")
-                    params += [n, s]
-                    if w <= e_:
-                        where.append("r.min_lon <= ? AND r.max_lon >= ?")
-                        params += [e_, w]
-                    else:                                  # the box crosses the antimeridian
-                        where.append("(r.max_lon >= ? OR r.min_lon <= ?)")
-                        params += [w, e_]
-                where.append("e.lat BETWEEN ? AND ?")
-                params += [s, n]
+        driver = self._driver(lo, hi, box)
+        where, params = [], []
+        # Overlap of [day_start, day_end] with [lo, hi]. A unary + keeps SQLite off an index,
+        # so the plan follows `driver` (SQLite cannot tell how selective a date range is).
+        if driver == "window":
+            # short events start at most SHORT_SPAN_DAYS before the window; long ones are few
+            where.append("e.id IN (SELECT id FROM events WHERE day_start BETWEEN ? AND ?"
+                         " UNION ALL SELECT id FROM events WHERE long_span = 1 AND day_start <= ?)")
+            params += [(_date.fromisoformat(lo) - timedelta(days=SHORT_SPAN_DAYS)).isoformat(), hi, hi]
+        if lo:
+            where.append(("" if driver == "end" else "+") + "e.day_end >= ?")
+            params.append(lo)
+        if hi:
+            where.append(("" if driver == "start" else "+") + "e.day_start <= ?")
+            params.append(hi)
+        tables = "events e JOIN articles a ON a.id = e.article_id"
+        if box is not None:
+            w, s, e_, n = box
+            if self.has_rtree:
+                # CROSS JOIN fixes the join order. The R*Tree holds 32-bit floats rounded
+                # outwards: it narrows the search, the exact tests on e.lat/e.lon decide the edges.
+                tables = ("events_rtree r CROSS JOIN events e ON e.id = r.id" if driver == "rtree"
+                          else "events e CROSS JOIN events_rtree r ON r.id = e.id")
+                tables += " JOIN articles a ON a.id = e.article_id"
+                where.append("r.min_lat <= ? AND r.max_lat >= ?")
+                params += [n, s]
                 if w <= e_:
-                    where.append("e.lon BETWEEN ? AND ?")
+                    where.append("r.min_lon <= ? AND r.max_lon >= ?")
+                    params += [e_, w]
+                else:                                  # the box crosses the antimeridian
+                    where.append("(r.max_lon >= ? OR r.min_lon <= ?)")
                     params += [w, e_]
-                else:
-                    where.append("(e.lon >= ? OR e.lon <= ?)")
-                    params += [w, e_]
-            if country:
-                _add_in(where, params, "UPPER(e.country_code)", country, str.upper)
-            if text:
-                pat = f"%{_like_escape(text)}%"
-                where.append("(e.name LIKE ? ESCAPE '\\' OR e.sentence LIKE ? ESCAPE '\\'"
-                             " OR a.title LIKE ? ESCAPE '\\')")
-                params += [pat, pat, pat]
-            if min_confidence is not None:
-                where.append("e.confidence >= ?")
-                params.append(float(min_confidence))
-            if not include_hidden:
-                where.append("e.hidden = 0")
-            if types is not None:
-                _add_in(where, params, "e.type", types)
-            if role is not None:
-                where.append("e.role = ?")
-                params.append(role)
-            if min_sources is not None:
-                where.append("COALESCE(i.n_sources, 1) >= ?")
-                params.append(int(min_sources))
-            tables += " LEFT JOIN incidents i ON i.id = e.incident_id"
-            sql = (f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS)}, a.title, a.url, a.published,"
-                   f" COALESCE(i.n_sources, 1) FROM {tables}")
-            if where:
-                sql += " WHERE " + " AND ".join(where)
-            sql += " ORDER BY e.day_start IS NULL, e.day_start, e.id"
-            if limit is not None:
-                sql += " LIMIT ?"
-                params.append(int(limit))
-            rows = self._read(sql, params)
-        return [_event_dict(r) for r in rows]
+            where.append("e.lat BETWEEN ? AND ?")
+            params += [s, n]
+            if w <= e_:
+                where.append("e.lon BETWEEN ? AND ?")
+                params += [w, e_]
+            else:
+                where.append("(e.lon >= ? OR e.lon <= ?)")
+                params += [w, e_]
+        if country:
+            _add_in(where, params, "UPPER(e.country_code)", country, str.upper)
+        if text:
+            pat = f"%{_like_escape(text)}%"
+            where.append("(e.name LIKE ? ESCAPE '\\' OR e.sentence LIKE ? ESCAPE '\\'"
+                         " OR a.title LIKE ? ESCAPE '\\')")
+            params += [pat, pat, pat]
+        if min_confidence is not None:
+            where.append("e.confidence >= ?")
+            params.append(float(min_confidence))
+        if not include_hidden:
+            where.append("e.hidden = 0")
+        if types is not None:
+            _add_in(where, params, "e.type", types)
+        if role is not None:
+            where.append("e.role = ?")
+            params.append(role)
+        if min_sources is not None:
+            where.append("COALESCE(i.n_sources, 1) >= ?")
+            params.append(int(min_sources))
+        if kinds:
+            _add_in(where, params, "LOWER(e.kind)", kinds, str.lower)
+        if sources:
+            _add_in(where, params, "a.source_label", sources)
+        if actor:
+            where.append("e.actors LIKE ? ESCAPE '\\'")
+            params.append(f"%{_like_escape(actor)}%")
+        tables += " LEFT JOIN incidents i ON i.id = e.incident_id"
+        return tables, where, params
 
     def _driver(self, lo: Optional[str], hi: Optional[str], box: Optional[tuple]) -> Optional[str]:
         """Which index drives an events query: 'rtree', 'start' (day_start <= hi), 'end'
@@ -1390,6 +1443,25 @@ class Store:
             # globe's area: weigh its estimate up.
             frac["rtree"] = min(1.0, 4 * ((e - w) / 360 if w <= e else 1.0) * ((n - s) / 180))
         return min(frac, key=frac.get) if frac else None
+
+    # -- dialect hooks of the view queries (geo/store/view.py)
+
+    @staticmethod
+    def _sql_floor_int(expr: str) -> str:
+        return f"CAST(({expr}) AS INTEGER)"        # truncates: callers floor only non-negative values
+
+    @staticmethod
+    def _sql_period(bucket: str, column: str) -> str:
+        if bucket == "month":
+            return f"substr({column}, 1, 7) || '-01'"
+        if bucket == "week":                        # weeks start on Monday, as in geo/views.py
+            return f"date({column}, '-6 days', 'weekday 1')"
+        return column
+
+    def revision(self) -> int:
+        """A number that grows with every committed write (add, delete, correction, snapshot): what a
+        reader keys its caches on. Another process's writes count too (it is read from the file)."""
+        return int(self._read("SELECT value FROM store_meta WHERE key = 'revision'")[0][0])
 
     def count_events(self) -> int:
         return self._read("SELECT COUNT(*) FROM events")[0][0]
@@ -2013,6 +2085,8 @@ class _Transaction:
         try:
             if exc_type is None:
                 try:
+                    # every committed write moves the revision on: readers cache by it (`revision`)
+                    conn.execute("UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
                     conn.execute("COMMIT")
                 except BaseException as commit_exc:
                     if conn.in_transaction:
