@@ -375,6 +375,29 @@ def filter_events(events: Iterable[Mapping], state: ViewState, data_span=None) -
     return out
 
 
+def store_filters(state: ViewState, data_span=None) -> dict:
+    """The view's filters as the store's view queries take them (`geo/store/view.py`), keeping the
+    events `filter_events` keeps: reported ones (background too with `state.background`), never
+    hidden ones, undated ones only when the window covers the whole `data_span`."""
+    covers = covers_span(state, data_span)
+    f = {"role": None if state.background else "reported",
+         "start": None if covers or state.start is None else state.start.isoformat(),
+         "end": None if covers or state.end is None else state.end.isoformat()}
+    if state.text.strip():
+        f["text"] = state.text.strip()
+    if state.actor.strip():
+        f["actor"] = state.actor.strip()
+    for key, values in (("country", state.countries), ("sources", state.sources), ("kinds", state.kinds),
+                        ("types", state.types)):
+        if values:
+            f[key] = list(values)
+    if state.min_confidence:
+        f["min_confidence"] = state.min_confidence - 1e-9
+    if (state.min_sources or 1) > 1:
+        f["min_sources"] = int(state.min_sources)
+    return f
+
+
 def _width(e: Mapping) -> int:
     lo, hi = _d(e.get("day_start")), _d(e.get("day_end") or e.get("day_start"))
     return (hi - lo).days if lo and hi else 10 ** 6

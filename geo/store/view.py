@@ -1,13 +1,119 @@
 """The store answers the view (issue 12): what the map, the histogram and the table of one view need,
 computed in the database, so the app never loads the whole store.
 
+    f = views.store_filters(view, span)            # the view's filters, as `Store.events` takes them
+    n = store.count_view(**f)
+    pins = store.view_events(**f) if n <= MAX_PINS else None
+    cells = store.view_cells(cell_deg=2.0, **f)     # else: counts per grid cell, to draw as density
+    bars = store.view_histogram("week", **f)        # [(first day of the week, incidents)]
+    page = store.view_events(newest_first=True, limit=200, offset=400, **f)
+
 `ViewQueries` is a mixin of every backend's Store. It builds its SQL from the backend's
 `_event_filter` (the same filters as `Store.events`) and two dialect hooks each backend provides:
-`_sql_floor_int(expr)` (an integer floor) and `_sql_period(bucket, column)` (the first day of the
-day/week/month holding a 'YYYY-MM-DD' column, as 'YYYY-MM-DD').
+`_sql_floor_int(expr)` (an integer floor of a non-negative number) and `_sql_period(bucket, column)`
+(the first day of the day/week/month holding a 'YYYY-MM-DD' column, as 'YYYY-MM-DD').
 """
 from __future__ import annotations
+
+from typing import Optional
+
+from geo.exceptions import StoreError
 
 
 class ViewQueries:
     """View queries shared by the backends (see the module docstring)."""
+
+    def _filtered(self, filters: dict, extra: tuple = ()) -> tuple[str, list]:
+        """FROM … WHERE … of the events a view's filters keep (plus `extra` conditions)."""
+        tables, where, params = self._event_filter(**filters)
+        where = list(where) + list(extra)
+        return f" FROM {tables}" + (" WHERE " + " AND ".join(where) if where else ""), params
+
+    def count_view(self, **filters) -> int:
+        """How many events the view's filters keep (keyword arguments as `Store.events` takes them,
+        plus kinds, sources and actor: see `_event_filter`)."""
+        with self._lock:
+            sql, params = self._filtered(filters)
+            return int(self._read("SELECT COUNT(*)" + sql, params)[0][0])
+
+    def view_events(self, limit: Optional[int] = None, offset: int = 0, newest_first: bool = False,
+                    slim: bool = False, **filters) -> list:
+        """The events the view's filters keep, as `Store.events` rows: by date then id (oldest
+        first), or newest first for the table; `limit`/`offset` page through them. slim: leave out
+        each event's alternative places (``alternatives`` is []), the bulk of a row, for drawing."""
+        from geo.store.sqlite import _EVENT_COLUMNS, _event_dict
+        cols = ", ".join("'[]'" if slim and c == "alternatives" else "e." + c for c in _EVENT_COLUMNS)
+        order = (" ORDER BY e.day_start IS NULL, e.day_start DESC, e.id DESC" if newest_first
+                 else " ORDER BY e.day_start IS NULL, e.day_start, e.id")
+        with self._lock:
+            sql, params = self._filtered(filters)
+            sql = f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1){sql}{order}"
+            if limit is not None:
+                sql += " LIMIT ? OFFSET ?"
+                params += [int(limit), max(0, int(offset))]
+            rows = self._read(sql, params)
+        return [_event_dict(r) for r in rows]
+
+    def view_cells(self, cell_deg: float, **filters) -> list:
+        """The view's placed events counted per cell of a `cell_deg`-degree grid, as dicts: `lat`,
+        `lon` (the mean position of its events, where a pin of the cell belongs), `n` (events),
+        `first`/`last` (their first and last day, None when undated), by count, largest first."""
+        if not cell_deg > 0:
+            raise StoreError(f"cell size must be positive, not {cell_deg!r}")
+        gy = self._sql_floor_int("(e.lat + 90.0) / ?")
+        gx = self._sql_floor_int("(e.lon + 180.0) / ?")
+        with self._lock:
+            sql, params = self._filtered(filters, ("e.lat IS NOT NULL", "e.lon IS NOT NULL"))
+            rows = self._read(f"SELECT {gy} AS gy, {gx} AS gx, COUNT(*), AVG(e.lat), AVG(e.lon), MIN(e.day_start),"
+                              f" MAX(e.day_end){sql} GROUP BY gy, gx ORDER BY COUNT(*) DESC",
+                              [float(cell_deg), float(cell_deg)] + params)
+        return [{"lat": lat, "lon": lon, "n": int(n), "first": first, "last": last}
+                for _, _, n, lat, lon, first, last in rows]
+
+    def view_histogram(self, bucket: str = "day", **filters) -> list:
+        """Incidents (one per happening, however many articles report it) per day, week or month
+        of their events' first days, as [(first day of the period 'YYYY-MM-DD', count)] in order.
+        An incident whose events start in two periods counts in both."""
+        if bucket not in ("day", "week", "month"):
+            raise StoreError(f"bucket must be day, week or month, not {bucket!r}")
+        period = self._sql_period(bucket, "e.day_start")
+        with self._lock:
+            sql, params = self._filtered(filters, ("e.day_start IS NOT NULL",))
+            rows = self._read(f"SELECT {period} AS p, COUNT(DISTINCT COALESCE(e.incident_id, e.id)){sql}"
+                              " GROUP BY p ORDER BY p", params)
+        return [(p, int(n)) for p, n in rows]
+
+    def view_bounds(self, **filters) -> Optional[tuple]:
+        """((south, west), (north, east)) around the view's placed events, or None without any."""
+        with self._lock:
+            sql, params = self._filtered(filters, ("e.lat IS NOT NULL", "e.lon IS NOT NULL"))
+            s, w, n, e = self._read("SELECT MIN(e.lat), MIN(e.lon), MAX(e.lat), MAX(e.lon)" + sql, params)[0]
+        return None if s is None else ((s, w), (n, e))
+
+    def filter_options(self) -> dict:
+        """The choices the filter widgets offer, as `geo.views.options` gives them from events:
+        sorted `countries` (upper case), `sources` (source labels), `kinds`, and `types` in
+        EVENT_TYPES order. Each list is read off an index by skip-scan (one probe per distinct
+        value), so it costs the same for 1,000 or 10,000,000 events."""
+        from geo.events import EVENT_TYPES
+        countries = {c.upper() for c in self._distinct("events", "country_code")}
+        kinds = set(self._distinct("events", "kind"))
+        types = set(self._distinct("events", "type"))
+        sources = set(self._distinct("articles", "source_label"))
+        return {"countries": sorted(countries), "sources": sorted(sources, key=str.casefold),
+                "kinds": sorted(kinds), "types": [t for t in EVENT_TYPES if t in types]}
+
+    def _distinct(self, table: str, column: str) -> list:
+        """The distinct non-null values of an indexed column, walking the index from value to value."""
+        sql = (f"WITH RECURSIVE v(x) AS (SELECT MIN({column}) FROM {table}"
+               f" UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.x) FROM v"
+               f" WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL")
+        return [r[0] for r in self._read(sql)]
+
+    def event(self, event_id: int) -> Optional[dict]:
+        """One stored event (hidden ones too) as `Store.events` gives it, or None."""
+        from geo.store.sqlite import _EVENT_COLUMNS, _event_dict
+        rows = self._read(f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS)}, a.title, a.url, a.published,"
+                          " COALESCE(i.n_sources, 1) FROM events e JOIN articles a ON a.id = e.article_id"
+                          " LEFT JOIN incidents i ON i.id = e.incident_id WHERE e.id = ?", (int(event_id),))
+        return _event_dict(rows[0]) if rows else None

@@ -1,0 +1,151 @@
+"""The store answers the view (issue 12): counts, pages, grid cells, histogram bars, bounds and
+filter choices computed in the database agree with the same view filtered in Python over every
+event, so the app can stop loading the whole store without showing anything different."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from geo import views
+from geo.store import Store
+from tests.app_data import build_store
+
+VIEWS = [
+    views.ViewState(),
+    views.ViewState(background=True),
+    views.ViewState(start=date(2024, 3, 5), end=date(2024, 3, 5)),
+    views.ViewState(start=date(2024, 3, 6), end=date(2024, 3, 31), background=True),
+    views.ViewState(start=date(2022, 1, 1), end=date(2022, 12, 31), background=True),
+    views.ViewState(types=("protest",)),
+    views.ViewState(types=("explosion_remote_violence", "other"), countries=("PK",)),
+    views.ViewState(text="sibi"),
+    views.ViewState(text="rally", start=date(2024, 3, 1), end=date(2024, 3, 31)),
+    views.ViewState(actor="hundreds"),
+    views.ViewState(kinds=("city",), min_confidence=0.5),
+    views.ViewState(min_confidence=0.9),
+    views.ViewState(min_sources=2),
+    views.ViewState(min_sources=3, background=True),
+]
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    path = tmp_path_factory.mktemp("view") / "events.db"
+    build_store(path)
+    with Store.open(path) as store:
+        yield store
+
+
+def _span(store, state):
+    return store.date_span(role=None if state.background else "reported")
+
+
+def _expected(store, state):
+    everything = store.events()
+    return views.filter_events(everything, state, _span(store, state))
+
+
+@pytest.mark.parametrize("state", VIEWS, ids=lambda v: views.describe(v, 0)[:60] or "default")
+def test_the_store_keeps_the_events_the_view_shows(filled, state):
+    want = _expected(filled, state)
+    f = views.store_filters(state, _span(filled, state))
+    assert filled.count_view(**f) == len(want)
+    got = filled.view_events(**f)
+    assert [e["id"] for e in got] == [e["id"] for e in want]            # same order: by date, then id
+    assert got == want                                                   # and the same rows
+
+
+def test_sources_filter_by_the_label_the_filter_offers(filled):
+    state = views.ViewState(sources=("news.example.org",))
+    want = _expected(filled, state)
+    assert want, "the test store has an article from news.example.org"
+    f = views.store_filters(state, _span(filled, state))
+    assert [e["id"] for e in filled.view_events(**f)] == [e["id"] for e in want]
+
+
+def test_filter_choices_are_those_of_the_stored_events(filled):
+    assert filled.filter_options() == views.options(filled.events(include_hidden=True))
+
+
+def test_the_table_pages_newest_first(filled):
+    f = views.store_filters(views.ViewState(background=True), _span(filled, views.ViewState(background=True)))
+    everything = filled.view_events(**f)
+    newest = sorted(everything, key=lambda e: (e["day_start"] is None, [-ord(c) for c in e["day_start"] or ""],
+                                               -e["id"]))
+    pages = [filled.view_events(newest_first=True, limit=3, offset=o, **f) for o in range(0, len(everything), 3)]
+    assert [e["id"] for p in pages for e in p] == [e["id"] for e in newest]
+    assert all(len(p) == 3 for p in pages[:-1]) and 1 <= len(pages[-1]) <= 3
+
+
+def test_slim_rows_leave_out_only_the_alternatives(filled):
+    f = views.store_filters(views.ViewState(), _span(filled, views.ViewState()))
+    full, slim = filled.view_events(**f), filled.view_events(slim=True, **f)
+    assert any(e["alternatives"] for e in full)
+    assert [dict(e, alternatives=[]) for e in full] == slim
+
+
+@pytest.mark.parametrize("cell", [0.01, 1.0, 30.0])
+def test_grid_cells_count_every_placed_event_once(filled, cell):
+    state = views.ViewState(background=True)
+    want = [e for e in _expected(filled, state) if e["lat"] is not None]
+    cells = filled.view_cells(cell, **views.store_filters(state, _span(filled, state)))
+    assert sum(c["n"] for c in cells) == len(want)
+    by_cell = Counter((int((e["lat"] + 90) // cell), int((e["lon"] + 180) // cell)) for e in want)
+    assert sorted(c["n"] for c in cells) == sorted(by_cell.values())
+    for c in cells:      # each cell's point lies among its events
+        members = [e for e in want if (int((e["lat"] + 90) // cell), int((e["lon"] + 180) // cell))
+                   == (int((c["lat"] + 90) // cell), int((c["lon"] + 180) // cell))]
+        assert len(members) == c["n"]
+        assert c["first"] == min(e["day_start"] for e in members if e["day_start"])
+
+
+@pytest.mark.parametrize("bucket", ["day", "week", "month"])
+def test_histogram_counts_incidents_per_period(filled, bucket):
+    state = views.ViewState(background=True)
+    shown = _expected(filled, state)
+    f = views.store_filters(state, _span(filled, state))
+    bars = dict(filled.view_histogram(bucket, **f))
+    want = Counter()
+    for members in views.group_incidents(shown):
+        periods = {views.bucket_start(date.fromisoformat(m["day_start"]), bucket)
+                   for m in members if m["day_start"]}
+        for p in periods:
+            want[p.isoformat()] += 1
+    assert bars == dict(want)
+    # the Sibi attack, told by three articles, is one incident on its day
+    assert filled.view_histogram("day", **views.store_filters(
+        views.ViewState(types=("explosion_remote_violence",)), _span(filled, state))) == [("2024-03-05", 1)]
+
+
+def test_bounds_fit_the_view(filled):
+    state = views.ViewState(countries=("PK",))
+    f = views.store_filters(state, _span(filled, state))
+    (s, w), (n, e) = filled.view_bounds(**f)
+    pts = [(x["lat"], x["lon"]) for x in _expected(filled, state)]
+    assert (s, w, n, e) == (min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts),
+                            max(p[1] for p in pts))
+    assert filled.view_bounds(**views.store_filters(views.ViewState(text="no such place"), None)) is None
+
+
+def test_one_event_by_id_hidden_ones_too(tmp_path):
+    washington = build_store(tmp_path / "h.db")["Washington"][0]
+    with Store.open(tmp_path / "h.db") as store:
+        store.set_hidden(washington["article_id"], washington["mention_start"], washington["mention_end"])
+        assert washington["id"] not in {e["id"] for e in store.view_events()}
+        hidden = store.event(washington["id"])
+        assert hidden["hidden"] and hidden == store.events(include_hidden=True, text="Washington")[0]
+        assert store.event(10 ** 9) is None
+
+
+def test_the_revision_moves_with_every_write(tmp_path):
+    with Store.open(tmp_path / "r.db") as store:
+        before = store.revision()
+        build_store(tmp_path / "r.db")
+        assert store.revision() > before            # another connection's writes count too
+        now = store.revision()
+        store.save_snapshot({}, [])
+        assert store.revision() == now + 1
+        store.events()
+        assert store.revision() == now + 1          # reading moves nothing
