@@ -4,6 +4,7 @@
     python -m geo extract - --format json                     JSON Lines on stdin {"id","text",...}
     python -m geo resolve --format json                       JSON Lines on stdin {"id","text","spans"}
     python -m geo ingest PATH_OR_URL... [--db FILE]           geoparse and store (idempotent)
+                         [--workers N | --dask tcp://HOST:8786 | --dask local]
     python -m geo export --format html|png|geojson|csv|kml --out FILE [--start --end --country CC
                          --text --source --kind --min-confidence --type T,.. --actor S --background
                          --min-sources K --bbox W,S,E,N | --link URL | --snapshot ID]
@@ -34,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     ig = sub.add_parser("ingest", help="geoparse articles and keep them in the event store")
     ig.add_argument("inputs", nargs="+", help="files, folders, .jsonl corpora, - for stdin, http(s) URLs or feeds")
     ig.add_argument("--db", help="SQLite file (default: $GEO_DB or data/events.db)")
+    ig.add_argument("--workers", type=int, metavar="N",
+                    help="geoparser processes on this machine (default: the CPU count; 1: in this process); "
+                         "with --dask local, the number of Dask workers")
+    ig.add_argument("--dask", metavar="ADDRESS",
+                    help="geoparse on a Dask cluster: its scheduler (tcp://HOST:8786), or 'local' for a "
+                         "cluster of --workers processes on this machine")
     _common(ig)
 
     exp = sub.add_parser("export", help="write the events of a view (or a snapshot) to a file",
@@ -147,12 +154,17 @@ def cmd_ingest(args, stdin, out) -> int:
     """Open the store and check it can be written before any geoparsing; a store that cannot be used
     (corrupt, foreign, newer schema, read-only, locked) is one line `error: …` and exit status 2. When
     writing stops part-way (disk full, lock or size limit), reading stops too: the summary of what was
-    stored is printed, then the reason in one line, and the exit status is 2."""
+    stored is printed, then the reason in one line, and the exit status is 2. The geoparsing runs
+    here, in --workers processes or on a --dask cluster; the store is written here either way."""
     from tqdm import tqdm
-    from geo.exceptions import StoreError
+    from geo.exceptions import GeoError, StoreError
     from geo.ingest import ingest, read_inputs
     from geo.store import Store
 
+    bad = _bad_ingest_options(args)
+    if bad:
+        _warn(f"error: {bad}")
+        return 2
     try:
         store = Store.open(args.db)
     except StoreError as exc:
@@ -161,13 +173,13 @@ def cmd_ingest(args, stdin, out) -> int:
     with store:
         try:
             store.check_writable()
-        except StoreError as exc:
+            runner = _ingest_runner(args)
+        except GeoError as exc:           # an unusable store, an unreachable Dask scheduler
             _warn(f"error: {exc}")
             return 2
-        gp = _geoparser(args)
         show = args.progress or sys.stderr.isatty()
         stopped = _StopOnStoreFailure(store)
-        with tqdm(desc="ingest", unit="doc", disable=not show, file=sys.stderr) as bar:
+        with runner as gp, tqdm(desc="ingest", unit="doc", disable=not show, file=sys.stderr) as bar:
             def on_item(item):
                 if isinstance(item, ReadError):
                     _warn(f"error: {item}")
@@ -184,7 +196,37 @@ def cmd_ingest(args, stdin, out) -> int:
         left = f" ({not_stored} article{'s' if not_stored != 1 else ''} read but not stored, and reading stopped)"
         _warn(f"error: {stopped.failure}{left if not_stored else ''}")
         return 2
+    if summary.stopped:                         # the worker processes or the cluster went away
+        _warn(f"error: {summary.stopped}")
+        return 2
     return 0 if (summary.added or summary.duplicates) else 1
+
+
+def _bad_ingest_options(args):
+    """A one-line reason when --workers, --dask and --online do not go together; else None."""
+    if args.workers is not None and args.workers < 1:
+        return f"--workers must be 1 or more, not {args.workers}"
+    if args.dask is not None and not args.dask.strip():
+        return "--dask needs a scheduler address (tcp://HOST:8786) or 'local'"
+    if args.online and (args.dask or (args.workers or 1) > 1):
+        # one process keeps Nominatim's one request a second; N processes would each send their own
+        return "--online geoparses in this process only (Nominatim allows one request a second): " \
+               "leave out --workers/--dask, or use --workers 1"
+    return None
+
+
+def _ingest_runner(args):
+    """What geoparses, as a context manager: this process (--workers 1, or --online), a pool of
+    worker processes (the default: one per CPU), or a Dask cluster (--dask)."""
+    from contextlib import nullcontext
+    if args.dask:
+        from geo.dask_ingest import DaskRunner
+        return DaskRunner(args.dask.strip(), workers=args.workers, use_ner=not args.no_ner)
+    from geo.parallel import ProcessPool, default_workers
+    workers = args.workers if args.workers is not None else default_workers()
+    if workers == 1 or args.online:
+        return nullcontext(_geoparser(args))    # today's path: no subprocess
+    return ProcessPool(workers, use_ner=not args.no_ner)
 
 
 class _StopOnStoreFailure:

@@ -5,7 +5,7 @@ no half article; re-ingesting the same text adds nothing. Shared by the CLI and 
 """
 from __future__ import annotations
 
-import itertools
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -49,73 +49,128 @@ def read_inputs(inputs: Iterable[str], stdin=None) -> Iterator:
 def ingest(items: Iterable, store, geoparser, on_item: Optional[Callable] = None) -> IngestSummary:
     """Store every Article of `items` (ReadErrors are counted as failures); `on_item(result_or_error)`
     is called after each item, for progress bars. Raises StoreError before reading anything when the
-    store cannot be written; stops early (`summary.stopped`) when it can no longer be."""
+    store cannot be written; stops early (`summary.stopped`) when it can no longer be.
+
+    `geoparser` is a Geoparser (geoparsing here, in this process) or a runner from geo/parallel.py
+    (worker processes, a Dask cluster). Either way this loop is the store's one writer: results come
+    back here and each is added in its own transaction."""
     summary = IngestSummary()
     check = getattr(store, "check_writable", None)
     if check is not None:
         check()           # a read-only, locked or full store says so before any geoparsing (StoreError)
     articles = _new_articles(_articles_only(items, summary, on_item), store, summary, on_item)
-    for result in _extracted(geoparser, articles, summary, on_item):
-        a: Article = result.article
+    # closing(): stopping early must also stop the workers' batches still in flight
+    with closing(_extracted(geoparser, articles, summary, on_item)) as results:
         try:
-            outcome = store.add(result)
-        except StoreFileError as exc:
-            # disk full, a lock, a read-only file: every later article would fail the same way, so
-            # stop; what was stored stays whole (one transaction per article)
-            summary.failed.append((a.source or a.id, str(exc)))
+            for result in results:
+                go_on = _store(store, result, summary)
+                if on_item:
+                    on_item(result)
+                if not go_on:
+                    break
+        except GeoparserLost as exc:         # the worker processes or the cluster went away
             summary.stopped = str(exc)
-            if on_item:
-                on_item(result)
-            break
-        except GeoError as exc:
-            summary.failed.append((a.source or a.id, str(exc)))
-        else:
-            if outcome.status == "duplicate":
-                summary.duplicates += 1
-            else:
-                summary.added += 1
-                summary.events += outcome.events
-                summary.article_ids.append(outcome.article_id)
-                if not a.published:
-                    summary.unknown_date.append(a.source or a.id)
-        if on_item:
-            on_item(result)
     return summary
 
 
+class GeoparserLost(GeoError):
+    """The processes or cluster doing the geoparsing stopped (a worker killed, the scheduler gone):
+    ingest stops with the summary of what was stored."""
+
+
+def _store(store, result, summary: IngestSummary) -> bool:
+    """Add one result in its own transaction and count it; False when ingest must stop."""
+    a: Article = result.article
+    try:
+        outcome = store.add(result)
+    except StoreFileError as exc:
+        # disk full, a lock, a read-only file: every later article would fail the same way, so
+        # stop; what was stored stays whole (one transaction per article)
+        summary.failed.append((a.source or a.id, str(exc)))
+        summary.stopped = str(exc)
+        return False
+    except GeoError as exc:
+        summary.failed.append((a.source or a.id, str(exc)))
+        return True
+    if outcome.status == "duplicate":
+        summary.duplicates += 1
+    else:
+        summary.added += 1
+        summary.events += outcome.events
+        summary.article_ids.append(outcome.article_id)
+        if not a.published:
+            summary.unknown_date.append(a.source or a.id)
+    return True
+
+
 MAX_ARTICLE_CHARS = 10_000_000    # longer texts are refused with a reason (a book, a dump, a runaway page)
+BATCH_SIZE = 16                   # articles per geoparser batch (spaCy's pipe); see also pipeline.BATCH_CHARS
 
 
-def _extracted(geoparser, articles, summary: IngestSummary, on_item, batch_size: int = 16) -> Iterator:
-    """The geoparser's results, batch by batch; an article the geoparser fails on is reported as a
-    failure with its reason and the others of its batch still go in."""
+@dataclass
+class Failed:
+    """An article the geoparser could not read, and why (one line). Plain data, so it pickles: worker
+    processes and Dask workers send it back beside the results."""
+    article: Article
+    reason: str
+
+
+def geoparse_batch(geoparser, batch: list) -> list:
+    """ArticleResults for `batch`, or a Failed for each article the geoparser fails on: the batch is
+    tried whole (fast), then one by one so that one bad article does not cost the others. The same
+    code runs in process, in `--workers` processes and on Dask workers (geo/parallel.py)."""
+    try:
+        return list(geoparser.extract_many(batch))
+    except Exception:                            # one bad article must not cost the batch
+        pass
+    out = []
+    for one in batch:
+        try:
+            out.append(geoparser.extract(one))
+        except Exception as exc:                 # noqa: BLE001 (reported, never raised)
+            out.append(Failed(one, f"could not be read: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
+    return out
+
+
+def batches(articles: Iterable[Article], refuse: Callable, batch_size: int = BATCH_SIZE) -> Iterator[list]:
+    """Articles in batches of at most `batch_size` and about pipeline.BATCH_CHARS characters (so memory
+    stays bounded whatever their lengths); a text over MAX_ARTICLE_CHARS goes to `refuse(article, why)`."""
     from geo.pipeline import BATCH_CHARS
+    batch, chars = [], 0
+    for a in articles:
+        if len(a.text) > MAX_ARTICLE_CHARS:
+            refuse(a, f"text is {len(a.text):,} characters, over the {MAX_ARTICLE_CHARS:,} limit")
+            continue
+        batch.append(a)
+        chars += len(a.text)
+        if len(batch) >= batch_size or chars >= BATCH_CHARS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
 
+
+def _extracted(geoparser, articles, summary: IngestSummary, on_item) -> Iterator:
+    """The geoparser's results, batch by batch; an article it fails on is reported as a failure with its
+    reason and the others still go in. `geoparser` is a Geoparser (batches run here, in order) or a
+    runner from geo/parallel.py, whose `map_batches` runs them elsewhere and yields each batch's
+    outcomes as it finishes (in any order, a bounded number of batches in flight)."""
     def fail(a: Article, why: str) -> None:
         summary.failed.append((a.source or a.id, why))
         if on_item:
             on_item(a)
 
-    batch, chars = [], 0
-    for a in itertools.chain(articles, [None]):          # None: the end, flush the last batch
-        if a is not None and len(a.text) > MAX_ARTICLE_CHARS:
-            fail(a, f"text is {len(a.text):,} characters, over the {MAX_ARTICLE_CHARS:,} limit")
-            continue
-        if a is not None:
-            batch.append(a)
-            chars += len(a.text)
-        if batch and (a is None or len(batch) >= batch_size or chars >= BATCH_CHARS):
-            try:
-                results = list(geoparser.extract_many(batch))
-            except Exception:                    # one bad article must not cost the batch
-                results = []
-                for one in batch:
-                    try:
-                        results.append(geoparser.extract(one))
-                    except Exception as exc:     # noqa: BLE001 (reported, never raised)
-                        fail(one, f"could not be read: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
-            yield from results
-            batch, chars = [], 0
+    # a runner may want smaller batches than in process: more of them keeps every worker busy to the end
+    todo = batches(articles, fail, getattr(geoparser, "batch_size", BATCH_SIZE))
+    run = getattr(geoparser, "map_batches", None)
+    outcomes = run(todo) if run is not None else (geoparse_batch(geoparser, b) for b in todo)
+    with closing(outcomes):
+        for outcome in outcomes:
+            for item in outcome:
+                if isinstance(item, Failed):
+                    fail(item.article, item.reason)
+                else:
+                    yield item
 
 
 def _new_articles(articles, store, summary: IngestSummary, on_item) -> Iterator[Article]:
