@@ -84,7 +84,12 @@ class DaskRunner:
             self.close()
             raise GeoError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from exc
         self._name = plugin_name(use_ner)
-        self.client.register_plugin(GeoparserPlugin(use_ner), name=self._name)
+        try:
+            self.client.register_plugin(GeoparserPlugin(use_ner), name=self._name)
+        except Exception as exc:          # noqa: BLE001 (a worker without the project, or out of memory)
+            self.close()
+            raise GeoError(f"a Dask worker could not load the geoparser ({type(exc).__name__}: {_one_line(exc)}): "
+                           "every worker needs this project on PYTHONPATH (README: ingest on a Dask cluster)") from exc
         self.load_seconds = time.perf_counter() - started
 
     @property
@@ -128,11 +133,12 @@ class DaskRunner:
             return future.result()
         except KilledWorker:               # workers died on this batch again and again: it is the cause
             return failed_batch(batch, "could not be read: the Dask workers reading it died (out of memory?)")
-        except (OSError, TimeoutError) as exc:    # the scheduler went away
-            raise GeoparserLost(f"lost the Dask scheduler: {_one_line(exc)}; run the same ingest again "
-                                "to add the articles that were not stored") from exc
-        except Exception as exc:                  # noqa: BLE001 (reported per article, never raised)
-            return failed_batch(batch, f"could not be read: {type(exc).__name__}: {_one_line(exc)}")
+        except Exception as exc:           # noqa: BLE001
+            # geoparse_batch reports each article's own failure, so what reaches here is the cluster's
+            # (a scheduler gone, a machine without the project): every batch would fail alike, so stop
+            raise GeoparserLost(f"the Dask cluster could not geoparse ({type(exc).__name__}: {_one_line(exc)}); "
+                                "the ingest stopped: the scheduler and every worker need this project on "
+                                "PYTHONPATH (README: ingest on a Dask cluster); run it again to add the rest") from exc
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None

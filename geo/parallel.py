@@ -138,5 +138,6 @@ class ProcessPool:
 
 
 def _lost(exc: BaseException) -> GeoparserLost:
-    return GeoparserLost("a geoparser worker process died (out of memory, or killed); the articles it "
-                         f"was reading were not stored; run the same ingest again to add them ({exc})")
+    # concurrent.futures marks the pool broken and it cannot be used again, so the ingest stops here
+    return GeoparserLost("a geoparser worker process died (out of memory, or killed): the ingest stopped; "
+                         "run it again to add the articles that were not stored")
