@@ -2,8 +2,11 @@
 
     streamlit run app.py            # GEO_DB picks the database file (default data/events.db)
 
-Every rerun reads the store again, so articles ingested from the command line while the app runs
-appear on the next interaction. The URL always holds the current view (see geo.views.to_query).
+The store answers each view (geo/store/view.py): the app asks for the window and filters and gets
+the events to draw when they are few (at most GEO_MAX_PINS, default 5,000), else their counts per
+grid cell; the histogram, the table's page and the filter choices are queries too. What it reads is
+cached by the store's revision, which every write moves on, so articles ingested from the command
+line while the app runs appear on the next interaction. The URL always holds the current view (see geo.views.to_query).
 Article text reaches the page only through widgets that show plain text (st.dataframe, st.text,
 markdown-escaped captions) and through geo.mapview, which escapes it.
 
@@ -15,13 +18,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import gc
 import hashlib
 import os
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Optional
 
 import altair as alt
 import streamlit as st
@@ -35,6 +38,9 @@ PLAY_INTERVAL_S = 1.5
 MAP_HEIGHT = 540
 STEP_DAYS = {"day": 1, "week": 7, "month": 30}
 OPENING_LIMIT = 20_000      # more events than this: open on the latest month, not everything
+MAX_PINS = int(os.environ.get("GEO_MAX_PINS") or 5000)   # a view with more events is drawn as counts per cell
+TABLE_ROWS = 500            # the events table shows this many rows of the view, newest first
+MEMO_VIEWS = 16             # views whose events one revision's memo keeps
 TOKEN_KEY = "w_editor_token"   # the password field: its value stays in st.session_state, never in the URL
 
 st.set_page_config(page_title="Reported events", layout="wide")
@@ -57,37 +63,36 @@ def static_assets() -> bool:
     return True
 
 
-def _fingerprint(path: str) -> tuple:
-    """Changes whenever the database file (or its write-ahead log) is written."""
-    out = []
-    for p in (path, path + "-wal"):
-        try:
-            s = os.stat(p)
-            out.append((s.st_mtime_ns, s.st_size))
-        except OSError:
-            out.append(None)
-    return tuple(out)
-
-
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _events_cached(path: str, fingerprint: tuple, n_events: int, n_articles: int) -> tuple[list, dict, dict]:
-    with Store.open(path) as s:
-        events = views.mark_representatives(s.events(), s.incidents())
-    # The loaded events live as long as the cache entry and hold no reference cycles: move them
-    # out of the collector's sight, or every full collection walks all of them (with 100,000
-    # events that put up to 150 ms on a filter change; benchmarks/map.py).
-    gc.collect()
-    gc.freeze()
-    return events, {}, {}
+def _revision_memo(path: str, revision: int) -> dict:
+    """What the app derived from one revision of one store (filter choices, spans, the events of
+    recent views, the map's rows cache), shared by the sessions; a write starts a new one."""
+    return {}
 
 
-def load_events(store: Store) -> tuple[list, dict, dict]:
-    """All stored (visible) events, re-read whenever the database changed (cached otherwise; never
-    mutated), the map's per-event rows cache that lives as long as they do (see
-    mapview.event_payload), and a memo for other values derived from them (span, options)."""
+def memo_for(store: Store) -> dict:
     if store.path == ":memory:":
-        return views.mark_representatives(store.events(), store.incidents()), {}, {}
-    return _events_cached(store.path, _fingerprint(store.path), store.count_events(), store.count_articles())
+        return ss.setdefault("_memory_memo", {}).setdefault(store.revision(), {})
+    return _revision_memo(store.path, store.revision())
+
+
+def remembered(memo: dict, key, compute):
+    """memo[key], computed once; the events of at most MEMO_VIEWS views are kept (the oldest goes)."""
+    if key not in memo:
+        views_kept = [k for k in memo if isinstance(k, tuple) and k[0] == "events"]
+        if isinstance(key, tuple) and key[0] == "events" and len(views_kept) >= MEMO_VIEWS:
+            del memo[views_kept[0]]
+        memo[key] = compute()
+    return memo[key]
+
+
+def filters_key(f: dict) -> tuple:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in f.items()))
+
+
+def view_events(store: Store, memo: dict, f: dict) -> list:
+    """The events of a view (at most MAX_PINS of them), read once per revision and view; never mutated."""
+    return remembered(memo, ("events", filters_key(f)), lambda: store.view_events(**f))
 
 
 # --------------------------------------------------------------------------- ingest helpers
@@ -245,18 +250,19 @@ def url_background() -> bool:
     return views.from_query(st.query_params.to_dict()).background
 
 
-def init_from_url(span, opts: dict, events: list) -> None:
+def init_from_url(store: Store, span, opts: dict) -> None:
     """First run of a session: the URL's view seeds every widget. Without dates in the URL the
     window is `views.opening_window` (the reported events, without a stray outlier date); a big
     store opens on its latest month instead."""
     params = st.query_params.to_dict()
     v = views.from_query(params, span)
     if not (params.get(views.Q_START) or params.get(views.Q_END)):
-        if len(events) > OPENING_LIMIT:
+        timeline = {"role": None if v.background else "reported"}
+        if store.count_view(**timeline) > OPENING_LIMIT:
             # A big store opens on its latest month (the whole span is one click away: "Everything").
             start, end = views.presets(span[1], span[0])["Month"]
         else:
-            start, end = views.opening_window(events, background=v.background)
+            start, end = views.opening_window(store.view_events(slim=True, **timeline), background=v.background)
         if start and end:
             v = views.from_query({**params, views.Q_START: start.isoformat(), views.Q_END: end.isoformat()}, span)
     if v.start and v.end:
@@ -270,11 +276,21 @@ def init_from_url(span, opts: dict, events: list) -> None:
     ss["w_actor"] = v.actor
     ss["w_background"] = v.background
     ss["w_min_sources"] = v.min_sources
-    ss["selected"] = v.selected if views.find_event(events, v.selected) else None
+    picked = visible_event(store, v.selected)
+    ss["selected"] = picked["id"] if picked else None
     ss["center"], ss["zoom"] = v.center, v.zoom
-    if ss["selected"] is not None and v.center is None:
-        ss["center"], ss["zoom"] = views.focus(views.find_event(events, ss["selected"]))
+    if picked is not None and v.center is None:
+        ss["center"], ss["zoom"] = views.focus(picked)
     ss["_span"] = span
+
+
+def visible_event(store: Store, event_id) -> Optional[dict]:
+    """The stored event with this id unless it is hidden ("not an event"), else None."""
+    try:
+        e = store.event(int(event_id)) if event_id is not None else None
+    except (TypeError, ValueError):
+        return None
+    return e if e is not None and not e.get("hidden") else None
 
 
 def keep_widgets_valid(span, opts: dict) -> None:
@@ -309,7 +325,7 @@ def table_key(ids: list) -> str:
     return "w_table_" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:10]
 
 
-def take_table_pick(events_by_id: dict) -> None:
+def take_table_pick(store: Store) -> None:
     """A row picked in the events table (as drawn in the last run) selects that event and
     centres the map on it."""
     last = ss.get("_table") or {}
@@ -321,8 +337,8 @@ def take_table_pick(events_by_id: dict) -> None:
     if rows == last.get("seen", []):
         return
     last["seen"] = rows
-    if rows and rows[0] < len(ids) and ids[rows[0]] in events_by_id:
-        e = events_by_id[ids[rows[0]]]
+    e = visible_event(store, ids[rows[0]]) if rows and rows[0] < len(ids) else None
+    if e is not None:
         ss["selected"] = e["id"]
         ss["center"], ss["zoom"] = views.focus(e)
 
@@ -448,11 +464,13 @@ def sidebar_filters(opts: dict) -> None:
     sb.slider("Minimum confidence", 0.0, 1.0, step=0.05, key="w_conf")
 
 
-def histogram(incidents: list, view: views.ViewState) -> None:
-    """Incidents (one per happening, however many articles report it) per day/week/month."""
+def histogram(store: Store, memo: dict, f: dict, view: views.ViewState) -> None:
+    """Incidents (one per happening, however many articles report it) per day/week/month, counted
+    by the store."""
     choice = ss.get("w_bucket", "auto")
     bucket = views.auto_bucket(view.start, view.end) if choice == "auto" else choice
-    frame = views.histogram_frame([members[0] for members in incidents], bucket)
+    bars = remembered(memo, ("bars", bucket, filters_key(f)), lambda: store.view_histogram(bucket, **f))
+    frame = views.counts_frame({date.fromisoformat(p): n for p, n in bars}, bucket)
     c1, c2 = st.columns([5, 2])
     with c2:
         st.radio("Bars per", ["auto", "day", "week", "month"], key="w_bucket", horizontal=True,
@@ -478,14 +496,15 @@ def histogram(incidents: list, view: views.ViewState) -> None:
         st.altair_chart(chart, width="stretch")
 
 
-def draw_map(shown: list, view: views.ViewState, rows_cache: dict):
+def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState, rows_cache: dict):
     """The base map is the same on every rerun of a session (so streamlit-folium keeps it mounted,
-    with the user's pan and zoom); the filtered events travel as `feature_group_to_add`, and a
-    picked event moves the view through `center`/`zoom`."""
+    with the user's pan and zoom); the view's events (or, for a big view, their counts per cell)
+    travel as `feature_group_to_add`, and a picked event moves the view through `center`/`zoom`."""
     base = ss.get("_base_view") or {}
     window = (view.start, view.end) if view.start and view.end else None
     m = mapview.build_map(center=base.get("center"), zoom=base.get("zoom"))
-    layer = mapview.event_layer(shown, window=window, rows_cache=rows_cache)
+    layer = (mapview.event_layer(shown, window=window, rows_cache=rows_cache) if shown is not None
+             else mapview.density_layer(cells))
     if base.get("bounds") and base.get("center") is None:
         m.fit_bounds(base["bounds"], padding=(30, 30), max_zoom=8)
     # center/zoom: where the app moves the map (a picked event); the map reports its own pan and
@@ -493,26 +512,31 @@ def draw_map(shown: list, view: views.ViewState, rows_cache: dict):
     return st_folium(m, key="map", feature_group_to_add=layer,
                      center=ss.get("center"), zoom=ss.get("zoom"),
                      returned_objects=["last_clicked", "last_object_clicked", "last_object_clicked_tooltip",
-                                       "center", "zoom"],
+                                       "center", "zoom", "bounds"],
                      use_container_width=True, height=MAP_HEIGHT)
 
 
-def base_view(events: list) -> dict:
-    """The map's opening view for the session: the URL's centre and zoom, else the bounds of all
-    events. Kept fixed for the session so that reruns never remount the map."""
+def base_view(store: Store, background: bool) -> dict:
+    """The map's opening view for the session: the URL's centre and zoom, else the bounds of the
+    reported events (background ones too with `background`; all events when there are none). Kept
+    fixed for the session so that reruns never remount the map."""
     if ss.get("center"):
         return {"center": tuple(ss["center"]), "zoom": ss.get("zoom") or 7, "bounds": None}
-    box = mapview.bounds(events)
+    box = store.view_bounds(role=None if background else "reported") or store.view_bounds(role=None)
     if box is None:
         return {"center": None, "zoom": None, "bounds": None}
     (south, west), (north, east) = box
     if north - south < 1e-6 and east - west < 1e-6:
         return {"center": (south, west), "zoom": 8, "bounds": None}
-    return {"center": None, "zoom": None, "bounds": box}
+    return {"center": None, "zoom": None, "bounds": [[south, west], [north, east]]}
 
 
-def events_table(shown: list) -> None:
-    rows = views.table_rows(shown)
+def events_table(rows_events: list, n: int) -> None:
+    """The view's events, newest first (the first TABLE_ROWS of a bigger view)."""
+    if n > len(rows_events):
+        st.caption(f"The newest {len(rows_events):,} of {n:,} events in this view; narrow the dates or filters "
+                   "to list the others.")
+    rows = views.table_rows(rows_events)
     ids = [r["id"] for r in rows]
     key = table_key(ids)
     picked = [ids.index(ss["selected"])] if ss.get("selected") in ids else []
@@ -535,10 +559,21 @@ def date_how(e: dict) -> str:
     return "date inferred from publication" if source == "published" else "date unknown"
 
 
-def incident_panel(all_events: list, event: dict) -> dict:
+def incident_members(store: Store, event: dict) -> list:
+    """The visible events of the selected event's incident (itself alone if it has none)."""
+    if event.get("incident_id") is None:
+        return [event]
+    try:
+        members = store.incident(event["incident_id"])["events"]
+    except StoreError:
+        return [event]
+    return views.incident_members(members, event)       # itself first, then by publication
+
+
+def incident_panel(store: Store, event: dict) -> dict:
     """The selected incident: what, where, when, who, and every source reporting it. Returns the
     event the corrections below apply to (one of the incident's events)."""
-    members = views.incident_members(all_events, event)
+    members = incident_members(store, event)
     n = views.n_articles(members)
     st.markdown(f"**{md(views.type_label(views.event_type(event)))}** · **{md(event.get('name'))}** · "
                 f"{md(event.get('date') or 'unknown date')} ({md(event.get('precision') or '?')}, "
@@ -696,10 +731,10 @@ def undo_list(store: Store, title: str, items: list, label, empty: str, button: 
                     st.rerun()
 
 
-def selected_panel(store: Store, all_events: list, shown: list, event: dict) -> None:
-    if event["id"] not in {e["id"] for e in shown}:
+def selected_panel(store: Store, in_view: bool, event: dict) -> None:
+    if not in_view:
         st.caption("(not in the current view)")
-    target = incident_panel(all_events, event)
+    target = incident_panel(store, event)
     if not can_edit():
         return
     place, kind, when, hide = st.tabs(["Place", "Type", "Date", "Not an event"])
@@ -723,20 +758,39 @@ def page_base() -> str:
         return views.DEFAULT_BASE_URL
 
 
-def download_buttons(events: list, view: views.ViewState, title: str, key: str) -> None:
-    """The view as files: HTML, GeoJSON, CSV, KML (built when clicked) and PNG (rendered on request)."""
-    opts = views.map_options(view, export.count(events, "html"), title=title)
-    st.caption(f"Download these {len(events)} events")
+def _render_view(location: str, f: dict, fmt: str, opts) -> bytes:
+    """A big view's file, read from the store only when its button is clicked (its own connection:
+    the callable runs outside the page's run)."""
+    with Store.open(location) as s:
+        return export.render(s.view_events(**f), fmt, opts)
+
+
+def download_buttons(events: Optional[list], view: views.ViewState, title: str, key: str,
+                     source: Optional[tuple] = None, n: Optional[int] = None) -> None:
+    """The view as files: HTML, GeoJSON, CSV, KML (built when clicked) and PNG (rendered on request).
+    events: the view's events; None for a view too big to hold, whose files are read from the
+    store when clicked: source = (store location, the view's store filters), n = its size."""
+    if events is None:
+        opts = views.map_options(view, n, title=title)
+        st.caption(f"Download these {n:,} events")
+    else:
+        opts = views.map_options(view, export.count(events, "html"), title=title)
+        st.caption(f"Download these {len(events)} events")
     cols = [c for _ in range(2) for c in st.columns(2)]      # a 2×2 grid fits the sidebar
     for col, fmt in zip(cols, ("html", "geojson", "csv", "kml")):
         # A callable is only run when the button is clicked (it gets no Streamlit context: it
         # closes over plain values).
-        col.download_button(fmt.upper(), data=functools.partial(export.render, events, fmt, opts),
+        data = (functools.partial(export.render, events, fmt, opts) if events is not None
+                else functools.partial(_render_view, source[0], source[1], fmt, opts))
+        col.download_button(fmt.upper(), data=data,
                             file_name=export.file_name(fmt, opts), mime=export.MEDIA_TYPES[fmt],
                             key=f"{key}_dl_{fmt}", on_click="ignore", width="stretch")
     c1, c2 = st.columns(2)
     width = c1.number_input("PNG width", 300, 4000, 1200, step=100, key=f"{key}_png_w")
     height = c2.number_input("PNG height", 200, 4000, 800, step=100, key=f"{key}_png_h")
+    if events is None:
+        st.caption(f"PNG: narrow the view to at most {MAX_PINS:,} events.")
+        return
     if st.button("Render PNG", key=f"{key}_png", width="stretch"):
         with st.status("Rendering the map in headless Chromium…") as status:
             try:
@@ -753,16 +807,18 @@ def download_buttons(events: list, view: views.ViewState, title: str, key: str) 
                            on_click="ignore", type="primary")
 
 
-def sidebar_share(store: Store, shown: list, view: views.ViewState) -> None:
+def sidebar_share(store: Store, shown: Optional[list], f: dict, n: int, view: views.ViewState) -> None:
     with st.sidebar.expander("Share this view", expanded=False):
         st.caption("Copy link: the address of exactly this view (dates, filters, map position, selected event)")
         st.code(views.permalink(page_base(), view), language=None, wrap_lines=True)
-        if can_edit():
+        if can_edit() and shown is not None:
             snapshot_form(store, shown, view)
+        elif can_edit():
+            st.caption(f"Share snapshot: narrow the view to at most {MAX_PINS:,} events to freeze it.")
         if ss.get("_snap_link"):
             st.success("Snapshot saved: its link")
             st.code(ss["_snap_link"], language=None, wrap_lines=True)
-        download_buttons(shown, view, "Reported events", key="w_live")
+        download_buttons(shown, view, "Reported events", key="w_live", source=(store.path, f), n=n)
 
 
 def snapshot_form(store: Store, shown: list, view: views.ViewState) -> None:
@@ -813,23 +869,20 @@ def page(store: Store) -> None:
     if store.count_articles() == 0 and can_edit():
         fill_from_seeds(store)
 
-    all_events, rows_cache, memo = load_events(store)
+    memo = memo_for(store)
     background = bool(ss.get("w_background")) if "_init" in ss else url_background()
-    if ("span", background) not in memo:      # the timeline's range: reported events (+ background)
-        memo[("span", background)] = views.data_span(all_events, background)
-    span = memo[("span", background)]
-    if "opts" not in memo:
-        memo["opts"] = views.options(all_events)
-    opts = memo["opts"]
-    by_id = {e["id"]: e for e in all_events}
+    # the timeline's range: reported events (+ background)
+    span = remembered(memo, ("span", background),
+                      lambda: store.date_span(role=None if background else "reported"))
+    opts = remembered(memo, "opts", store.filter_options)
+    n_all = remembered(memo, "n_all", store.count_view)
 
     if "_init" not in ss:
-        init_from_url(span, opts, all_events)
-        ss["_base_view"] = base_view([e for e in all_events if background or views.role_of(e) == "reported"]
-                                     or all_events)
+        init_from_url(store, span, opts)
+        ss["_base_view"] = base_view(store, background)
         ss["_init"] = True
     keep_widgets_valid(span, opts)
-    take_table_pick(by_id)
+    take_table_pick(store)
 
     st.sidebar.title("Reported events")
     sidebar_access()
@@ -839,36 +892,59 @@ def page(store: Store) -> None:
         sidebar_add(store)
 
     view = current_view()
-    shown = views.filter_events(all_events, view, span)
-    take_map_click(shown)
-    view = current_view()
-    incidents = views.group_incidents(shown)
+    f = views.store_filters(view, span)
+    n_shown = remembered(memo, ("count", filters_key(f)), lambda: store.count_view(**f))
+    # a view small enough is drawn pin by pin; a bigger one as counts per grid cell of the map's zoom
+    shown, cells = None, None
+    if n_shown <= MAX_PINS:
+        shown = view_events(store, memo, f)
+    else:
+        # zoomed in on part of a big view: the pins there when they are few enough, else counts per cell
+        box = views.padded_bbox((ss.get("map") or {}).get("bounds"))
+        fb = dict(f, bbox=box) if box else f
+        if box and remembered(memo, ("count", filters_key(fb)), lambda: store.count_view(**fb)) <= MAX_PINS:
+            shown = view_events(store, memo, fb)
+        else:
+            cell = views.cell_degrees(view.zoom or mapview.DEFAULT_ZOOM)
+            cells = remembered(memo, ("cells", cell, filters_key(fb)), lambda: store.view_cells(cell, **fb))
+    if shown is not None:
+        take_map_click(shown)
+        view = current_view()
 
-    st.caption(views.caption(len(shown), len(all_events)))
-    if len(incidents) != len(shown):
-        st.caption(f"{len(incidents)} incident{'s' if len(incidents) != 1 else ''} on the map: events reported "
-                   "by several articles are one pin")
+    st.caption(views.caption(n_shown, n_all))
+    if shown is not None:
+        incidents = views.group_incidents(shown)
+        if len(incidents) != len(shown):
+            st.caption(f"{len(incidents)} incident{'s' if len(incidents) != 1 else ''} on the map: events reported "
+                       "by several articles are one pin")
+    else:
+        st.caption(f"Too many events to draw one by one (more than {MAX_PINS:,}): the grey circles count them "
+                   "per area. Narrow the dates or filters to see the pins.")
     if ss.get("_flash"):
         st.success(ss.pop("_flash"))
-    histogram(incidents, view)
-    draw_map(shown, view, rows_cache)
+    histogram(store, memo, f, view)
+    draw_map(shown, cells, view, memo.setdefault("rows", {}))
 
+    table = (views.newest_first(shown)[:TABLE_ROWS] if n_shown <= MAX_PINS else
+             remembered(memo, ("table", filters_key(f)),
+                        lambda: store.view_events(newest_first=True, limit=TABLE_ROWS, **f)))
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**Events**")
-        events_table(shown)
+        events_table(table, n_shown)
     with right:
         st.markdown("**Selected event**")
-        selected = by_id.get(ss.get("selected"))
+        selected = visible_event(store, ss.get("selected"))
         if selected is None:
             st.caption("Pick a row in the table or click a pin.")
         else:
-            selected_panel(store, all_events, shown, selected)
+            in_view = selected["id"] in {e["id"] for e in (shown if shown is not None else table)}
+            selected_panel(store, in_view, selected)
             st.button("Clear selection", key="w_clear", on_click=clear_selection)
         if can_edit():
             corrections_panel(store)
 
-    sidebar_share(store, shown, view)
+    sidebar_share(store, shown, f, n_shown, view)
     st.caption("Place names: GeoNames (CC BY 4.0). Country outlines: Natural Earth.")
 
     # The address bar is always a link to this view.

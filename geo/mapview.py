@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from datetime import date
 from functools import lru_cache
@@ -784,6 +785,28 @@ def event_layer(events: Iterable[Mapping] = (), window=None, rows_cache: Optiona
     strings). `rows_cache`: see `event_payload`."""
     fg = folium.FeatureGroup(name="events")
     _EventData(_js_json(event_payload(list(events), window, rows_cache))).add_to(fg)
+    return fg
+
+
+DENSITY_COLOUR = "#5b6770"      # neutral: it must not read as a date or a type
+
+
+def density_layer(cells: Sequence[Mapping]) -> folium.FeatureGroup:
+    """The view's events counted per grid cell (`Store.view_cells`), for views too big to draw one
+    pin each: a neutral circle per cell, its area growing with the count, labelled with the count;
+    a click zooms in there (the tooltip says so)."""
+    fg = folium.FeatureGroup(name="events")
+    top = max((c["n"] for c in cells), default=1)
+    for c in cells:
+        radius = 8 + 22 * math.sqrt(c["n"] / top)
+        days = f"{c['first']} … {c['last']}" if c.get("first") else "undated"
+        folium.CircleMarker(location=(c["lat"], c["lon"]), radius=radius, color=DENSITY_COLOUR, weight=1,
+                            fill=True, fill_color=DENSITY_COLOUR, fill_opacity=0.35, class_name="ev-cell",
+                            tooltip=f"{c['n']:,} event{'s' if c['n'] != 1 else ''} · {days} · zoom in to see them"
+                            ).add_to(fg)
+        folium.Marker(location=(c["lat"], c["lon"]), icon=folium.DivIcon(
+            html=f'<div class="ev-cell-n" style="transform:translate(-50%,-50%);display:inline-block;'
+                 f'font:600 11px sans-serif;color:#222">{c["n"]:,}</div>', icon_size=(0, 0))).add_to(fg)
     return fg
 
 

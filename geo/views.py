@@ -716,6 +716,16 @@ def histogram_frame(events: Iterable[Mapping], bucket: str = "day"):
             continue
         k = bucket_start(d, bucket)
         counts[k] = counts.get(k, 0) + 1
+    return counts_frame(counts, bucket)
+
+
+def counts_frame(counts: Mapping[date, int], bucket: str):
+    """`histogram_frame` from counts per bucket already made (`Store.view_histogram`, keyed by
+    the bucket's first day as a date)."""
+    import pandas as pd
+
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {BUCKETS}, not {bucket!r}")
     if not counts:
         return pd.DataFrame({"period": pd.Series([], dtype="datetime64[ns]"),
                              "period_end": pd.Series([], dtype="datetime64[ns]"),
@@ -754,6 +764,40 @@ def table_rows(events: Iterable[Mapping]) -> list[dict]:
              "corrected": bool(e.get("corrected")), "title": e.get("title"), "source": source_of(e),
              "sentence": e.get("sentence")}
             for e in events]
+
+
+def newest_first(events: Iterable[Mapping]) -> list:
+    """The events by first day, latest first (undated last), then by id, latest first: the table's order,
+    as `Store.view_events(newest_first=True)` gives it."""
+    dated = sorted((e for e in events if e.get("day_start")), key=lambda e: (e["day_start"], e.get("id") or 0),
+                   reverse=True)
+    return dated + sorted((e for e in events if not e.get("day_start")), key=lambda e: e.get("id") or 0,
+                          reverse=True)
+
+
+def padded_bbox(bounds, pad: float = 0.5) -> Optional[tuple]:
+    """The map's reported bounds ({"_southWest": {"lat", "lng"}, "_northEast": …}, as Leaflet gives
+    them) grown by `pad` of their size on each side, as (west, south, east, north) for the store;
+    None when unknown or when it spans the whole world (no box is needed then)."""
+    try:
+        s, w = float(bounds["_southWest"]["lat"]), float(bounds["_southWest"]["lng"])
+        n, e = float(bounds["_northEast"]["lat"]), float(bounds["_northEast"]["lng"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    dx, dy = (e - w) * pad, (n - s) * pad
+    if e - w + 2 * dx >= 360:
+        return None
+    w, e = w - dx, e + dx
+    s, n = max(-90.0, s - dy), min(90.0, n + dy)
+    def wrap(x: float) -> float:                  # Leaflet reports unwrapped longitudes
+        return x if -180 <= x <= 180 else (x + 180) % 360 - 180
+    return (wrap(w), s, wrap(e), n)
+
+
+def cell_degrees(zoom: int) -> float:
+    """The grid a big view is counted on at this zoom: about 64 px cells on the screen (a 256 px
+    tile spans 360 / 2**zoom degrees)."""
+    return 360.0 / 2 ** max(0, int(zoom)) / 4
 
 
 def find_event(events: Iterable[Mapping], event_id) -> Optional[Mapping]:

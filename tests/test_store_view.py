@@ -43,7 +43,7 @@ def _span(store, state):
 
 
 def _expected(store, state):
-    everything = store.events()
+    everything = views.mark_representatives(store.events(), store.incidents())
     return views.filter_events(everything, state, _span(store, state))
 
 

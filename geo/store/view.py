@@ -38,21 +38,28 @@ class ViewQueries:
 
     def view_events(self, limit: Optional[int] = None, offset: int = 0, newest_first: bool = False,
                     slim: bool = False, **filters) -> list:
-        """The events the view's filters keep, as `Store.events` rows: by date then id (oldest
-        first), or newest first for the table; `limit`/`offset` page through them. slim: leave out
-        each event's alternative places (``alternatives`` is []), the bulk of a row, for drawing."""
+        """The events the view's filters keep, as `Store.events` rows plus `representative` (True for
+        the event its incident's pin stands on): by date then id (oldest first), or newest first
+        for the table; `limit`/`offset` page through them. slim: leave out each event's alternative
+        places (``alternatives`` is []), the bulk of a row, for drawing."""
         from geo.store.sqlite import _EVENT_COLUMNS, _event_dict
         cols = ", ".join("'[]'" if slim and c == "alternatives" else "e." + c for c in _EVENT_COLUMNS)
         order = (" ORDER BY e.day_start IS NULL, e.day_start DESC, e.id DESC" if newest_first
                  else " ORDER BY e.day_start IS NULL, e.day_start, e.id")
         with self._lock:
             sql, params = self._filtered(filters)
-            sql = f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1){sql}{order}"
+            sql = f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1), i.event_id{sql}{order}"
             if limit is not None:
                 sql += " LIMIT ? OFFSET ?"
                 params += [int(limit), max(0, int(offset))]
             rows = self._read(sql, params)
-        return [_event_dict(r) for r in rows]
+        out = []
+        for r in rows:
+            e = _event_dict(r[:-1])
+            # the event its incident's pin stands on (geo.views.representative); a lone event is its own
+            e["representative"] = not e["hidden"] and (r[-1] is None or r[-1] == e["id"])
+            out.append(e)
+        return out
 
     def view_cells(self, cell_deg: float, **filters) -> list:
         """The view's placed events counted per cell of a `cell_deg`-degree grid, as dicts: `lat`,

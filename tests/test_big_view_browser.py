@@ -1,0 +1,55 @@
+"""Issue 12 in the running app (Chromium, network off): a view with more events than the map
+draws one by one (GEO_MAX_PINS, lowered here to 3) is drawn from the store's counts per grid
+cell, and zooming in on a part that holds few enough shows their pins; the table still lists
+the whole view, newest first.
+
+Skips when /usr/bin/chromium is missing, except with CI=true (then it fails).
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.app_data import TRIPOLI_LY, build_store
+from tests.browser import COUNT_JS, ROOT, TIMEOUT, assert_only_tiles_blocked, map_frame, settle, streamlit_server
+from tests.test_app_browser import table_row, wait_caption
+
+N_ALL, N_REPORTED = 11, 10          # tests/app_data.py: one background event
+
+CELL_TOTAL_JS = ("() => [...document.querySelectorAll('.ev-cell-n')]"
+                 ".reduce((n, d) => n + parseInt(d.textContent.replace(/,/g, ''), 10), 0)")
+
+
+@pytest.fixture(scope="module")
+def app(browser, tmp_path_factory):
+    d = tmp_path_factory.mktemp("app-big")
+    db = d / "events.db"
+    build_store(db)
+    env = {"GEO_DB": str(db), "GEO_MAX_PINS": "3"}
+    with streamlit_server("app.py", ROOT, d / "streamlit.log", env=env) as server:
+        yield server
+
+
+def test_a_big_view_is_drawn_as_counts_and_zooming_in_shows_the_pins(app, open_page):
+    page, seen = open_page(app)
+    wait_caption(page, N_REPORTED, N_ALL)
+    page.get_by_text("Too many events to draw one by one", exact=False).wait_for(timeout=TIMEOUT)
+    frame = map_frame(page)
+    frame.wait_for_function(f"() => ({CELL_TOTAL_JS})() === {N_REPORTED}", timeout=TIMEOUT)
+    assert frame.evaluate(COUNT_JS)["pins"] == 0
+    assert frame.locator("path.ev-cell").count() >= 3          # Pakistan, Ukraine, Libya, the US at least apart
+    table_row(page, "Tripoli")                                  # the table lists the whole view
+    table_row(page, "Sibi")
+
+    # zoom in on Tripoli: two reports there, few enough to draw one by one
+    frame.evaluate("([lat, lon]) => window.map_div.setView([lat, lon], 9, {animate: false})",
+                   [TRIPOLI_LY["lat"], TRIPOLI_LY["lon"]])
+    try:
+        frame.wait_for_function(f"() => {{ const c = ({COUNT_JS})(); return c.pins + c.clustered === 2"
+                                " && !document.querySelector('path.ev-cell'); }", timeout=TIMEOUT)
+    except Exception as exc:   # noqa: BLE001 - say what the map shows
+        raise AssertionError(f"map shows {frame.evaluate(COUNT_JS)}, cells {frame.evaluate(CELL_TOTAL_JS)}") from exc
+    settle(page)
+    assert page.get_by_text("Too many events to draw one by one", exact=False).count() == 0
+    wait_caption(page, N_REPORTED, N_ALL)                       # the view is the same: only the map zoomed
+    table_row(page, "Sibi")
+    assert_only_tiles_blocked(seen)
