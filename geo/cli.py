@@ -310,7 +310,9 @@ def _missing_db(db):
     """Why `db` (or the default store) cannot be exported from, without creating anything; else None."""
     import os
     from pathlib import Path
-    from geo.store import DEFAULT_DB
+    from geo.store import DEFAULT_DB, is_postgres_url
+    if is_postgres_url(db or os.environ.get("GEO_DB")):
+        return None                     # a server's database: Store.open says in one line if it cannot be used
     path = Path(db or os.environ.get("GEO_DB") or DEFAULT_DB).expanduser()
     if not path.exists():
         return f"no database at {path} (nothing was created; ingest articles first or check --db)"

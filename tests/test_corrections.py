@@ -19,8 +19,9 @@ TBILISI = (41.7151, 44.8271)
 
 
 @pytest.fixture
-def path(tmp_path):
-    return tmp_path / "events.db"
+def path(store_location):
+    """The store's location, on each backend (conftest.py)."""
+    return store_location
 
 
 def only(store: Store, **kw) -> dict:

@@ -42,8 +42,8 @@ def report(i: int, place: Place, date: str, type: str = "explosion_remote_violen
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "events.db")
+def store(store_location):
+    s = Store.open(store_location)
     yield s
     s.close()
 

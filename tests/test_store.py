@@ -1,6 +1,9 @@
-"""The SQLite event store (geo/store.py): schema, idempotent ingest, queries, corrections, crash safety.
+"""The event store (geo/store/): schema, idempotent ingest, queries, corrections, crash safety.
 
-Results are built by hand from geo.types / geo.pipeline dataclasses: the NLP pipeline is not run."""
+Tests taking the `store` fixture run on both backends (SQLite and PostgreSQL + PostGIS: the
+`store_location` fixture of conftest.py); those that open files or read SQLite's internals run on
+SQLite (tests/test_postgis.py has the PostgreSQL twins). Results are built by hand from geo.types /
+geo.pipeline dataclasses: the NLP pipeline is not run."""
 from __future__ import annotations
 
 import sqlite3
@@ -77,8 +80,8 @@ def small_article(i: int) -> ArticleResult:
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "events.db")
+def store(store_location):
+    s = Store.open(store_location)
     yield s
     s.close()
 
@@ -97,6 +100,13 @@ def names(rows) -> set:
 def rtree_ids(path) -> set:
     with sqlite3.connect(path) as c:
         return {r[0] for r in c.execute("SELECT id FROM events_rtree")}
+
+
+def spatial_ids(store) -> set:
+    """The event ids the store's spatial index holds: SQLite's R*Tree rows, PostGIS's points."""
+    if store.backend == "postgis":
+        return {r[0] for r in store._read("SELECT id FROM events WHERE geom IS NOT NULL")}
+    return rtree_ids(store.path)
 
 
 # --------------------------------------------------------------------------- opening and schema
@@ -118,8 +128,9 @@ def test_open_creates_file_wal_and_schema_version(tmp_path):
         assert s.schema_version == len(MIGRATIONS)
 
 
-def test_foreign_keys_on_and_newer_schema_refused(tmp_path, store):
-    assert store._read("PRAGMA foreign_keys")[0][0] == 1
+def test_foreign_keys_on_and_newer_schema_refused(tmp_path):
+    with Store.open(tmp_path / "fk.db") as store:
+        assert store._read("PRAGMA foreign_keys")[0][0] == 1
     path = tmp_path / "future.db"
     Store.open(path).close()
     with sqlite3.connect(path) as c:
@@ -304,7 +315,7 @@ def test_correction_updates_and_survives_delete_and_reingest(store, tmp_path):
     assert store.delete_article(aid)
     assert not store.delete_article(aid)
     assert store.count_events() == 0 and store.articles() == [] and store.mentions(aid) == []
-    assert rtree_ids(store.path) == set()
+    assert spatial_ids(store) == set()
     assert len(store.corrections()) == 1
 
     out = store.add(article_a())
@@ -316,7 +327,7 @@ def test_correction_updates_and_survives_delete_and_reingest(store, tmp_path):
     assert not ev["Dadivank"]["corrected"]
     m = next(m for m in store.mentions(out.article_id) if m["start"] == tartar["start"])
     assert (m["name"], m["lat"], m["corrected"]) == ("Tartar River", 40.45, True)
-    assert rtree_ids(store.path) == {e["id"] for e in store.events()}
+    assert spatial_ids(store) == {e["id"] for e in store.events()}
 
 
 def test_correct_errors(store):
@@ -339,7 +350,7 @@ def test_failure_midway_writes_nothing_and_next_article_goes_in(store):
         store.add(bad)
     assert store.articles() == [] and store.count_events() == 0
     assert store._read("SELECT COUNT(*) FROM mentions")[0][0] == 0
-    assert rtree_ids(store.path) == set()
+    assert spatial_ids(store) == set()
 
     assert store.add(article_b()).status == "added"
     assert store.add(article_a()).status == "added"            # the fixed article is not a "duplicate"
@@ -375,8 +386,8 @@ def test_any_exception_rolls_back(store):
     assert store.add(article_a()).events == 4
 
 
-def test_closed_store(tmp_path):
-    s = Store.open(tmp_path / "c.db")
+def test_closed_store(store_location):
+    s = Store.open(store_location)
     s.close()
     with pytest.raises(StoreError, match="closed"):
         s.events()

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from geo.exceptions import (StoreCorrupt, StoreForeign, StoreFull, StoreLocked, StoreReadOnly, StoreTooNew)
+from geo.exceptions import (StoreCorrupt, StoreForeign, StoreFull, StoreLocked, StoreReadOnly, StoreTooNew,
+                            StoreUnopenable)
 from geo.store import SCHEMA_VERSION, SNAPSHOT_CHANGED, Store
 from tests.conftest import ROOT
 
@@ -313,3 +314,88 @@ def test_app_on_a_corrupt_database_shows_one_line(corrupt_db, monkeypatch):
     msg = at.error[0].value.replace("\\", "")      # as shown: the message is escaped for markdown
     assert "\n" not in msg and "Traceback" not in msg and "events.db" in msg and "damaged" in msg
     assert str(ROOT) not in msg                    # no server paths beyond the file name configured
+
+
+# --------------------------------------------------------------------------- PostgreSQL: the same failures, one line each
+
+def pg_url(cluster, dbname: str, user: str = "postgres", password: str = "") -> str:
+    """A URL to the test cluster's socket, with a password that must never be shown."""
+    auth = f"{user}:{password}" if password else user
+    return f"postgresql://{auth}@/{dbname}?host={cluster['root']}&port=5432"
+
+
+def test_postgres_server_unreachable_names_the_url_without_its_password(tmp_path, article):
+    url = "postgresql://analyst:s3cret-pw@127.0.0.1:1/news"     # port 1: nothing listens
+    with pytest.raises(StoreUnopenable) as exc:
+        Store.open(url)
+    message = str(exc.value)
+    assert "\n" not in message and "s3cret" not in message
+    assert "postgresql://analyst@127.0.0.1:1/news" in message and "cannot connect" in message
+    proc = run(ingest_args(article, url), probe=True)
+    line = one_error_line(proc, "postgresql://analyst@127.0.0.1:1/news", "cannot connect")
+    assert "s3cret" not in proc.stderr + proc.stdout and proc.returncode == 2, line
+    no_geoparsing(proc)
+    proc = run(export_args(url, tmp_path / "out.csv"))            # export takes the URL (no file check)
+    one_error_line(proc, "postgresql://analyst@127.0.0.1:1/news", "cannot connect")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_postgres_missing_database(postgres_cluster):
+    url = pg_url(postgres_cluster, "no_such_db", password="pw-hidden")
+    with pytest.raises(StoreUnopenable, match="no such database") as exc:
+        Store.open(url)
+    assert "pw-hidden" not in str(exc.value) and "postgresql://postgres@/no_such_db" in str(exc.value)
+
+
+def test_postgres_foreign_database_and_newer_schema(postgis_url):
+    import psycopg
+    with psycopg.connect(postgis_url, autocommit=True) as c:
+        c.execute("CREATE TABLE articles (isbn TEXT PRIMARY KEY)")      # another program's table
+    with pytest.raises(StoreForeign, match="another program"):
+        Store.open(postgis_url)
+    with psycopg.connect(postgis_url, autocommit=True) as c:
+        assert c.execute("SELECT to_regclass('events')").fetchone()[0] is None       # nothing was changed
+        c.execute("DROP TABLE articles")
+    Store.open(postgis_url).close()
+    with psycopg.connect(postgis_url, autocommit=True) as c:
+        c.execute("UPDATE store_schema SET version = version + 1")
+    with pytest.raises(StoreTooNew, match="newer version of geo"):
+        Store.open(postgis_url)
+
+
+def test_postgres_write_lock_held_by_another_connection(postgis_url, article, monkeypatch):
+    import psycopg
+    from geo.store.postgis import LOCK_KEY
+    Store.open(postgis_url).close()
+    with psycopg.connect(postgis_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))    # another writer, mid-transaction
+        monkeypatch.setenv("GEO_DB_BUSY_MS", "300")
+        with Store.open(postgis_url) as s:
+            assert s.count_articles() == 0                           # readers never wait
+            with pytest.raises(StoreLocked, match="locked by another program"):
+                s.check_writable()
+        proc = run(ingest_args(article, postgis_url), env={"GEO_DB_BUSY_MS": "1000"}, probe=True)
+        one_error_line(proc, postgis_url.split("?")[0], "locked", "waited 1 s")
+        assert proc.returncode == 2
+        no_geoparsing(proc)
+        assert 1.0 <= proc.seconds < 25, proc.seconds
+    with Store.open(postgis_url) as s:                               # the lock gone, writing works
+        s.check_writable()
+
+
+def test_postgres_user_without_write_rights_is_refused_before_any_geoparsing(postgis_url, article):
+    import psycopg
+    Store.open(postgis_url).close()
+    with psycopg.connect(postgis_url, autocommit=True) as c:
+        c.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'geo_reader')"
+                  " THEN CREATE ROLE geo_reader LOGIN; END IF; END $$")
+        c.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO geo_reader")
+    reader = postgis_url.replace("postgresql://postgres@", "postgresql://geo_reader:pw@")
+    with Store.open(reader) as s:
+        assert s.count_articles() == 0
+        with pytest.raises(StoreReadOnly, match="may not write"):
+            s.check_writable()
+    proc = run(ingest_args(article, reader), probe=True)
+    line = one_error_line(proc, "postgresql://geo_reader@", "may not write")
+    assert ":pw@" not in line
+    no_geoparsing(proc)

@@ -376,6 +376,9 @@ def _event_row(e: dict, mention: Optional[dict]) -> dict:
 def _add_in(where: list, params: list, column: str, values, normalise=None) -> None:
     """`column IN (?, …)` for one value or several, added to a query's WHERE parts and parameters."""
     items = [values] if isinstance(values, str) else list(values)
+    if not items:                       # nothing to keep (PostgreSQL has no empty IN list)
+        where.append("1 = 0")
+        return
     where.append(f"{column} IN ({', '.join('?' * len(items))})")
     params += [normalise(v) for v in items] if normalise else items
 
