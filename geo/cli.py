@@ -366,16 +366,20 @@ def cmd_export(args, stdin, out) -> int:
                 view = views.from_query(snap.view)
                 events = views.within_bbox(snap.events, bbox)
                 title = args.title or snap.title or "Snapshot"
+                n_view = export.count(events, args.format)
             else:
-                stored = views.mark_representatives(store.events(), store.incidents())
+                # the view's query, streamed from the store: a million-event GeoJSON, CSV or KML
+                # holds a few thousand events in memory at a time
                 view = views.from_query(params, None)
-                span = views.data_span(stored, view.background)
+                span = store.date_span(role=None if view.background else "reported")
                 view = views.from_query(params, span)
-                events = views.within_bbox(views.filter_events(stored, view, span), bbox)
+                f = dict(views.store_filters(view, span), bbox=bbox)
+                events = store.iter_view_events(**f)
+                n_view = store.count_view(**f)
                 title = args.title or "Reported events"
-        opts = views.map_options(view, export.count(events, args.format), title=title,
-                                 width=args.width, height=args.height, tiles=args.tiles)
-        n = export.write(events, args.format, args.out, opts)
+            opts = views.map_options(view, n_view, title=title, width=args.width, height=args.height,
+                                     tiles=args.tiles)
+            n = export.write(events, args.format, args.out, opts)
     except (GeoError, OSError) as exc:
         _warn(f"error: {exc}")
         return 1

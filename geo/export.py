@@ -37,7 +37,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Iterable, Iterator, Mapping, Optional, Sequence
 
 from geo.exceptions import ExportError
 
@@ -86,17 +86,29 @@ def _fields(e: Mapping) -> dict:
 
 # --------------------------------------------------------------------------- GeoJSON, CSV
 
+def _feature(e: Mapping) -> dict:
+    props = {k: e.get(k) for k in _PROPERTIES if k not in _EVENT_FIELDS}
+    props.update(_fields(e))
+    return {"type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(float(e["lon"]), 6), round(float(e["lat"]), 6)]},
+            "properties": props}
+
+
 def to_geojson(events: Iterable[Mapping]) -> dict:
     """RFC 7946 FeatureCollection: [lon, lat] points, the event's facts as properties."""
-    features = []
-    for e in mappable(events):
-        props = {k: e.get(k) for k in _PROPERTIES if k not in _EVENT_FIELDS}
-        props.update(_fields(e))
-        features.append({"type": "Feature",
-                         "geometry": {"type": "Point",
-                                      "coordinates": [round(float(e["lon"]), 6), round(float(e["lat"]), 6)]},
-                         "properties": props})
-    return {"type": "FeatureCollection", "features": features}
+    return {"type": "FeatureCollection", "features": [_feature(e) for e in mappable(events)]}
+
+
+def geojson_chunks(events: Iterable[Mapping]) -> Iterator[str]:
+    """`to_geojson` as text, one feature per line, produced as the events come (memory stays flat)."""
+    from geo.mapview import has_point
+    yield '{"type": "FeatureCollection", "features": ['
+    sep = "\n"
+    for e in events:
+        if has_point(e):
+            yield sep + json.dumps(_feature(e), ensure_ascii=False)
+            sep = ",\n"
+    yield "\n]}\n"
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")          # OWASP's CSV injection list
@@ -117,17 +129,26 @@ def csv_cell(value):
 
 
 def to_csv(events: Iterable[Mapping]) -> str:
+    return "".join(csv_chunks(events))
+
+
+def csv_chunks(events: Iterable[Mapping], rows_per_chunk: int = 500) -> Iterator[str]:
+    """The CSV text (a header, then one row per event), a few hundred rows at a time."""
     # RFC 4180's CRLF: the writer then quotes a cell holding a lone "\r" too (with "\n" as the
     # terminator it did not, and a reader split the row there: a row injected from article text).
     buf = io.StringIO(newline="")
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\r\n")
     w.writeheader()
-    for e in events:
+    for i, e in enumerate(events, 1):
         row = {k: e.get(k) for k in CSV_FIELDS}
         row.update(_fields(e))
         row["actors"] = "; ".join(str(a) for a in row["actors"] or ())
         w.writerow({k: csv_cell(v) for k, v in row.items()})
-    return buf.getvalue()
+        if i % rows_per_chunk == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
 
 
 # --------------------------------------------------------------------------- KML
@@ -163,55 +184,73 @@ def _kml_description(e: Mapping) -> str:
     return "<br>".join(parts)
 
 
-def to_kml(events: Iterable[Mapping], title: str = "Reported events", window=None) -> str:
+def _kml_sub(parent, tag, text=None):
+    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}")
+    if text is not None:
+        el.text = str(text)
+    return el
+
+
+def _kml_style_id(colour: str) -> str:
+    return "c" + colour.lstrip("#")
+
+
+def _placemark(e: Mapping) -> ET.Element:
     from geo.mapview import event_days, type_colour
-    events = mappable(events)
+    sub = _kml_sub
+    pm = ET.Element(f"{{{KML_NS}}}Placemark")
+    sub(pm, "name", e.get("name") or "?")
+    sub(pm, "description", _kml_description(e))
+    days = event_days(e)
+    if days:
+        span = sub(pm, "TimeSpan")
+        sub(span, "begin", days[0].isoformat())
+        sub(span, "end", days[1].isoformat())
+    sub(pm, "styleUrl", "#" + _kml_style_id(type_colour(e)))
+    data = sub(pm, "ExtendedData")
+    f = _fields(e)
+    f["actors"] = "; ".join(f["actors"])
+    values = {k: e.get(k) for k in ("date", "date_end", "precision", "date_source", "date_text", "confidence",
+                                     "kind", "country_code", "sentence", "title", "url", "published")}
+    values.update({k: f[k] for k in ("type", "role", "actors", "incident_id", "n_sources")})
+    for key, value in values.items():
+        if value is not None and value != "":
+            d = sub(data, "Data")
+            d.set("name", key)
+            sub(d, "value", value)
+    point = sub(pm, "Point")
+    sub(point, "coordinates", f"{float(e['lon']):.6f},{float(e['lat']):.6f}")
+    return pm
+
+
+def to_kml(events: Iterable[Mapping], title: str = "Reported events", window=None) -> str:
+    return "".join(kml_chunks(events, title=title))
+
+
+def kml_chunks(events: Iterable[Mapping], title: str = "Reported events") -> Iterator[str]:
+    """KML 2.2 text: the document's name and one icon style per event type (so placemarks can be
+    written as the events come, memory flat), then a Placemark per event with a position."""
+    from geo.mapview import TYPE_COLOURS, has_point
     ET.register_namespace("", KML_NS)
-
-    def sub(parent, tag, text=None):
-        el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}")
-        if text is not None:
-            el.text = str(text)
-        return el
-
-    root = ET.Element(f"{{{KML_NS}}}kml")
-    doc = sub(root, "Document")
-    sub(doc, "name", title)
-    styles: dict[str, str] = {}
+    head = ET.Element(f"{{{KML_NS}}}Document")
+    _kml_sub(head, "name", title)
+    for colour in dict.fromkeys(TYPE_COLOURS.values()):
+        style = _kml_sub(head, "Style")
+        style.set("id", _kml_style_id(colour))
+        icon = _kml_sub(style, "IconStyle")
+        _kml_sub(icon, "color", _kml_colour(colour))
+        _kml_sub(icon, "scale", "0.9")
+    ET.indent(head, space=" ", level=1)
+    inner = ET.tostring(head, encoding="unicode")
+    # the Document element, left open: its placemarks follow
+    yield (f"<?xml version='1.0' encoding='utf-8'?>\n<kml xmlns=\"{KML_NS}\">\n "
+           + inner[:inner.rindex("</")].replace(f' xmlns="{KML_NS}"', "", 1))
     for e in events:
-        colour = type_colour(e)
-        if colour not in styles:
-            styles[colour] = f"d{len(styles)}"
-            style = sub(doc, "Style")
-            style.set("id", styles[colour])
-            icon = sub(style, "IconStyle")
-            sub(icon, "color", _kml_colour(colour))
-            sub(icon, "scale", "0.9")
-    for e in events:
-        pm = sub(doc, "Placemark")
-        sub(pm, "name", e.get("name") or "?")
-        sub(pm, "description", _kml_description(e))
-        days = event_days(e)
-        if days:
-            span = sub(pm, "TimeSpan")
-            sub(span, "begin", days[0].isoformat())
-            sub(span, "end", days[1].isoformat())
-        sub(pm, "styleUrl", "#" + styles[type_colour(e)])
-        data = sub(pm, "ExtendedData")
-        f = _fields(e)
-        f["actors"] = "; ".join(f["actors"])
-        values = {k: e.get(k) for k in ("date", "date_end", "precision", "date_source", "date_text", "confidence",
-                                         "kind", "country_code", "sentence", "title", "url", "published")}
-        values.update({k: f[k] for k in ("type", "role", "actors", "incident_id", "n_sources")})
-        for key, value in values.items():
-            if value is not None and value != "":
-                d = sub(data, "Data")
-                d.set("name", key)
-                sub(d, "value", value)
-        point = sub(pm, "Point")
-        sub(point, "coordinates", f"{float(e['lon']):.6f},{float(e['lat']):.6f}")
-    ET.indent(root, space=" ")
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+        if has_point(e):
+            pm = _placemark(e)
+            ET.indent(pm, space=" ", level=2)
+            yield "  " + ET.tostring(pm, encoding="unicode").replace(f' xmlns="{KML_NS}"', "", 1) + "\n"
+    yield " </Document>\n</kml>\n"
 
 
 # --------------------------------------------------------------------------- HTML, PNG
@@ -286,12 +325,8 @@ def to_png(events: Iterable[Mapping], opts: MapOptions = MapOptions(), chromium:
 
 def render(events: Sequence[Mapping], fmt: str, opts: MapOptions = MapOptions()) -> bytes:
     """`events` in format `fmt` (one of FORMATS) as bytes."""
-    if fmt == "geojson":
-        return json.dumps(to_geojson(events), ensure_ascii=False, indent=1).encode("utf-8")
-    if fmt == "csv":
-        return to_csv(events).encode("utf-8")
-    if fmt == "kml":
-        return to_kml(events, title=opts.title, window=opts.window).encode("utf-8")
+    if fmt in ("geojson", "csv", "kml"):
+        return "".join(chunks(events, fmt, opts)).encode("utf-8")
     if fmt == "html":
         return to_html(events, opts).encode("utf-8")
     if fmt == "png":
@@ -304,15 +339,51 @@ def count(events: Sequence[Mapping], fmt: str) -> int:
     return len(events) if fmt == "csv" else len(mappable(events))
 
 
-def write(events: Sequence[Mapping], fmt: str, path, opts: MapOptions = MapOptions()) -> int:
+STREAMED = {"geojson": geojson_chunks, "csv": csv_chunks}     # and kml (its title): `chunks`
+
+
+def chunks(events: Iterable[Mapping], fmt: str, opts: MapOptions = MapOptions()) -> Iterator[str]:
+    """The text of a GeoJSON, CSV or KML export, produced as `events` (any iterable, e.g. a
+    store's stream) come; HTML and PNG draw one map of every event, so they are not streamed."""
+    if fmt == "kml":
+        return kml_chunks(events, title=opts.title)
+    if fmt in STREAMED:
+        return STREAMED[fmt](events)
+    raise ExportError(f"{fmt} exports are not streamed (choose from geojson, csv, kml)")
+
+
+class _Counted:
+    """An iterable of events that counts, as they pass, those the format writes."""
+
+    def __init__(self, events: Iterable[Mapping], fmt: str):
+        from geo.mapview import has_point
+        self._events, self._keep = events, (lambda e: True) if fmt == "csv" else has_point
+        self.n = 0
+
+    def __iter__(self):
+        for e in self._events:
+            if self._keep(e):
+                self.n += 1
+            yield e
+
+
+def write(events: Iterable[Mapping], fmt: str, path, opts: MapOptions = MapOptions()) -> int:
     """Write `events` as `fmt` to `path` atomically (a temporary file renamed into place, so a
-    failed export never leaves half a file); returns the number of events written."""
-    data = render(events, fmt, opts)
+    failed export never leaves half a file); returns the number of events written. GeoJSON, CSV
+    and KML are written as the events come (`events` may be a store's stream: memory stays flat)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if fmt in ("geojson", "csv", "kml"):
+                counted = _Counted(events, fmt)
+                for text in chunks(counted, fmt, opts):
+                    f.write(text.encode("utf-8"))
+                n = counted.n
+            else:
+                events = list(events)
+                f.write(render(events, fmt, opts))
+                n = count(events, fmt)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)          # mkstemp's 0600 is for the temporary file only
@@ -320,7 +391,7 @@ def write(events: Sequence[Mapping], fmt: str, path, opts: MapOptions = MapOptio
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return count(events, fmt)
+    return n
 
 
 def file_name(fmt: str, opts: MapOptions = MapOptions(), stem: str = "events") -> str:

@@ -149,3 +149,20 @@ def test_the_revision_moves_with_every_write(tmp_path):
         assert store.revision() == now + 1
         store.events()
         assert store.revision() == now + 1          # reading moves nothing
+
+
+def test_a_view_streams_in_batches_as_it_pages(filled):
+    f = views.store_filters(views.ViewState(background=True), _span(filled, views.ViewState(background=True)))
+    stream = filled.iter_view_events(batch=2, **f)
+    assert not isinstance(stream, list)
+    assert list(stream) == filled.view_events(**f)
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "kml"])
+def test_exports_written_from_the_stream_are_the_files_of_the_whole_list(filled, tmp_path, fmt):
+    from geo import export
+    f = views.store_filters(views.ViewState(), _span(filled, views.ViewState()))
+    listed = filled.view_events(**f)
+    n = export.write(filled.iter_view_events(batch=3, **f), fmt, tmp_path / f"x.{fmt}")
+    assert n == export.count(listed, fmt) == len(listed)
+    assert (tmp_path / f"x.{fmt}").read_bytes() == export.render(listed, fmt)

@@ -15,9 +15,18 @@ computed in the database, so the app never loads the whole store.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional
 
 from geo.exceptions import StoreError
+
+
+def _view_row(r) -> dict:
+    """A row of `_view_select` as an event dict with `representative`: True for the event its
+    incident's pin stands on (geo.views.representative); a lone event is its own."""
+    from geo.store.sqlite import _event_dict
+    e = _event_dict(r[:-1])
+    e["representative"] = not e["hidden"] and (r[-1] is None or r[-1] == e["id"])
+    return e
 
 
 class ViewQueries:
@@ -42,24 +51,45 @@ class ViewQueries:
         the event its incident's pin stands on): by date then id (oldest first), or newest first
         for the table; `limit`/`offset` page through them. slim: leave out each event's alternative
         places (``alternatives`` is []), the bulk of a row, for drawing."""
-        from geo.store.sqlite import _EVENT_COLUMNS, _event_dict
-        cols = ", ".join("'[]'" if slim and c == "alternatives" else "e." + c for c in _EVENT_COLUMNS)
-        order = (" ORDER BY e.day_start IS NULL, e.day_start DESC, e.id DESC" if newest_first
-                 else " ORDER BY e.day_start IS NULL, e.day_start, e.id")
         with self._lock:
-            sql, params = self._filtered(filters)
-            sql = f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1), i.event_id{sql}{order}"
+            sql, params = self._view_select(filters, newest_first, slim)
             if limit is not None:
                 sql += " LIMIT ? OFFSET ?"
                 params += [int(limit), max(0, int(offset))]
             rows = self._read(sql, params)
-        out = []
-        for r in rows:
-            e = _event_dict(r[:-1])
-            # the event its incident's pin stands on (geo.views.representative); a lone event is its own
-            e["representative"] = not e["hidden"] and (r[-1] is None or r[-1] == e["id"])
-            out.append(e)
-        return out
+        return [_view_row(r) for r in rows]
+
+    def iter_view_events(self, newest_first: bool = False, slim: bool = False, batch: int = 2000,
+                         **filters) -> Iterator[dict]:
+        """`view_events` as a stream: rows are fetched `batch` at a time while the caller consumes
+        them (an export of a million events holds a few thousand in memory). Holds the store's lock
+        until the stream is exhausted or closed."""
+        with self._lock:
+            sql, params = self._view_select(filters, newest_first, slim)
+            for rows in self._stream(sql, params, batch):
+                for r in rows:
+                    yield _view_row(r)
+
+    def _stream(self, sql: str, params: list, batch: int) -> Iterator[list]:
+        """The rows of a read query, `batch` at a time (SQLite steps its cursor; a backend whose
+        cursors fetch everything at once overrides this with a server-side cursor)."""
+        cur = self._conn.execute(sql, params)
+        try:
+            while True:
+                rows = cur.fetchmany(batch)
+                if not rows:
+                    return
+                yield rows
+        finally:
+            cur.close()
+
+    def _view_select(self, filters: dict, newest_first: bool, slim: bool) -> tuple[str, list]:
+        from geo.store.sqlite import _EVENT_COLUMNS
+        cols = ", ".join("'[]'" if slim and c == "alternatives" else "e." + c for c in _EVENT_COLUMNS)
+        order = (" ORDER BY e.day_start IS NULL, e.day_start DESC, e.id DESC" if newest_first
+                 else " ORDER BY e.day_start IS NULL, e.day_start, e.id")
+        sql, params = self._filtered(filters)
+        return f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1), i.event_id{sql}{order}", params
 
     def view_cells(self, cell_deg: float, **filters) -> list:
         """The view's placed events counted per cell of a `cell_deg`-degree grid, as dicts: `lat`,
