@@ -281,7 +281,8 @@ def find_chromium(explicit: Optional[str] = None) -> str:
 
 # The map is settled when the basemap is drawn and the event layer (if any) is on the map.
 _SETTLED_JS = """n => document.querySelectorAll('path.basemap-country').length > 50
-    && (n === 0 || (window.__eventLayer !== undefined && document.querySelector('.ev-legend') !== null))"""
+    && (n === 0 || (window.__eventLayer !== undefined && document.querySelector('.ev-legend') !== null
+                    && window.__eventsDrawn === true))"""    # every chunk of pins is on the map
 
 
 def to_png(events: Iterable[Mapping], opts: MapOptions = MapOptions(), chromium: Optional[str] = None) -> bytes:

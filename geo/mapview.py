@@ -571,8 +571,13 @@ class _EventData(_VerbatimMacro):
             fg.eventPopupHtml = popupOf;
             fg.eventTooltipHtml = tipOf;
             window.__eventLayer = fg;
+            // Chunked loading draws the pins over several frames: __eventsDrawn says when the
+            // last chunk is on the map (the PNG export waits for it).
+            window.__eventsDrawn = D.points.length === 0;
             var cluster = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
-                                                maxClusterRadius: 45});
+                                                maxClusterRadius: 45,
+                                                chunkProgress: function (done, total) {
+                                                    if (done >= total) { window.__eventsDrawn = true; } }});
             var markers = new Array(D.points.length);
             for (var i = 0; i < D.points.length; i++) {
                 var p = D.points[i];
