@@ -39,7 +39,7 @@ MAP_HEIGHT = 540
 STEP_DAYS = {"day": 1, "week": 7, "month": 30}
 OPENING_LIMIT = 20_000      # more events than this: open on the latest month, not everything
 MAX_PINS = int(os.environ.get("GEO_MAX_PINS") or 5000)   # a view with more events is drawn as counts per cell
-TABLE_ROWS = 500            # the events table shows this many rows of the view, newest first
+TABLE_ROWS = int(os.environ.get("GEO_TABLE_ROWS") or 500)   # rows per page of the events table
 MEMO_VIEWS = 16             # views whose events one revision's memo keeps
 TOKEN_KEY = "w_editor_token"   # the password field: its value stays in st.session_state, never in the URL
 
@@ -531,11 +531,24 @@ def base_view(store: Store, background: bool) -> dict:
     return {"center": None, "zoom": None, "bounds": [[south, west], [north, east]]}
 
 
-def events_table(rows_events: list, n: int) -> None:
-    """The view's events, newest first (the first TABLE_ROWS of a bigger view)."""
-    if n > len(rows_events):
-        st.caption(f"The newest {len(rows_events):,} of {n:,} events in this view; narrow the dates or filters "
-                   "to list the others.")
+def events_table(store: Store, memo: dict, f: dict, shown: Optional[list], n: int) -> list:
+    """The view's events, newest first, TABLE_ROWS a page (a bigger view's pages are read from the
+    store); returns the events listed."""
+    pages = max(1, -(-n // TABLE_ROWS))
+    page_no = 1
+    if pages > 1:
+        if int(ss.get("w_table_page") or 1) > pages:       # the view shrank under the page
+            ss["w_table_page"] = pages
+        c1, c2 = st.columns([1, 3], vertical_alignment="center")
+        page_no = int(c1.number_input("Page", min_value=1, max_value=pages, step=1, key="w_table_page"))
+        c2.caption(f"Events {(page_no - 1) * TABLE_ROWS + 1:,}–{min(n, page_no * TABLE_ROWS):,} of {n:,}, "
+                   "newest first")
+    offset = (page_no - 1) * TABLE_ROWS
+    if shown is not None:
+        rows_events = views.newest_first(shown)[offset:offset + TABLE_ROWS]
+    else:
+        rows_events = remembered(memo, ("table", page_no, filters_key(f)), lambda: store.view_events(
+            newest_first=True, limit=TABLE_ROWS, offset=offset, **f))
     rows = views.table_rows(rows_events)
     ids = [r["id"] for r in rows]
     key = table_key(ids)
@@ -549,6 +562,7 @@ def events_table(rows_events: list, n: int) -> None:
                  column_config={"id": None,
                                 "confidence": st.column_config.NumberColumn(format="%.2f"),
                                 "sentence": st.column_config.TextColumn(width="large")})
+    return rows_events
 
 
 def date_how(e: dict) -> str:
@@ -925,13 +939,10 @@ def page(store: Store) -> None:
     histogram(store, memo, f, view)
     draw_map(shown, cells, view, memo.setdefault("rows", {}))
 
-    table = (views.newest_first(shown)[:TABLE_ROWS] if n_shown <= MAX_PINS else
-             remembered(memo, ("table", filters_key(f)),
-                        lambda: store.view_events(newest_first=True, limit=TABLE_ROWS, **f)))
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**Events**")
-        events_table(table, n_shown)
+        table = events_table(store, memo, f, shown if n_shown <= MAX_PINS else None, n_shown)
     with right:
         st.markdown("**Selected event**")
         selected = visible_event(store, ss.get("selected"))

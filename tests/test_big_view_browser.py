@@ -1,7 +1,7 @@
 """Issue 12 in the running app (Chromium, network off): a view with more events than the map
 draws one by one (GEO_MAX_PINS, lowered here to 3) is drawn from the store's counts per grid
 cell, and zooming in on a part that holds few enough shows their pins; the table still lists
-the whole view, newest first.
+the whole view, newest first, a page at a time.
 
 Skips when /usr/bin/chromium is missing, except with CI=true (then it fails).
 """
@@ -11,7 +11,8 @@ import pytest
 
 from tests.app_data import TRIPOLI_LY, build_store
 from tests.browser import COUNT_JS, ROOT, TIMEOUT, assert_only_tiles_blocked, map_frame, settle, streamlit_server
-from tests.test_app_browser import table_row, wait_caption
+from geo.store import Store
+from tests.test_app_browser import wait_caption
 
 N_ALL, N_REPORTED = 11, 10          # tests/app_data.py: one background event
 
@@ -19,13 +20,20 @@ CELL_TOTAL_JS = ("() => [...document.querySelectorAll('.ev-cell-n')]"
                  ".reduce((n, d) => n + parseInt(d.textContent.replace(/,/g, ''), 10), 0)")
 
 
+def table_names(page) -> list:
+    """The places in the events table's rows, top to bottom."""
+    settle(page)
+    return page.locator("[data-testid=stDataFrame] td[role=gridcell][aria-colindex='1']").all_text_contents()
+
+
 @pytest.fixture(scope="module")
 def app(browser, tmp_path_factory):
     d = tmp_path_factory.mktemp("app-big")
     db = d / "events.db"
     build_store(db)
-    env = {"GEO_DB": str(db), "GEO_MAX_PINS": "3"}
+    env = {"GEO_DB": str(db), "GEO_MAX_PINS": "3", "GEO_TABLE_ROWS": "4"}
     with streamlit_server("app.py", ROOT, d / "streamlit.log", env=env) as server:
+        server.db = db
         yield server
 
 
@@ -37,8 +45,19 @@ def test_a_big_view_is_drawn_as_counts_and_zooming_in_shows_the_pins(app, open_p
     frame.wait_for_function(f"() => ({CELL_TOTAL_JS})() === {N_REPORTED}", timeout=TIMEOUT)
     assert frame.evaluate(COUNT_JS)["pins"] == 0
     assert frame.locator("path.ev-cell").count() >= 3          # Pakistan, Ukraine, Libya, the US at least apart
-    table_row(page, "Tripoli")                                  # the table lists the whole view
-    table_row(page, "Sibi")
+    # the table pages through the whole view, newest first (4 rows a page here)
+    with Store.open(app.db) as store:
+        newest = [e["name"] for e in store.view_events(newest_first=True, role="reported")]
+    page.get_by_text(f"Events 1–4 of {N_REPORTED}, newest first").wait_for(timeout=TIMEOUT)
+    assert table_names(page) == newest[:4]
+    box = page.get_by_role("spinbutton", name="Page")
+    box.fill("3")
+    box.press("Enter")
+    page.get_by_text(f"Events 9–10 of {N_REPORTED}, newest first").wait_for(timeout=TIMEOUT)
+    page.wait_for_function("n => document.querySelectorAll("
+                           "\"[data-testid=stDataFrame] td[role=gridcell][aria-colindex='1']\").length === n",
+                           arg=2, timeout=TIMEOUT)
+    assert table_names(page) == newest[8:10]
 
     # zoom in on Tripoli: two reports there, few enough to draw one by one
     frame.evaluate("([lat, lon]) => window.map_div.setView([lat, lon], 9, {animate: false})",
@@ -51,5 +70,5 @@ def test_a_big_view_is_drawn_as_counts_and_zooming_in_shows_the_pins(app, open_p
     settle(page)
     assert page.get_by_text("Too many events to draw one by one", exact=False).count() == 0
     wait_caption(page, N_REPORTED, N_ALL)                       # the view is the same: only the map zoomed
-    table_row(page, "Sibi")
+    assert table_names(page) == newest[8:10]
     assert_only_tiles_blocked(seen)
