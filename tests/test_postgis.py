@@ -193,3 +193,41 @@ def test_event_ids_are_never_reused_and_a_refused_article_leaves_no_gap(postgis_
         s.add(report(3, QUETTA, "2024-03-06"))
         new = [e["id"] for e in s.events()]
         assert sorted(ids) == [1, 2] and max(new) == 3        # 2 was deleted: never given again
+
+
+# --------------------------------------------------------------------------- the view queries on PostGIS
+
+@pytest.fixture(scope="module")
+def filled(postgres_cluster):
+    """tests/app_data.py's articles in a PostGIS store, for the view tests of test_store_view.py."""
+    from tests.app_data import articles
+    postgres_cluster["admin"]("CREATE DATABASE geo_view TEMPLATE geo_template STRATEGY FILE_COPY")
+    url = postgres_cluster["url"]("geo_view")
+    with Store.open(url) as store:
+        for a in articles():
+            assert store.add(a).status == "added"
+        yield store
+    postgres_cluster["admin"]("DROP DATABASE geo_view WITH (FORCE)")
+
+
+def _view_tests_on_postgis():
+    """Every test of test_store_view.py that reads the `filled` store runs here again on PostGIS:
+    the view queries (geo/store/view.py) give the same answers on both backends."""
+    import inspect
+    from tests import test_store_view
+    for name, fn in vars(test_store_view).items():
+        if name.startswith("test_") and callable(fn) and "filled" in inspect.signature(fn).parameters:
+            globals()[f"{name}_on_postgis"] = fn
+
+
+_view_tests_on_postgis()
+
+
+def test_a_streamed_view_holds_a_batch_and_can_stop_early(filled):
+    everything = filled.view_events()
+    streamed = list(filled.iter_view_events(batch=3))
+    assert [e["id"] for e in streamed] == [e["id"] for e in everything]
+    stream = filled.iter_view_events(batch=2)
+    first = next(stream)
+    stream.close()                                    # stopped early: the connection is usable again
+    assert first["id"] == everything[0]["id"] and filled.count_view() == len(everything)

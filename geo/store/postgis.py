@@ -484,6 +484,21 @@ class PostGISStore(Store):
             return StoreUnopenable(name, self._cannot_reach(exc))
         return None
 
+    def _stream(self, sql: str, params: list, batch: int):
+        """The rows of a read query, `batch` at a time, as the server sends them (psycopg's
+        `Cursor.stream`: chunks of `batch` rows with libpq 17, else row by row), so a big export
+        never holds the whole result; closing early cancels the rest."""
+        size = batch if psycopg.pq.version() >= 170000 else 1
+        rows = []
+        with self._conn.raw.cursor() as cur:
+            for row in cur.stream(to_psycopg(sql), tuple(params), size=size):
+                rows.append(row)
+                if len(rows) >= batch:
+                    yield rows
+                    rows = []
+        if rows:
+            yield rows
+
     # -- dialect hooks of the view queries (geo/store/view.py)
 
     @staticmethod
