@@ -88,8 +88,8 @@ class DaskRunner:
             self.client.register_plugin(GeoparserPlugin(use_ner), name=self._name)
         except Exception as exc:          # noqa: BLE001 (a worker without the project, or out of memory)
             self.close()
-            raise GeoError(f"a Dask worker could not load the geoparser ({type(exc).__name__}: {_one_line(exc)}): "
-                           "every worker needs this project on PYTHONPATH (README: ingest on a Dask cluster)") from exc
+            raise GeoError(f"a Dask worker could not load the geoparser ({type(exc).__name__}: "
+                           f"{_one_line(exc)}): {NEEDS_PROJECT}") from exc
         self.load_seconds = time.perf_counter() - started
 
     @property
@@ -136,9 +136,9 @@ class DaskRunner:
         except Exception as exc:           # noqa: BLE001
             # geoparse_batch reports each article's own failure, so what reaches here is the cluster's
             # (a scheduler gone, a machine without the project): every batch would fail alike, so stop
-            raise GeoparserLost(f"the Dask cluster could not geoparse ({type(exc).__name__}: {_one_line(exc)}); "
-                                "the ingest stopped: the scheduler and every worker need this project on "
-                                "PYTHONPATH (README: ingest on a Dask cluster); run it again to add the rest") from exc
+            hint = f"; {NEEDS_PROJECT}" if _missing_project(exc) else ""
+            raise GeoparserLost(f"the Dask cluster could not geoparse ({type(exc).__name__}: {_one_line(exc)}): "
+                                f"the ingest stopped{hint}; run it again to add the rest") from exc
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None
@@ -164,6 +164,14 @@ def _windows(batches: Iterable[list], size: int) -> Iterator[list]:
             window = []
     if window:
         yield window
+
+
+NEEDS_PROJECT = "the scheduler and every worker need this project on PYTHONPATH (README: ingest on a Dask cluster)"
+
+
+def _missing_project(exc: BaseException) -> bool:
+    """Did a machine of the cluster fail to import geo (the scheduler unpickles the task graph too)?"""
+    return isinstance(exc, ImportError) or "deserializ" in str(exc) or "No module named" in str(exc)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,7 +1,9 @@
 """Ingest: read → geoparse → store, for files, folders, JSONL corpora and (when asked) URLs and feeds.
 
 One transaction per article (the store's), so a crash leaves every finished article intact and
-no half article; re-ingesting the same text adds nothing. Shared by the CLI and the app.
+no half article; re-ingesting the same text adds nothing. Shared by the CLI and the app. The
+geoparsing runs here, or in worker processes (geo/parallel.py) or on a Dask cluster
+(geo/dask_ingest.py); reading, the duplicate check and every store write stay here.
 """
 from __future__ import annotations
 
@@ -51,8 +53,8 @@ def ingest(items: Iterable, store, geoparser, on_item: Optional[Callable] = None
     is called after each item, for progress bars. Raises StoreError before reading anything when the
     store cannot be written; stops early (`summary.stopped`) when it can no longer be.
 
-    `geoparser` is a Geoparser (geoparsing here, in this process) or a runner from geo/parallel.py
-    (worker processes, a Dask cluster). Either way this loop is the store's one writer: results come
+    `geoparser` is a Geoparser (geoparsing here, in this process) or a runner with `map_batches`
+    (geo.parallel.ProcessPool, geo.dask_ingest.DaskRunner). Either way this loop is the store's one writer: results come
     back here and each is added in its own transaction."""
     summary = IngestSummary()
     check = getattr(store, "check_writable", None)
@@ -153,7 +155,7 @@ def batches(articles: Iterable[Article], refuse: Callable, batch_size: int = BAT
 def _extracted(geoparser, articles, summary: IngestSummary, on_item) -> Iterator:
     """The geoparser's results, batch by batch; an article it fails on is reported as a failure with its
     reason and the others still go in. `geoparser` is a Geoparser (batches run here, in order) or a
-    runner from geo/parallel.py, whose `map_batches` runs them elsewhere and yields each batch's
+    runner whose `map_batches` runs them elsewhere and yields each batch's
     outcomes as it finishes (in any order, a bounded number of batches in flight)."""
     def fail(a: Article, why: str) -> None:
         summary.failed.append((a.source or a.id, why))

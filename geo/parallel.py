@@ -76,7 +76,8 @@ def _loaded(pause: float) -> tuple:
 
 class ProcessPool:
     """`workers` processes on this machine, each loading the geoparser once. Processes start on demand
-    (one per batch in flight, up to `workers`), so a small input starts only as many as it needs."""
+    (one per batch in flight, up to `workers`), so a small input starts only as many as it needs.
+    As with any `spawn` pool, a script that makes one needs the `if __name__ == "__main__":` guard."""
 
     def __init__(self, workers: int, use_ner: bool = True, batch_size: int = WORKER_BATCH_SIZE):
         import multiprocessing
