@@ -3,6 +3,8 @@ in-process path stores, through the command line as a user runs it, with real wo
 LocalCluster on 127.0.0.1 and real SQLite files."""
 import json
 import os
+import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -92,9 +94,18 @@ def one_worker(inputs, geoparser, tmp_path_factory):
 def two_workers(inputs, tmp_path_factory):
     root, args = inputs
     db = tmp_path_factory.mktemp("w2") / "events.db"
-    run = geo(*args, "--db", str(db), "--workers", "2")
+    run = geo(*args, "--db", str(db), "--workers", "2", "--progress")
     assert run.returncode == 0, run.stderr
     return db, run
+
+
+def test_a_result_pickles_whole(geoparser, seed_text):
+    """What worker processes and Dask workers send back: an ArticleResult, pickled."""
+    from geo.types import Article
+    result = geoparser.extract(Article(id="seed", text=seed_text, published="2024-04-02", source="seed.txt"))
+    back = pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back.to_dict() == result.to_dict() and back.article == result.article
+    assert [m.place for m in back.mentions] == [m.place for m in result.mentions]
 
 
 def test_in_process_counts_the_articles_events_and_bad_records(one_worker):
@@ -111,6 +122,7 @@ def test_two_workers_store_the_same_articles_and_events_as_one(inputs, one_worke
     assert contents(db) == contents(one_worker[0])
     assert summary(run.stdout) == summary(one_worker[1])
     assert_bad_lines_reported(run, root)
+    assert re.search(rf"ingest: {GOOD_ARTICLES + len(BAD_LINES)}doc", run.stderr), run.stderr  # the bar counted all
 
 
 @pytest.mark.parametrize("workers", ["2", "1"])
