@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     ig.add_argument("inputs", nargs="+", help="files, folders, .jsonl corpora, - for stdin, http(s) URLs or feeds")
     ig.add_argument("--db", help="SQLite file (default: $GEO_DB or data/events.db)")
     ig.add_argument("--workers", type=int, metavar="N",
-                    help="geoparser processes on this machine (default: the CPU count; 1: in this process); "
+                    help="geoparser processes on this machine (default: the CPU count, fewer if memory is short: "
+                         "about 1 GB each; 1: in this process); "
                          "with --dask local, the number of Dask workers")
     ig.add_argument("--dask", metavar="ADDRESS",
                     help="geoparse on a Dask cluster: its scheduler (tcp://HOST:8786), or 'local' for a "

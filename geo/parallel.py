@@ -33,8 +33,19 @@ IN_FLIGHT_PER_WORKER = 2
 WORKER_BATCH_SIZE = 8
 
 
+WORKER_MEMORY = 1 << 30     # a worker's geoparser takes 0.5–0.8 GB (spaCy, the gazetteer); 1 GB with its batches
+
+
 def default_workers() -> int:
-    return os.cpu_count() or 1
+    """The CPU count, but no more workers than the free memory holds (64 cores with 16 GB would
+    otherwise start 64 geoparsers and swap)."""
+    workers = os.cpu_count() or 1
+    try:
+        import psutil                    # installed with distributed; counts reclaimable page cache as free
+        available = psutil.virtual_memory().available
+    except Exception:                    # noqa: BLE001 (no psutil, or no answer here: trust the CPU count)
+        return workers
+    return max(1, min(workers, available // WORKER_MEMORY))
 
 
 def _one_thread_each() -> None:
