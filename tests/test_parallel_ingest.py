@@ -175,16 +175,19 @@ def test_dask_over_the_shards_stores_what_the_in_process_path_stores(inputs, one
     assert summary(again.stdout)["articles added"] == 0 and contents(db) == contents(one_worker[0])
 
 
-def test_dask_results_stream_into_any_store_through_one_writer(inputs, one_worker, cluster, tmp_path):
-    """The library path the CLI uses: a DaskRunner on the cluster, the store written here, in this
-    process; on_item hears of every article and bad record."""
+def test_dask_results_stream_into_any_store_through_one_writer(inputs, one_worker, cluster, store_location):
+    """The library path the CLI uses: a DaskRunner on the cluster and the store written here, in this
+    process, whichever backend `Store.open` gives (SQLite, PostgreSQL + PostGIS); on_item hears of
+    every article and bad record."""
     from geo.dask_ingest import DaskRunner
     from geo.ingest import ingest, read_inputs
     from geo.store import Store
     _, args = inputs
     seen = []
-    with DaskRunner(cluster.scheduler_address) as runner, Store.open(tmp_path / "events.db") as store:
+    with DaskRunner(cluster.scheduler_address) as runner, Store.open(store_location) as store:
         result = ingest(read_inputs(args[1:]), store, runner, on_item=seen.append)
-    shards_only = [a for a in contents(one_worker[0])[0] if a[1].startswith("r")]
-    assert sorted(contents(tmp_path / "events.db")[0]) == sorted(shards_only)
+    shards_only = contents(one_worker[0])
+    arts = [a for a in shards_only[0] if a[1].startswith("r")]
+    events = [e for e in shards_only[1] if e[0] in {a[0] for a in arts}]
+    assert contents(store_location) == (arts, events)
     assert result.added == 5 and len(result.failed) == 2 and len(seen) == 7
