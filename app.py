@@ -345,23 +345,26 @@ def take_table_pick(store: Store) -> None:
 
 def take_map_click(shown: list) -> None:
     """A click on a pin or an area selects its incident (its representative event; without
-    moving the map). The clicked layer's tooltip names the event ("[#id]", hidden); streamlit-folium
-    keeps the last tooltip when a click has none (a cluster), so the reference counts only when
-    the tooltip is new or the event is at the clicked point; else the event drawn there."""
+    moving the map). Every click counts (streamlit-folium numbers them), the same pin twice too;
+    the clicked layer's tooltip names the event ("[#id]", hidden; bound before the click lands),
+    so of several pins on one spot the clicked one is taken, and an area anywhere inside it. A
+    click whose tooltip names no shown event falls back to the event drawn at the clicked point."""
     out = ss.get("map") or {}
-    obj = out.get("last_object_clicked")
+    obj, count = out.get("last_object_clicked"), out.get("last_object_clicked_count")
+    if not obj or count == ss.get("_click_seen"):
+        return
     tip = out.get("last_object_clicked_tooltip")
-    if obj and (obj != ss.get("_obj_seen") or tip != ss.get("_tip_seen")):
-        fresh_tip = tip != ss.get("_tip_seen")
-        ss["_obj_seen"], ss["_tip_seen"] = obj, tip
-        by_id = {e["id"]: e for e in shown}
-        e = by_id.get(views.tooltip_event_id(tip))
-        if e is not None and not fresh_tip and views.nearest_event([e], obj.get("lat"), obj.get("lng")) is None:
-            e = None
-        if e is None:
-            e = views.nearest_event(shown, obj.get("lat"), obj.get("lng"))
-        if e is not None:
-            ss["selected"] = e["id"]
+    # a layer without a tooltip (a cluster bubble) leaves the last one in place: a tooltip counts
+    # when it is new, or when its event is near the click (a pin, spiderfied or not)
+    fresh, ss["_click_seen"], ss["_tip_seen"] = tip != ss.get("_tip_seen"), count, tip
+    by_id = {e["id"]: e for e in shown}
+    e = by_id.get(views.tooltip_event_id(tip))
+    if e is not None and not fresh and views.nearest_event([e], obj.get("lat"), obj.get("lng"), 2.0) is None:
+        e = None
+    if e is None:
+        e = views.nearest_event(shown, obj.get("lat"), obj.get("lng"))
+    if e is not None:
+        ss["selected"] = e["id"]
 
 
 def clear_selection() -> None:
@@ -496,7 +499,8 @@ def histogram(store: Store, memo: dict, f: dict, view: views.ViewState) -> None:
         st.altair_chart(chart, width="stretch")
 
 
-def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState, rows_cache: dict):
+def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState, rows_cache: dict,
+             selected: Optional[dict] = None):
     """The base map is the same on every rerun of a session (so streamlit-folium keeps it mounted,
     with the user's pan and zoom); the view's events (or, for a big view, their counts per cell)
     travel as `feature_group_to_add`, and a picked event moves the view through `center`/`zoom`."""
@@ -505,14 +509,15 @@ def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState
     m = mapview.build_map(center=base.get("center"), zoom=base.get("zoom"))
     layer = (mapview.event_layer(shown, window=window, rows_cache=rows_cache) if shown is not None
              else mapview.density_layer(cells))
+    mapview.mark_selected(layer, selected)
     if base.get("bounds") and base.get("center") is None:
         m.fit_bounds(base["bounds"], padding=(30, 30), max_zoom=8)
     # center/zoom: where the app moves the map (a picked event); the map reports its own pan and
     # zoom back (returned "center"/"zoom") for the URL.
     return st_folium(m, key="map", feature_group_to_add=layer,
                      center=ss.get("center"), zoom=ss.get("zoom"),
-                     returned_objects=["last_clicked", "last_object_clicked", "last_object_clicked_tooltip",
-                                       "center", "zoom", "bounds"],
+                     returned_objects=["last_clicked", "last_object_clicked", "last_object_clicked_count",
+                                       "last_object_clicked_tooltip", "center", "zoom", "bounds"],
                      use_container_width=True, height=MAP_HEIGHT)
 
 
@@ -937,7 +942,7 @@ def page(store: Store) -> None:
     if ss.get("_flash"):
         st.success(ss.pop("_flash"))
     histogram(store, memo, f, view)
-    draw_map(shown, cells, view, memo.setdefault("rows", {}))
+    draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")))
 
     left, right = st.columns([3, 2])
     with left:

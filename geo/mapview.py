@@ -381,6 +381,7 @@ class _Style(_VerbatimMacro):
         <style>
         .leaflet-container { background: #cfe0ea; }
         .ev-pin { background: transparent; border: none; }
+        path.ev-area:focus, .ev-pin:focus { outline: none; }
         .ev-pin span { display: block; width: 12px; height: 12px; margin: 1px; border-radius: 50%;
                        border: 1.5px solid #fff; box-shadow: 0 0 0 1px #333; box-sizing: border-box; }
         .ev-legend { background: rgba(255,255,255,.92); padding: 6px 8px; font: 11px/1.35 sans-serif;
@@ -551,6 +552,12 @@ class _EventData(_VerbatimMacro):
                 function tip(l) {
                     if (!l.getTooltip()) { l.bindTooltip(tipOfRow(rows[l._ev]), tipOptions); }
                 }
+                // Bound before the click too (mousedown comes first): the map reports the clicked
+                // layer's tooltip, whose [#id] names the event, so a click selects that very one
+                // even among pins on one spot.
+                group.on('mousedown', function (e) {
+                    if (e.layer !== undefined && e.layer._ev !== undefined) { tip(e.layer); }
+                });
                 group.on('mouseover', function (e) {
                     var l = e.layer;
                     if (l === undefined || l._ev === undefined || l.getTooltip()) { return; }
@@ -813,6 +820,18 @@ def density_layer(cells: Sequence[Mapping]) -> folium.FeatureGroup:
             html=f'<div class="ev-cell-n" style="transform:translate(-50%,-50%);display:inline-block;'
                  f'font:600 11px sans-serif;color:#222">{c["n"]:,}</div>', icon_size=(0, 0))).add_to(fg)
     return fg
+
+
+SELECTED_COLOUR = "#111111"
+
+
+def mark_selected(layer: folium.FeatureGroup, event: Optional[Mapping]) -> None:
+    """A ring around the selected event's place (an area's centre), drawn over the pins; it takes
+    no clicks, so the pin under it stays selectable."""
+    if event is None or event.get("lat") is None or event.get("lon") is None:
+        return
+    folium.CircleMarker(location=(float(event["lat"]), float(event["lon"])), radius=13, color=SELECTED_COLOUR,
+                        weight=3, fill=False, interactive=False, class_name="ev-selected").add_to(layer)
 
 
 def bounds(events: Sequence[Mapping]) -> Optional[list]:
