@@ -57,10 +57,11 @@ def _geoparse_partition(articles, name: str) -> list:
 
 def local_cluster(workers: Optional[int] = None):
     """A Dask cluster of `workers` processes on this machine (one thread each: the geoparser is
-    CPU-bound Python), listening on 127.0.0.1 only, with no dashboard."""
+    CPU-bound Python), listening on 127.0.0.1 only; its HTTP endpoints (no dashboard without bokeh)
+    on a free port, so that two clusters never clash over 8787."""
     from distributed import LocalCluster
     return LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                        host="127.0.0.1", dashboard_address=None)
+                        host="127.0.0.1", dashboard_address="127.0.0.1:0")
 
 
 class DaskRunner:

@@ -69,11 +69,28 @@ def _load_geoparser(use_ner: bool) -> None:
     """Pool initializer: runs once in each worker process, before its first batch."""
     global _worker_geoparser, _worker_load_seconds
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the main process's: it stops the pool
+    _exit_with_parent()
     _one_thread_each()
     started = time.perf_counter()
     from geo.pipeline import Geoparser
     _worker_geoparser = Geoparser(use_ner=use_ner)
     _worker_load_seconds = time.perf_counter() - started
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the main process ends however it ends (killed, out of memory): the
+    pool's queues would otherwise keep it waiting for work forever, holding its model's memory."""
+    import multiprocessing
+    import threading
+    from multiprocessing.connection import wait as wait_for
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait_for([parent.sentinel])
+        os._exit(1)
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _geoparse_in_worker(batch: list) -> list:
