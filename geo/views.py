@@ -302,16 +302,10 @@ def from_query(params: Mapping, data_span=None) -> ViewState:
 # --------------------------------------------------------------------------- filtering
 
 def source_of(event: Mapping) -> str:
-    """An event's source: its article URL's domain when it has one, else the article title."""
-    url = event.get("url") or ""
-    if url:
-        try:
-            host = urlparse(url).hostname or ""
-        except ValueError:
-            host = ""
-        if host:
-            return host[4:] if host.startswith("www.") else host
-    return (event.get("title") or "").strip() or "(untitled)"
+    """An event's source: its article URL's domain when it has one, else the article title (the
+    store keeps the same label per article, for the Source filter)."""
+    from geo.store.base import source_label
+    return source_label(event.get("url"), event.get("title"))
 
 
 def covers_span(state: ViewState, data_span) -> bool:

@@ -281,6 +281,21 @@ def test_a_link_with_dates_opens_that_window(prepared_app, open_page):
     assert_only_tiles_blocked(seen)
 
 
+def test_the_page_is_a_product_without_deploy_button_or_developer_menu(prepared_app, open_page):
+    """.streamlit/config.toml: toolbar in viewer mode (issue 13)."""
+    page, seen = open_page(prepared_app, "/?start=2024-04-01&end=2024-04-30&background=1")
+    loaded(page, 4, 9, points=4, areas=0)
+    assert page.locator("[data-testid=stAppDeployButton]").count() == 0
+    menu = page.locator("[data-testid=stMainMenu]")
+    if menu.count():                              # viewer mode keeps only the viewer's items
+        menu.first.click()
+        page.locator("[data-testid=stMainMenuList], [role=menu], ul[role=listbox]").first.wait_for(timeout=TIMEOUT)
+        for developer_item in ("Clear cache", "Rerun", "Record a screencast", "Developer options"):
+            assert page.get_by_text(developer_item, exact=False).count() == 0, developer_item
+        page.keyboard.press("Escape")
+    assert_only_tiles_blocked(seen)
+
+
 def test_moving_the_date_slider_changes_the_map_and_the_url(prepared_app, open_page):
     page, seen = open_page(prepared_app, EVERYTHING)
     frame = loaded(page, 9, 9, points=8, areas=1)

@@ -23,7 +23,7 @@ from geo.exceptions import StoreError
 def _view_row(r) -> dict:
     """A row of `_view_select` as an event dict with `representative`: True for the event its
     incident's pin stands on (geo.views.representative); a lone event is its own."""
-    from geo.store.sqlite import _event_dict
+    from geo.store.base import _event_dict
     e = _event_dict(r[:-1])
     e["representative"] = not e["hidden"] and (r[-1] is None or r[-1] == e["id"])
     return e
@@ -84,7 +84,7 @@ class ViewQueries:
             cur.close()
 
     def _view_select(self, filters: dict, newest_first: bool, slim: bool) -> tuple[str, list]:
-        from geo.store.sqlite import _EVENT_COLUMNS
+        from geo.store.base import _EVENT_COLUMNS
         cols = ", ".join("'[]'" if slim and c == "alternatives" else "e." + c for c in _EVENT_COLUMNS)
         order = (" ORDER BY e.day_start IS NULL, e.day_start DESC, e.id DESC" if newest_first
                  else " ORDER BY e.day_start IS NULL, e.day_start, e.id")
@@ -149,7 +149,7 @@ class ViewQueries:
 
     def event(self, event_id: int) -> Optional[dict]:
         """One stored event (hidden ones too) as `Store.events` gives it, or None."""
-        from geo.store.sqlite import _EVENT_COLUMNS, _event_dict
+        from geo.store.base import _EVENT_COLUMNS, _event_dict
         rows = self._read(f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS)}, a.title, a.url, a.published,"
                           " COALESCE(i.n_sources, 1) FROM events e JOIN articles a ON a.id = e.article_id"
                           " LEFT JOIN incidents i ON i.id = e.incident_id WHERE e.id = ?", (int(event_id),))
