@@ -58,6 +58,7 @@ STATIC_URL_PREFIX = "../../app/static/" + VENDOR_SUBDIR + "/"
 
 BASEMAP_FILE = "countries-basemap.json"
 BASEMAP_TOLERANCE = 0.04      # degrees: simplification for display (~4 km), not for lookups
+BASEMAP_TILES_DIR = "basemap"  # geo.basemap's coastline/lakes/rivers/borders/labels, under vendor/
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ def static_urls(prefix: str = STATIC_URL_PREFIX) -> dict[str, str]:
     """URL per asset key for files copied by `ensure_static_assets` (no I/O)."""
     urls = {key: prefix + dest for key, (_, _, dest) in VENDOR_FILES.items()}
     urls["basemap"] = prefix + BASEMAP_FILE
+    urls["basemap_tiles"] = prefix + BASEMAP_TILES_DIR + "/"    # geo.basemap's detail files
     return urls
 
 
@@ -236,6 +238,14 @@ def ensure_static_assets(static_dir: str | Path | None = None, *,
     except OSError as exc:                      # e.g. a read-only checkout
         log.warning("cannot write the map assets to %s (%s): using data: URIs", vendor, exc)
         written = False
+    tiles_ok = False
+    if written:
+        try:                                    # the basemap's detail files (built once, cached)
+            from geo import basemap
+            basemap.copy_to(vendor / BASEMAP_TILES_DIR)
+            tiles_ok = True
+        except Exception as exc:                # noqa: BLE001 - the map still works without them
+            log.warning("offline basemap detail not served (%s): country outlines only", exc)
 
     if static_serving is None:
         static_serving = _static_serving_enabled()
@@ -248,6 +258,8 @@ def ensure_static_assets(static_dir: str | Path | None = None, *,
         _current = dict(data_uri_urls())
     else:
         _current = static_urls()
+        if not tiles_ok:
+            _current.pop("basemap_tiles", None)
     return dict(_current)
 
 

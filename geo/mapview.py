@@ -50,13 +50,14 @@ import folium
 from branca.element import Element, MacroElement
 from folium.template import Template
 
-from geo import assets
+from geo import assets, basemap
 from geo.dates import as_date
 from geo.views import actors_of, event_type, group_incidents, n_articles, type_label
 
 OSM_CREDIT = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
               'contributors')
-NATURAL_EARTH_CREDIT = '<a href="https://www.naturalearthdata.com/" title="Country outlines">Natural Earth</a>'
+NATURAL_EARTH_CREDIT = ('<a href="https://www.naturalearthdata.com/" title="Country outlines, coastline, lakes, '
+                        'province borders (public domain)">Natural Earth</a>')
 GEONAMES_CREDIT = ('<a href="https://www.geonames.org/" title="Place names and coordinates">GeoNames</a> '
                    '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)')
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -460,6 +461,61 @@ class _Basemap(_VerbatimMacro):
         super().__init__()
         self._name = "Basemap"
         self.url, self.data, self.credits = url, data, list(credits)
+
+
+class _BasemapDetail(_VerbatimMacro):
+    """The offline basemap's detail (`geo.basemap`): coastline, lakes, rivers, province borders in
+    a pane under the tiles, and place names as DOM text by rank and zoom."""
+    _template = Template("""
+        {% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
+        {% macro script(this, kwargs) %}{{ this.js }}({{ this._parent.get_name() }}, {{ this.config }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, config: str):
+        super().__init__()
+        self._name = "BasemapDetail"
+        self.config, self.js, self.css = config, basemap.LAYER_JS, basemap.LAYER_CSS
+
+
+class _LayerSwitch(_VerbatimMacro):
+    """Leaflet's layers control: "OpenStreetMap" (the tiles) or "Offline basemap" (no tiles), and
+    the offline place names over the tiles."""
+    _template = Template("""
+        {% macro script(this, kwargs) %}{{ this.js }}({{ this._parent.get_name() }}, {{ this.tiles }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, tiles_name: str):
+        super().__init__()
+        self._name = "LayerSwitch"
+        self.tiles, self.js = tiles_name, basemap.SWITCH_JS
+
+
+def _basemap_detail(inline: bool, urls: Mapping[str, str], center, zoom, box) -> Optional[_BasemapDetail]:
+    """The detail layer's element: files fetched from `urls["basemap_tiles"]` (the app), or, for
+    the HTML export, the global file and the tiles around the opening view inlined (at most
+    `geo.basemap.INLINE_BUDGET` bytes). None (country outlines only) when the data is missing."""
+    try:
+        if inline:
+            if box is not None:
+                (s, w), (n, e) = box
+                pad_x, pad_y = max(1.0, (e - w) * 0.5), max(1.0, (n - s) * 0.5)
+                view = (w - pad_x, s - pad_y, e + pad_x, n + pad_y)
+                z = zoom if zoom is not None else max(2, min(7, int(math.log2(360 / max(e - w, (n - s) * 1.6, 1e-3)) + 2)))
+            elif center is not None:
+                z = zoom if zoom is not None else 5
+                view = basemap.view_box(center, z)
+            else:
+                view, z = None, zoom if zoom is not None else DEFAULT_ZOOM
+            return _BasemapDetail(basemap.page_config(None, basemap.inline_data(view, z)))
+        if urls.get("basemap_tiles"):
+            return _BasemapDetail(basemap.page_config(urls["basemap_tiles"]))
+        return _BasemapDetail(basemap.page_config(None, basemap.inline_data(None, None)))
+    except Exception as exc:   # noqa: BLE001 - a missing data package leaves the country outlines
+        import logging
+        logging.getLogger(__name__).warning("offline basemap detail unavailable: %s", exc)
+        return None
 
 
 class _EventData(_VerbatimMacro):
@@ -874,14 +930,18 @@ def build_map(events: Iterable[Mapping] = (), *, center=None, zoom: Optional[int
         m.default_css = [(key, urls[key]) for key in assets.CSS_KEYS]
 
     _Style().add_to(m)
-    credits = [NATURAL_EARTH_CREDIT, GEONAMES_CREDIT]
+    credits = [NATURAL_EARTH_CREDIT, basemap.RIVERS_CREDIT, GEONAMES_CREDIT]
     if inline:
         _Basemap(data=assets.basemap_json().replace("<", "\\u003c"), credits=credits).add_to(m)
     else:
         _Basemap(url=urls["basemap"], credits=credits).add_to(m)
+    detail = _basemap_detail(inline, urls, center, zoom, box)
+    if detail is not None:
+        detail.add_to(m)
     if tiles:
-        folium.TileLayer(OSM_TILES, attr=OSM_CREDIT, name="OpenStreetMap", max_zoom=19,
-                         control=False).add_to(m)
+        osm = folium.TileLayer(OSM_TILES, attr=OSM_CREDIT, name="OpenStreetMap", max_zoom=19,
+                               control=False).add_to(m)
+        _LayerSwitch(osm.get_name()).add_to(m)
     if events:
         event_layer(events, window).add_to(m)
     if box is not None:
