@@ -858,14 +858,65 @@ def spread(xs, f=fmt_s) -> str:
     xs = [x for x in xs if not math.isnan(x)]
     if not xs:
         return "–"
+    if len(xs) == 1:
+        return f(xs[0])
     return f"{f(median(xs))} ({f(min(xs))}–{f(max(xs))})"
+
+
+FINDINGS = """### Where the time goes (measured 2026-12-01 on these stores; `EXPLAIN QUERY PLAN` above)
+
+1. **A date window reads every long event that starts before its end.** `_event_filter`'s window is
+   `e.id IN (day_start BETWEEN lo-31 AND hi UNION ALL long_span = 1 AND day_start <= hi)`; a fifth of the events
+   real ingests make last over a month (years, ranges: 19,900 of 100k), so the latest day (448 events at 100k)
+   looks up 24,359 rows, 315 of them long events that meet it. Suggest a partial index
+   `events(day_end, day_start) WHERE long_span = 1` and `long_span = 1 AND day_end >= lo AND day_start <= hi`.
+2. **Every aggregate reads whole event rows, joined to `articles`.** count, cells and histogram need ~8 narrow
+   columns but read the row (sentence, alternatives, actors, mention text) and look up the article (4 KB of text
+   a row) for each event even with no text/source filter; dropping the joins halves a year's count (807 → 389 ms
+   wall at 100k). Suggest joining `articles` only for text/source filters and `incidents` only for min_sources,
+   and a covering index (or a narrow table) `(day_start, day_end, role, hidden, type, lat, lon, incident_id)`.
+3. **Three or four passes per view, O(events in the view) each.** count, cells/pins, histogram and the table
+   each filter again; a year at 1M costs 4–12 s per query, everything 5–30 s. Beyond index work, big windows need
+   pre-aggregated counts: per (day, type, role, coarse grid cell) kept on write or per revision, summed for
+   count, histogram and cells (about 1,100 days × a few hundred cells instead of 800k rows).
+4. **The table's newest 500 sort the whole view** (`ORDER BY e.day_start IS NULL, e.day_start DESC, e.id DESC`:
+   `USE TEMP B-TREE FOR ORDER BY` over full rows, 13–18 s for everything at 1M). Suggest an order the day_start
+   index gives (no `IS NULL` term when the window excludes undated events) so LIMIT stops after 500, or ids first.
+5. **A near-world box leads with the R*Tree on latitude only.** At zoom 3 the padded box is 316° wide and crosses
+   the antimeridian, so `_driver` picks 'rtree' (the only estimate without dates) and scans the R*Tree joined row
+   by row: everything + zoom-3 box 85 s at 1M vs 30 s without a box (100k: count 1,413 vs 160 ms CPU). Suggest
+   `padded_bbox` returning None over ~180° of longitude, and `_driver` never leading with an estimate ≥ 0.5.
+6. **Pins cost as much again in Python.** `view_events` decodes every pin's alternatives (the app does not pass
+   `slim=True`) and `mapview.event_layer` lays out 4,813 pins in 2.4–3 s wall; the 100k slider step that lands on
+   that view takes 6.7–15.5 s cold. Suggest `slim=True` for the map and caching each event's layer row by id.
+7. **Per session, uncached:** `base_view` calls `view_bounds(role='reported')` (a full scan) for every new
+   session and `count_view()` / `date_span` cost 2.7 s / 0.4 s at 100k, 5.8 s / 0.9 s at 1M per revision; a page
+   whose views are all cached still takes 17–32 s (100k) and 24 s (1M) to its first map. Suggest storing the
+   bounds, span and counts in `store_meta`, maintained on write.
+8. **The app's presets end months after the news:** reported events scheduled for later (ranges, next year) take
+   the span to 2026-04-14 while the last article is of 2025-11-29, so "Month" shows 46 (100k) / 347 (1M) events.
+   Suggest ending the presets at the last publication day (or today).
+9. **The incident grouping's long-event candidate query is planned on `events_type`** (schema 7) instead of
+   `events_place_key` (`WHERE e.place_key = ? AND e.day_start = ? AND +e.day_end = ? AND e.type = ?` →
+   `SEARCH e USING INDEX events_type (type=?)`): each long event added scans every event of its type.
+   `rebuild_incidents` on the 10k store: 56 s with the index, 4 s without; 100k: over 12 min (stopped). Ingest into
+   a 1M store pays it for every year-long event. Suggest `+e.type` in `NEIGHBOUR_COMMON` (or `INDEXED BY`).
+   (This benchmark sets the index aside while grouping and makes it again.)
+
+Not measured: 10M events on PostGIS (the store would be about 90 GB; 76 GB of disk are free here, and building
+on PostgreSQL is not written yet). Synthetic copies of 89 stories group into fewer, larger incidents than real
+news would (1M events: 55,089 incidents, 50,822 of two or more events).
+"""
 
 
 def report(results: dict, argv: list) -> str:
     sizes = sorted(results, key=lambda k: results[k]["n"])
     load = [r.get("load", [None, None]) for r in results.values()]
     out = [f"## Scale benchmark ({date.today().isoformat()})", "",
-           "Command: `python benchmarks/scale.py" + (" " + " ".join(argv) if argv else "") + "`", "",
+           "Commands: " + ", ".join(sorted({f"`python benchmarks/scale.py {r['argv']}`"
+                                            for r in results.values() if r.get("argv")})
+                                    or {"`python benchmarks/scale.py " + " ".join(argv) + "`"})
+           + " (the report again: `--report-only`).", "",
            f"{os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}. "
            "**The machine was shared** with other jobs (tests, a long benchmark) while this ran: load average "
            + ", ".join(f"{a:.1f}–{b:.1f}" for a, b in load if a is not None)
@@ -882,8 +933,9 @@ def report(results: dict, argv: list) -> str:
             "`--check-incidents`).", ""]
     # the summary
     out += ["### Summary", "",
-            "| store | events | articles | DB size | build s (inserts + incidents) | first map s | "
-            "slider step (Step ▶) redrawn s | preset change redrawn s | worst view, store ms | "
+            "| store | events | articles | DB size | build s (inserts + incidents) | first map s, cold / cached | "
+            "slider step (Step ▶) redrawn s, cold / cached | Everything clicked, redrawn s, cold / cached | "
+            "worst view, store ms | "
             "views over 300 ms | Streamlit RSS MB (peak) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for k in sizes:
@@ -893,19 +945,32 @@ def report(results: dict, argv: list) -> str:
         worst = max(sv["views"], key=lambda v: median(v["store_ms"])) if sv else None
         over = sum(1 for v in sv["views"] if max(v["store_ms"]) > TARGET_VIEW_MS) if sv else None
         if br:
-            fm = spread([x["map_s"] for x in br["first"]])
-            steps = [c["map_s"] for name, cs in br["changes"].items() if name.startswith("Step") for c in cs]
-            pres = [c["map_s"] for name, cs in br["changes"].items() if not name.startswith("Step") for c in cs]
+            def cold_warm(xs_by_run):
+                cold = xs_by_run[0] if xs_by_run else []
+                warm = [x for xs in xs_by_run[1:] for x in xs]
+                return f"{spread(cold)} / {spread(warm)}"
+            fm = cold_warm([[x["map_s"]] for x in br["first"]])
+            n_runs = len(br["first"])
+            def page_of(cs, k):                           # the clicks of page k (in page order)
+                per = max(1, len(cs) // max(1, n_runs))
+                return cs[k * per:(k + 1) * per]
+            steps = cold_warm([[c["map_s"] for name, cs in br["changes"].items() if name.startswith("Step")
+                                for c in page_of(cs, k)] for k in range(n_runs)])
+            pres = cold_warm([[c["map_s"] for c in page_of(br["changes"].get("Everything", []), k)]
+                              for k in range(n_runs)])
             rss = f"{br['rss_mb']:,.0f} ({br['peak_rss_mb']:,.0f})"
         else:
-            fm, steps, pres, rss = "–", [], [], "–"
+            fm, steps, pres, rss = "–", "–", "–", "–"
         out.append(f"| {r['backend']} | {b['events']:,} | {b['articles']:,} | {b['db_bytes'] / 1e9:.2f} GB | "
                    f"{b['build_s']:,.0f} ({b['insert_s']:,.0f} + {b['incidents_s']:,.0f}) | {fm} | "
-                   f"{spread(steps)} | {spread(pres)} | "
+                   f"{steps} | {pres} | "
                    + (f"{fmt_ms(median(worst['store_ms']))} ({worst['label']})" if worst else "–")
                    + f" | {over if over is not None else '–'} of {len(sv['views']) if sv else '–'} | {rss} |")
-    out += ["", "Browser figures: median (min–max) over the runs, from the navigation or the click to the map "
-            "drawn (for a change: the previous layer gone and the new one drawn in the map's frame). Targets: "
+    out += ["", "Browser figures: from the navigation or the click to the map drawn (for a change: the previous "
+            "layer gone and the new one drawn in the map's frame), median (min–max). *Cold*: the first page, whose "
+            "views the server computes; *cached*: the later pages, which ask for the same views again and get them "
+            "from the app's per-revision cache (`_revision_memo`, shared by the sessions): what a second analyst "
+            "opening the same link meets. Targets: "
             "100k: a slider step ≤ 0.5 s; 1M (SQLite): first map ≤ 3 s, change ≤ 1 s, every view ≤ 300 ms, "
             "RSS ≤ 1 GB.", ""]
     for k in sizes:
@@ -944,14 +1009,21 @@ def report(results: dict, argv: list) -> str:
                     f"{fmt_s(br['warm'].get('map_s'))} s, {br['warm'].get('layer')}). Each page: Step ▶ twice, then "
                     f"the presets. Streamlit RSS after the runs {br['rss_mb']:,.0f} MB, "
                     f"peak {br['peak_rss_mb']:,.0f} MB.", "",
-                    "| step | map drawn s, median (min–max) | last rerun finished s | layer after it |",
+                    "| step | map drawn s: " + " / ".join(f"page {k + 1}" for k in range(len(br["first"])))
+                    + " | last rerun finished s: " + " / ".join(f"page {k + 1}" for k in range(len(br["first"])))
+                    + " | layer after it |",
                     "|---|---:|---:|---|"]
-            out.append(f"| page load → first map | {spread([x['map_s'] for x in br['first']])} | "
-                       f"{spread([x['idle_s'] for x in br['first']])} | "
-                       f"{br['first'][-1]['layer'] if br['first'] else ''} |")
+            n_runs = len(br["first"])
+            out.append("| page load → first map | " + " / ".join(fmt_s(x["map_s"]) for x in br["first"]) + " | "
+                       + " / ".join(fmt_s(x["idle_s"]) for x in br["first"]) + " | "
+                       + (str(br["first"][-1]["layer"]) if br["first"] else "") + " |")
             for name, cs in br["changes"].items():
-                out.append(f"| click {name} | {spread([c['map_s'] for c in cs])} | "
-                           f"{spread([c['idle_s'] for c in cs])} | {cs[-1]['layer']} |")
+                k = max(1, len(cs) // max(1, n_runs))       # clicks of this name per page
+                for j in range(k):
+                    mine = cs[j::k]
+                    label = name + (f" ({j + 1})" if k > 1 else "")
+                    out.append(f"| click {label} | " + " / ".join(fmt_s(c["map_s"]) for c in mine) + " | "
+                               + " / ".join(fmt_s(c["idle_s"]) for c in mine) + f" | {mine[-1]['layer']} |")
             if br["errors"]:
                 out.append(f"\nPage errors: {'; '.join(sorted(set(br['errors']))[:3])}")
             out.append("")
@@ -960,6 +1032,7 @@ def report(results: dict, argv: list) -> str:
             for p in r["plans"]:
                 out.append(f"- {p['view']}, `{p['query']}`: " + "; ".join(f"`{x}`" for x in p["plan"]))
             out.append("")
+    out += ["", FINDINGS]
     return "\n".join(out)
 
 
@@ -1012,6 +1085,7 @@ def main() -> int:
                     log(f"Chromium, {n:,} events…")
                     r["browser"] = bench_browser(location, args, args.cache / f"streamlit_{key}.log")
             r["load"] = [load0, os.getloadavg()[0]]
+            r["argv"] = " ".join(argv)
             results[key] = r
             figures.write_text(json.dumps(results, indent=1, default=str))
     if not results:
