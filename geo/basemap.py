@@ -18,10 +18,12 @@ gazetteer cache), then served as small JSON files:
   of 5 degrees (~300 m). A band's lines replace the coarser band's, its places add to the global
   file's. Only the tiles a view needs are fetched (after the first paint), each once.
 * **Encoding**: every line or ring is a flat array of integer coordinates, delta-coded, in units of
-  ``10**-nd`` degrees (lon, lat, dlon, dlat, ...); places are ``[lon, lat, name, rank]``.
+  ``10**-nd`` degrees (lon, lat, dlon, dlat, ...); places are ``[lon, lat, name, rank]`` (a
+  country, rank 0, has a fifth item: the zoom its name appears from, by its size).
 * **Labels** are DOM text (``span.basemap-label`` with ``data-rank``), chosen on every ``moveend``:
   the places in view with ``rank <= max_rank(zoom)``, most prominent first, skipping any whose box
-  would overlap one already placed (at most `MAX_LABELS`). Not interactive, under the event pins.
+  would overlap one already placed (at most `MAX_LABELS`; a quarter of that at zoom <= 3, half at
+  zoom 4). Not interactive, under the event pins.
 """
 from __future__ import annotations
 
@@ -295,7 +297,9 @@ def _country_labels(path: Path) -> list:
         if not name or not parts or parts[0].area < 0.3 or name == "Antarctica":
             continue
         pt = polylabel(parts[0], tolerance=0.2)
-        out.append([round(pt.x, 2), round(pt.y, 2), name, 0, int(parts[0].area * 1000)])
+        area = parts[0].area                                   # deg²: Russia ~2,900, France ~65
+        min_zoom = next(z for z, a in ((2, 150), (3, 40), (4, 8), (5, 1), (6, 0)) if area >= a)
+        out.append([round(pt.x, 2), round(pt.y, 2), name, 0, int(area * 1000), min_zoom])
     return out
 
 
@@ -377,7 +381,7 @@ def build(out_dir: Path, log=None) -> dict:
             if band.tile is None:
                 m = in_band
             if m.any():
-                tile["places"] = [places[i][:4] for i in np.flatnonzero(m)]
+                tile["places"] = [places[i][:4] + places[i][5:] for i in np.flatnonzero(m)]
             if len(tile) == 1:
                 continue
             text = json.dumps(tile, separators=(",", ":"), ensure_ascii=False)
@@ -644,10 +648,11 @@ LAYER_JS = r"""
         });
         var all = [].concat.apply([], cands);
         all.sort(function (a, b) { return a[3] - b[3]; });    // stable: prominence order within a rank
-        for (var i = 0; i < all.length && n < C.maxLabels; i++) {
+        var cap = z <= 3 ? C.maxLabels / 4 : z <= 4 ? C.maxLabels / 2 : C.maxLabels;
+        for (var i = 0; i < all.length && n < cap; i++) {
             var p = all[i];
             if (p[3] > maxRank) { break; }
-            if (p[3] === 0 && (z < 2 || z > 6)) { continue; }
+            if (p[3] === 0 && (z < p[4] || z > 6)) { continue; }   // a country, from a zoom by its size
             if (!view.contains([p[1], p[0]])) { continue; }
             var pt = map.latLngToContainerPoint([p[1], p[0]]);
             var w = p[2].length * (p[3] <= 2 ? 7.5 : 6.4) + 6, h = 14;
