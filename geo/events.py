@@ -106,9 +106,9 @@ def build_events(text: str, mentions: list, dates: list, published: Optional[str
                  title: str = "", dateline_span: Optional[tuple] = None, parses=None, lemmatizer=None) -> list:
     """Events from resolved mentions and found dates (list[DateMention]) of one article.
 
-    With `parses` ({sentence start: spaCy Doc of that sentence}, see `sentences_to_parse`) events are
-    detected on the dependency parse (geo.detect); without (no spaCy model, `--no-ner`) on clause
-    punctuation and word cues."""
+    With `parses` ({sentence start: spaCy Doc of that sentence}, see `sentences_to_parse`; anything
+    with that `get`, asked once per sentence in text order) events are detected on the dependency
+    parse (geo.detect); without (no spaCy model, `--no-ner`) on clause punctuation and word cues."""
     mentions = [m for m in mentions if not m.span.qualifier]
     if parses is not None:
         return _events_from_parse(text, mentions, dates, published, title, dateline_span, parses, lemmatizer)

@@ -92,11 +92,37 @@ class Geoparser:
             for a, ms in zip(articles, mentions):
                 yield self._finish(a, ms)
             return
-        # one parser pass over the sentences that hold a place, for the whole batch
+        # one parser pass over the sentences that hold a place, for the whole batch, as a stream
         wanted = [sentences_to_parse(t, ms) for t, ms in zip(texts, mentions)]
-        docs = iter(self.recogniser.parse(t[a:b] for t, spans in zip(texts, wanted) for a, b in spans))
+        docs = self.recogniser.parse(t[a:b] for t, spans in zip(texts, wanted) for a, b in spans)
         for a, ms, spans in zip(articles, mentions, wanted):
-            yield self._finish(a, ms, {start: next(docs) for start, _ in spans})
+            parses = _SentenceParses([start for start, _ in spans], docs)
+            yield self._finish(a, ms, parses)
+            parses.finish()
+
+
+class _SentenceParses:
+    """One article's sentence parses, taken from the batch's stream in sentence order: `get(start)`
+    gives the parse of the sentence starting there (None for a sentence not parsed), dropping the
+    ones before it, so only the parses of a few sentences are alive at a time."""
+
+    def __init__(self, starts: list, docs):
+        self._starts, self._docs, self._i = starts, docs, 0
+
+    def get(self, start: int):
+        while self._i < len(self._starts) and self._starts[self._i] < start:
+            next(self._docs)                      # a sentence the events step skipped
+            self._i += 1
+        if self._i < len(self._starts) and self._starts[self._i] == start:
+            self._i += 1
+            return next(self._docs)
+        return None
+
+    def finish(self) -> None:
+        """Take the article's remaining parses off the stream, so the next article reads its own."""
+        while self._i < len(self._starts):
+            next(self._docs)
+            self._i += 1
 
 
 _default: Optional[Geoparser] = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from geo.text import acronym_like, fold, is_dotted
 from geo.types import Span
@@ -175,15 +175,15 @@ class Recogniser:
                 ents[i].extend((s + a, e + a, label) for s, e, label in self._entities(doc))
         return [self._decide(t, e) for t, e in zip(texts, ents)]
 
-    def parse(self, texts: Iterable[str], batch_size: int = 64) -> list:
+    def parse(self, texts: Iterable[str], batch_size: int = 64) -> Iterator:
         """Dependency parses (tagger + parser, no NER) of short texts: the sentences events are read from.
         The NER component has its own embedding, so NER over the whole article and the parser over the
         sentences that hold a place share no work; parsing only those sentences is what keeps event
-        detection cheap. [] when no model is installed."""
-        texts = list(texts)
+        detection cheap. A stream: texts are read and parsed a batch at a time as the parses are taken
+        (a long article's parses never sit in memory at once). Nothing when no model is installed."""
         if self.nlp is None:
-            return []
-        return list(self.nlp.pipe(texts, batch_size=batch_size, disable=["ner"]))
+            return iter(())
+        return self.nlp.pipe(texts, batch_size=batch_size, disable=["ner"])
 
     @property
     def lemmatizer(self):
