@@ -494,6 +494,119 @@ def bench_browser(events, span, args, tmp: Path) -> dict:
             "load": (load_before, os.getloadavg()[0])}
 
 
+# --------------------------------------------------------------------------- basemap first paint (issue 13)
+
+# The basemap is painted: country outlines drawn and, with the detail layer, its files for the view
+# loaded and the labels placed; then two frames (as DONE_JS: the paint has reached the screen).
+BASEMAP_DONE_JS = """(detail) => {
+    if (window.__shown) { return window.__shown; }
+    if (!window.__complete) {
+        if (document.querySelectorAll('path.basemap-country').length < 200) { return false; }
+        if (!window.__outlines) {
+            window.__outlines = performance.now();
+            requestAnimationFrame(() => requestAnimationFrame(() => { window.__outlinesShown = performance.now(); }));
+        }
+        if (detail && !((window.__basemapReady || 0) > 0 && document.querySelector('span.basemap-label'))) { return false; }
+        window.__complete = [performance.now(), document.querySelectorAll('span.basemap-label').length,
+                             document.querySelectorAll('path[class*=basemap-]').length];
+        requestAnimationFrame(() => requestAnimationFrame(() => { window.__shown = performance.now(); }));
+    }
+    return false;
+}"""
+
+
+def seed_events() -> list:
+    """The seed store's events: seeds/ ingested into a scratch SQLite store by the real pipeline."""
+    from geo.ingest import ingest, read_inputs
+    from geo.pipeline import Geoparser
+    with tempfile.TemporaryDirectory() as tmp:
+        with Store.open(Path(tmp) / "seed.db") as s:
+            ingest(read_inputs([str(ROOT / "seeds")]), s, Geoparser())
+            return s.events()
+
+
+def time_basemap_page(pw, path: Path, detail: bool) -> dict:
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+    ctx.add_init_script(INIT_JS)
+    page = ctx.new_page()
+    try:
+        page.goto(path.as_uri(), wait_until="commit")
+        shown = page.wait_for_function(BASEMAP_DONE_JS, arg=detail, polling="raf", timeout=120_000).json_value()
+        info = page.evaluate("""() => { const lt = (window.__longtasks || []).filter(t => t[0] < window.__shown);
+            return {complete: window.__complete, longest: lt.reduce((m, t) => Math.max(m, t[1]), 0),
+                    outlines: window.__outlinesShown || window.__shown}; }""")
+    finally:
+        browser.close()
+    return {"shown": shown, "outlines": info["outlines"], "labels": info["complete"][1], "paths": info["complete"][2],
+            "longest": info["longest"]}
+
+
+def bench_basemap(args, tmp: Path) -> dict:
+    """First paint of the seed store's HTML export at zoom 3 and zoom 8, offline: with the basemap
+    as it was before issue 13 (country outlines only: the detail element left out) and as it is."""
+    from playwright.sync_api import sync_playwright
+    events = [e for e in seed_events() if mapview.has_point(e)]
+    box = mapview.bounds(events)
+    center = ((box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2)
+    log(f"basemap: {len(events)} seed events around {center[0]:.2f}, {center[1]:.2f}")
+    pages = []
+    real_detail = mapview._basemap_detail
+    for zoom in (3, 8):
+        for key, detail in (("before", False), ("after", True)):
+            mapview._basemap_detail = real_detail if detail else (lambda *a, **k: None)
+            try:
+                t = time.perf_counter()
+                text = mapview.standalone_html(events, center=center, zoom=zoom)
+                build_s = time.perf_counter() - t
+            finally:
+                mapview._basemap_detail = real_detail
+            p = tmp / f"basemap_{key}_{zoom}.html"
+            p.write_text(text, encoding="utf-8")
+            pages.append({"zoom": zoom, "key": key, "detail": detail, "path": p, "mb": len(text.encode()) / 1e6,
+                          "build_s": build_s, "runs": []})
+    with sync_playwright() as pw:
+        time_basemap_page(pw, pages[0]["path"], False)             # Chromium's own start-up: on nobody
+        for run in range(args.runs):
+            for pg in pages:
+                r = time_basemap_page(pw, pg["path"], pg["detail"])
+                pg["runs"].append(r)
+                log(f"  run {run + 1}/{args.runs} zoom {pg['zoom']} {pg['key']}: outlines painted at "
+                    f"{r['outlines']:,.0f} ms, all at {r['shown']:,.0f} ms "
+                    f"({r['labels']} labels, {r['paths']} basemap paths; longest task {r['longest']:,.0f} ms)")
+    for pg in pages:
+        pg["shown_ms"] = median([r["shown"] for r in pg["runs"]])
+        pg["outlines_ms"] = median([r["outlines"] for r in pg["runs"]])
+    return {"pages": pages, "n_events": len(events), "center": center, "sizes": basemap_sizes()}
+
+
+def basemap_sizes() -> dict:
+    from geo import basemap
+    return basemap.sizes()
+
+
+def basemap_report(b: dict, runs: int) -> str:
+    out = ["## Basemap: first map paint (issue 13)", "",
+           f"The seed store ({b['n_events']} events) as the HTML export (`standalone_html`, every asset inlined), "
+           f"offline, {VIEWPORT['width']}×{VIEWPORT['height']}, fresh Chromium per run, median of {runs}, from "
+           "navigation start: *first paint* = the country outlines drawn and the next frame painted; *complete* = "
+           "(after) the detail for the view drawn too and the labels placed, then the next frame painted. "
+           "Before = country outlines only (the basemap before issue 13).", "",
+           "| zoom | basemap | HTML | first paint | complete | labels | basemap paths | longest task |",
+           "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for pg in b["pages"]:
+        r = pg["runs"][0]
+        out.append(f"| {pg['zoom']} | {pg['key']} | {pg['mb']:.2f} MB | {pg['outlines_ms']:,.0f} ms | "
+                   f"{pg['shown_ms']:,.0f} ms | {r['labels']} | "
+                   f"{r['paths']} | {median([x['longest'] for x in pg['runs']]):,.0f} ms |")
+    sz = b["sizes"]
+    out += ["", "Built detail files (data/cache/basemap-v1, built once in "
+            f"{sz['build_s']:.0f} s): " + ", ".join(f"band {i}: {x['files']} files, {x['bytes'] / 1e6:.2f} MB"
+                                                  for i, x in enumerate(sz["bands"])) + f"; {sz['places']:,} places.", ""]
+    return "\n".join(out)
+
+
 # --------------------------------------------------------------------------- report
 
 def _version(dist: str) -> str:
@@ -661,7 +774,18 @@ def main() -> int:
                     help="browser runs of the naive page without clustering (default 3, ~10 s each)")
     ap.add_argument("--profile", action="store_true", help="add a cProfile of one 6-month filter change")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "map.md")
+    ap.add_argument("--basemap", action="store_true",
+                    help="only the basemap's first paint (seed store, zoom 3 and 8, before/after issue 13); "
+                         "report to benchmarks/results/map_basemap.md unless --out")
     args = ap.parse_args()
+    if args.basemap:
+        out = args.out if "--out" in sys.argv else ROOT / "benchmarks" / "results" / "map_basemap.md"
+        with tempfile.TemporaryDirectory() as tmp:
+            text = basemap_report(bench_basemap(args, Path(tmp)), args.runs)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return 0
     args.argv = sys.argv[1:]
     args.repeats = max(1, min(args.repeats, len(TEXT_NEEDLES)))
     db = args.db or ROOT / "data" / "cache" / f"bench_map_{args.events}.db"

@@ -556,6 +556,7 @@ LAYER_CSS = """
 # (map, config): loads the band's tiles in view on every moveend and labels the places in view.
 LAYER_JS = r"""
 (function (map, C) {
+    performance.mark('basemap-start');
     function pane(name, z) {
         var p = map.getPane(name) || map.createPane(name);
         p.style.zIndex = z; p.style.pointerEvents = 'none';
@@ -639,6 +640,7 @@ LAYER_JS = r"""
                   (country ? ' basemap-country' : '') + '" data-rank="' + p[3] + '">' + esc(p[2]) + '</span>'});
     }
     function labels() {
+        performance.mark('basemap-labels-start');
         var z = map.getZoom(), maxRank = Math.max(1, Math.min(8, Math.round(z) - 1));
         var view = map.getBounds(), size = map.getSize(), boxes = [], next = {}, n = 0;
         var cands = [];
@@ -674,6 +676,7 @@ LAYER_JS = r"""
         Object.keys(shown).forEach(function (id) { if (!next[id]) { labelLayer.removeLayer(shown[id]); } });
         Object.keys(next).forEach(function (id) { if (!shown[id]) { labelLayer.addLayer(next[id]); } });
         shown = next;
+        performance.mark('basemap-labels-end');
         map.fire('basemaplabels', {count: n});
     }
     var pendingLabels = false;
@@ -695,7 +698,7 @@ LAYER_JS = r"""
         if (!todo) { scheduleLabels(); }
         placeKeys.forEach(function (k) {
             load(k, function () {
-                if (want[k] && !drawn[k]) { drawn[k] = files[k].group.addTo(map); }
+                if (want[k] && !drawn[k]) { drawn[k] = files[k].group.addTo(map); performance.mark('basemap-drawn'); }
                 scheduleLabels();
                 if (--todo === 0) { window.__basemapReady = (window.__basemapReady || 0) + 1; }
             });
@@ -703,7 +706,8 @@ LAYER_JS = r"""
     }
     map.on('moveend', update);
     window.__basemapLabelPane = labelPane;
-    map.whenReady(update);
+    // after the first paint (the country outlines): the detail never delays it
+    map.whenReady(function () { L.Util.requestAnimFrame(function () { setTimeout(update, 0); }); });
 })
 """
 
