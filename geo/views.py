@@ -369,16 +369,28 @@ def filter_events(events: Iterable[Mapping], state: ViewState, data_span=None) -
     return out
 
 
-def store_filters(state: ViewState, data_span=None) -> dict:
+def place_keys_named(gazetteer, text: str) -> list:
+    """The keys of the places `text` names under any of their spellings ("Kiev" → Kyiv's key), for
+    the text filter (`store_filters`); [] without a gazetteer or for a short text."""
+    text = (text or "").strip()
+    if gazetteer is None or len(text) < 3:
+        return []
+    return sorted({p.key for p in gazetteer.lookup(text)})
+
+
+def store_filters(state: ViewState, data_span=None, text_places: Sequence[str] = ()) -> dict:
     """The view's filters as the store's view queries take them (`geo/store/view.py`), keeping the
     events `filter_events` keeps: reported ones (background too with `state.background`), never
-    hidden ones, undated ones only when the window covers the whole `data_span`."""
+    hidden ones, undated ones only when the window covers the whole `data_span`. text_places:
+    place keys the text filter also matches (`place_keys_named`)."""
     covers = covers_span(state, data_span)
     f = {"role": None if state.background else "reported",
          "start": None if covers or state.start is None else state.start.isoformat(),
          "end": None if covers or state.end is None else state.end.isoformat()}
     if state.text.strip():
         f["text"] = state.text.strip()
+        if text_places:
+            f["text_places"] = list(text_places)
     if state.actor.strip():
         f["actor"] = state.actor.strip()
     for key, values in (("country", state.countries), ("sources", state.sources), ("kinds", state.kinds),
@@ -786,6 +798,40 @@ def padded_bbox(bounds, pad: float = 0.5) -> Optional[tuple]:
     def wrap(x: float) -> float:                  # Leaflet reports unwrapped longitudes
         return x if -180 <= x <= 180 else (x + 180) % 360 - 180
     return (wrap(w), s, wrap(e), n)
+
+
+def fit_view(bounds, width_px: int = 900, height_px: int = 540, max_zoom: int = 10) -> tuple:
+    """(center, zoom) showing `bounds` ((south, west), (north, east)) whole on a map of this size
+    (Web Mercator: a 256 px tile spans 360 / 2**zoom degrees of longitude); a single point gets
+    `max_zoom` - 2."""
+    (s, w), (n, e) = bounds
+    center = (round((s + n) / 2, 4), round((w + e) / 2, 4))
+    dlon, dlat = max(e - w, 0.0), max(n - s, 0.0)
+    if dlon < 1e-6 and dlat < 1e-6:
+        return center, max_zoom - 2
+
+    def merc(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    zx = math.log2(width_px * 360 / (256 * dlon)) if dlon > 1e-6 else max_zoom
+    dy = abs(merc(n) - merc(s))
+    zy = math.log2(height_px * 2 * math.pi / (256 * dy)) if dy > 1e-9 else max_zoom
+    return center, int(max(1, min(max_zoom, math.floor(min(zx, zy) - 0.15))))     # a margin round the edges
+
+
+def place_choices(gazetteer, name: str, limit: int = 8) -> list:
+    """The gazetteer's places called `name` under any spelling, likeliest first (countries and
+    continents, then by population and fame), as dicts: `label` ("Kyiv · Kyiv City · UA · city"),
+    `lat`, `lon`, `kind`, `key`."""
+    name = (name or "").strip()
+    if gazetteer is None or not name:
+        return []
+    order = {"continent": 0, "country": 1}
+    places = sorted(gazetteer.lookup(name), key=lambda p: (order.get(p.kind, 4), -(p.population or 0),
+                                                           -(p.fame or 0), p.key))
+    return [{"label": " · ".join(x for x in (p.name, p.admin1 if p.kind == "city" else "", p.country_code, p.kind)
+                                 if x),
+             "lat": p.lat, "lon": p.lon, "kind": p.kind, "key": p.key} for p in places[:limit]]
 
 
 def cell_degrees(zoom: int) -> float:

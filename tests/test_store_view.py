@@ -166,3 +166,14 @@ def test_exports_written_from_the_stream_are_the_files_of_the_whole_list(filled,
     n = export.write(filled.iter_view_events(batch=3, **f), fmt, tmp_path / f"x.{fmt}")
     assert n == export.count(listed, fmt) == len(listed)
     assert (tmp_path / f"x.{fmt}").read_bytes() == export.render(listed, fmt)
+
+
+def test_the_text_filter_matches_a_place_by_its_other_names(filled):
+    """'Odessa' is not in the store's text (it says Odesa), but the gazetteer knows it as a name of
+    that city: with the place keys it names, the text filter finds the event."""
+    from geo.gazetteer import Gazetteer
+    keys = views.place_keys_named(Gazetteer.load(), "Odessa")
+    state = views.ViewState(text="Odessa")
+    assert filled.count_view(**views.store_filters(state, _span(filled, state))) == 0
+    got = filled.view_events(**views.store_filters(state, _span(filled, state), keys))
+    assert [e["name"] for e in got] == ["Odesa"]

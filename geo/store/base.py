@@ -1020,10 +1020,12 @@ class Store(ViewQueries):
                       min_confidence: Optional[float] = None, types: Optional[Iterable[str]] = None,
                       role: Optional[str] = None, min_sources: Optional[int] = None, include_hidden: bool = False,
                       kinds: Optional[Iterable[str]] = None, sources: Optional[Iterable[str]] = None,
-                      actor: Optional[str] = None) -> tuple[str, list, list]:
+                      actor: Optional[str] = None, text_places: Optional[Iterable[str]] = None
+                      ) -> tuple[str, list, list]:
         """The FROM clause (events `e`, articles `a`, incidents `i`), WHERE conditions and parameters
         of an events query with these filters (as `events` documents them; kinds: place kinds;
-        sources: `source_label`s; actor: a substring of any actor). Call with the lock held."""
+        sources: `source_label`s; actor: a substring of any actor; text_places: place keys that
+        `text` names, whose events match it too). Call with the lock held."""
         lo, hi = _window_day(start, last=False), _window_day(end, last=True)
         if lo and hi and lo > hi:
             raise StoreError(f"empty date window: {start} … {end}")
@@ -1073,9 +1075,13 @@ class Store(ViewQueries):
         if text:
             pat = f"%{_like_escape(text)}%"
             like = self._like
+            # text_places: the place keys the text names under any spelling (the gazetteer's
+            # alternate names: "Kiev" finds Kyiv's events)
+            keys = sorted(set(text_places or ()))[:500]
             where.append(f"(e.name {like} ? ESCAPE '\\' OR e.sentence {like} ? ESCAPE '\\'"
-                         f" OR a.title {like} ? ESCAPE '\\')")
-            params += [pat, pat, pat]
+                         f" OR a.title {like} ? ESCAPE '\\'"
+                         + (f" OR e.place_key IN ({', '.join('?' * len(keys))})" if keys else "") + ")")
+            params += [pat, pat, pat] + keys
         if min_confidence is not None:
             where.append("e.confidence >= ?")
             params.append(float(min_confidence))
