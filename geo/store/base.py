@@ -496,7 +496,7 @@ class Store(ViewQueries):
         """Rows of `_NODE_SQL` for the visible events in `box` (west, south, east, north; west and
         east None: latitude only) meeting `neighbour_dates(long, …)` (parameters `dparams`), of
         `n`'s type and from another article: `tail` is dparams + [type, article id], the parameters
-        of `NEIGHBOUR_COMMON` after the dates."""
+        of `neighbour_common` after the dates."""
         raise NotImplementedError
 
     def _driver(self, lo: Optional[str], hi: Optional[str], box: Optional[tuple]) -> Optional[str]:
@@ -1534,7 +1534,10 @@ _NODE_SQL = (f"SELECT {', '.join('e.' + c for c in _NODE_COLUMNS)}, a.content_ha
              " FROM events e JOIN articles a ON a.id = e.article_id")
 
 
-NEIGHBOUR_COMMON = " AND e.type = ? AND e.hidden = 0 AND e.article_id != ?"
+def neighbour_common(noindex: str) -> str:
+    """The type, visibility and other-article conditions of a candidate query; the type keeps off
+    its index (SQLite's '+'), or SQLite walks every event of that type instead of the place's few."""
+    return f" AND {noindex}e.type = ? AND e.hidden = 0 AND e.article_id != ?"
 
 
 def neighbour_dates(long: bool, lead: str, noindex: str) -> str:
@@ -1547,7 +1550,7 @@ def neighbour_dates(long: bool, lead: str, noindex: str) -> str:
 
 def key_neighbour_sql(noindex: str) -> dict:
     """The candidate queries by place key of `Store._candidates`, by long event."""
-    return {long: f"{_NODE_SQL} WHERE e.place_key = ? AND {neighbour_dates(long, '', noindex)}{NEIGHBOUR_COMMON}"
+    return {long: f"{_NODE_SQL} WHERE e.place_key = ? AND {neighbour_dates(long, '', noindex)}{neighbour_common(noindex)}"
             for long in (False, True)}
 
 

@@ -41,8 +41,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from geo.exceptions import (StoreError, StoreFileError, StoreForeign, StoreFull, StoreLocked,  # noqa: F401
                             StoreReadOnly, StoreTooNew, StoreUnopenable)
-from geo.store.base import (BUSY_ENV, DEFAULT_BUSY_S, NEIGHBOUR_COMMON, SHORT_SPAN_DAYS, _NODE_SQL, Store,
-                            _env_number, key_neighbour_sql, neighbour_dates)
+from geo.store.base import (BUSY_ENV, DEFAULT_BUSY_S, SHORT_SPAN_DAYS, _NODE_SQL, Store,
+                            _env_number, key_neighbour_sql, neighbour_common, neighbour_dates)
 
 try:
     import psycopg
@@ -321,7 +321,7 @@ MIGRATIONS: list[Callable[[_PGConnection], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _BOX_SQL = {long: f"{_NODE_SQL} WHERE e.geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)"
-                  f" AND {neighbour_dates(long, '', '')}{NEIGHBOUR_COMMON}" for long in (False, True)}
+                  f" AND {neighbour_dates(long, '', '')}{neighbour_common('')}" for long in (False, True)}
 
 
 # --------------------------------------------------------------------------- the store

@@ -42,10 +42,10 @@ from geo.exceptions import (StoreCorrupt, StoreError, StoreFileError, StoreForei
                             StoreLocked, StoreReadOnly, StoreTooNew, StoreUnopenable)
 from geo.store.base import (  # noqa: F401  (re-exported: the names this module always had)
     AREA_KINDS, BUSY_ENV, CORRECTABLE, CORRECTION_KINDS, DATE_SOURCES, DEFAULT_BUSY_S, DEFAULT_DB, INCIDENT_KM,
-    INCIDENT_SLACK_DAYS, MAX_INCIDENT_DAYS, MAX_MB_ENV, MENTION_CORRECTABLE, NEIGHBOUR_COMMON, PRECISIONS,
+    INCIDENT_SLACK_DAYS, MAX_INCIDENT_DAYS, MAX_MB_ENV, MENTION_CORRECTABLE, PRECISIONS,
     PROJECT_ROOT, SHORT_SPAN_DAYS, SNAPSHOT_CHANGED, SNAPSHOT_ID_RE, AddOutcome, Store, _EVENT_COLUMNS,
     _NODE_SQL, _env_number, _event_dict, content_hash, day_bounds, fold_name, key_neighbour_sql,
-    neighbour_dates, new_snapshot_id, normalise_text, source_label)
+    neighbour_common, neighbour_dates, new_snapshot_id, normalise_text, source_label)
 
 # --------------------------------------------------------------------------- schema
 
@@ -548,12 +548,12 @@ def _neighbour_sql() -> dict:
             box = "r.min_lat <= ? AND r.max_lat >= ?" + (" AND r.min_lon <= ? AND r.max_lon >= ?" if with_lon else "")
             out[("rtree", long, with_lon)] = (
                 _NODE_SQL.replace("FROM events e", "FROM events_rtree r CROSS JOIN events e ON e.id = r.id")
-                + f" WHERE {box} AND {neighbour_dates(long, '+', '+')}{NEIGHBOUR_COMMON}")
+                + f" WHERE {box} AND {neighbour_dates(long, '+', '+')}{neighbour_common('+')}")
             box = "e.lat BETWEEN ? AND ?" + (" AND e.lon BETWEEN ? AND ?" if with_lon else "")
-            out[("plain", long, with_lon)] = f"{_NODE_SQL} WHERE {box} AND {neighbour_dates(long, '+', '+')}{NEIGHBOUR_COMMON}"
+            out[("plain", long, with_lon)] = f"{_NODE_SQL} WHERE {box} AND {neighbour_dates(long, '+', '+')}{neighbour_common('+')}"
             # Where the box is crowded (many events at one city), the date index leads instead.
             out[("date", long, with_lon)] = (f"{_NODE_SQL} WHERE {neighbour_dates(long, '', '+')} AND "
-                                             + box.replace("e.l", "+e.l") + NEIGHBOUR_COMMON)
+                                             + box.replace("e.l", "+e.l") + neighbour_common('+'))
     return out
 
 
