@@ -570,13 +570,15 @@ def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState
                      use_container_width=True, height=MAP_HEIGHT)
 
 
-def base_view(store: Store, background: bool) -> dict:
+def base_view(store: Store, memo: dict, background: bool) -> dict:
     """The map's opening view for the session: the URL's centre and zoom, else the bounds of the
     reported events (background ones too with `background`; all events when there are none). Kept
     fixed for the session so that reruns never remount the map."""
     if ss.get("center"):
         return {"center": tuple(ss["center"]), "zoom": ss.get("zoom") or 7, "bounds": None}
-    box = store.view_bounds(role=None if background else "reported") or store.view_bounds(role=None)
+    # read once per revision, not once per visitor
+    box = (remembered(memo, ("bounds", background), lambda: store.view_bounds(role=None if background else "reported"))
+           or remembered(memo, ("bounds", None), lambda: store.view_bounds(role=None)))
     if box is None:
         return {"center": None, "zoom": None, "bounds": None}
     (south, west), (north, east) = box
@@ -947,7 +949,7 @@ def page(store: Store) -> None:
 
     if "_init" not in ss:
         init_from_url(store, span, opts)
-        ss["_base_view"] = base_view(store, background)
+        ss["_base_view"] = base_view(store, memo, background)
         ss["_init"] = True
     keep_widgets_valid(span, opts)
     take_table_pick(store)

@@ -784,15 +784,15 @@ def newest_first(events: Iterable[Mapping]) -> list:
 def padded_bbox(bounds, pad: float = 0.5) -> Optional[tuple]:
     """The map's reported bounds ({"_southWest": {"lat", "lng"}, "_northEast": …}, as Leaflet gives
     them) grown by `pad` of their size on each side, as (west, south, east, north) for the store;
-    None when unknown or when it spans the whole world (no box is needed then)."""
+    None when unknown or when it spans half the world or more (no box is worth it then)."""
     try:
         s, w = float(bounds["_southWest"]["lat"]), float(bounds["_southWest"]["lng"])
         n, e = float(bounds["_northEast"]["lat"]), float(bounds["_northEast"]["lng"])
     except (KeyError, TypeError, ValueError):
         return None
     dx, dy = (e - w) * pad, (n - s) * pad
-    if e - w + 2 * dx >= 360:
-        return None
+    if e - w + 2 * dx >= 180:
+        return None               # half the world or more: a box would filter little and cost much
     w, e = w - dx, e + dx
     s, n = max(-90.0, s - dy), min(90.0, n + dy)
     def wrap(x: float) -> float:                  # Leaflet reports unwrapped longitudes

@@ -1020,12 +1020,14 @@ class Store(ViewQueries):
                       min_confidence: Optional[float] = None, types: Optional[Iterable[str]] = None,
                       role: Optional[str] = None, min_sources: Optional[int] = None, include_hidden: bool = False,
                       kinds: Optional[Iterable[str]] = None, sources: Optional[Iterable[str]] = None,
-                      actor: Optional[str] = None, text_places: Optional[Iterable[str]] = None
-                      ) -> tuple[str, list, list]:
+                      actor: Optional[str] = None, text_places: Optional[Iterable[str]] = None,
+                      rows: bool = True) -> tuple[str, list, list]:
         """The FROM clause (events `e`, articles `a`, incidents `i`), WHERE conditions and parameters
         of an events query with these filters (as `events` documents them; kinds: place kinds;
         sources: `source_label`s; actor: a substring of any actor; text_places: place keys that
-        `text` names, whose events match it too). Call with the lock held."""
+        `text` names, whose events match it too). rows: the caller reads the articles' and incidents'
+        columns too (else they are joined only when a filter needs them: counts and aggregates then
+        read the events alone). Call with the lock held."""
         lo, hi = _window_day(start, last=False), _window_day(end, last=True)
         if lo and hi and lo > hi:
             raise StoreError(f"empty date window: {start} … {end}")
@@ -1102,7 +1104,10 @@ class Store(ViewQueries):
         if actor:
             where.append(f"e.actors {self._like} ? ESCAPE '\\'")
             params.append(f"%{_like_escape(actor)}%")
-        tables += " LEFT JOIN incidents i ON i.id = e.incident_id"
+        if not rows and not (text or sources):
+            tables = tables.replace(" JOIN articles a ON a.id = e.article_id", "", 1)
+        if rows or min_sources is not None:
+            tables += " LEFT JOIN incidents i ON i.id = e.incident_id"
         return tables, where, params
 
     # -- dialect hooks of the view queries (geo/store/view.py)

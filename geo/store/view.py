@@ -32,9 +32,10 @@ def _view_row(r) -> dict:
 class ViewQueries:
     """View queries shared by the backends (see the module docstring)."""
 
-    def _filtered(self, filters: dict, extra: tuple = ()) -> tuple[str, list]:
-        """FROM … WHERE … of the events a view's filters keep (plus `extra` conditions)."""
-        tables, where, params = self._event_filter(**filters)
+    def _filtered(self, filters: dict, extra: tuple = (), rows: bool = False) -> tuple[str, list]:
+        """FROM … WHERE … of the events a view's filters keep (plus `extra` conditions); rows: with
+        the articles and incidents joined for their columns (else only where a filter needs them)."""
+        tables, where, params = self._event_filter(rows=rows, **filters)
         where = list(where) + list(extra)
         return f" FROM {tables}" + (" WHERE " + " AND ".join(where) if where else ""), params
 
@@ -88,7 +89,7 @@ class ViewQueries:
         cols = ", ".join("'[]'" if slim and c == "alternatives" else "e." + c for c in _EVENT_COLUMNS)
         order = (" ORDER BY e.day_start IS NULL, e.day_start DESC, e.id DESC" if newest_first
                  else " ORDER BY e.day_start IS NULL, e.day_start, e.id")
-        sql, params = self._filtered(filters)
+        sql, params = self._filtered(filters, rows=True)
         return f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1), i.event_id{sql}{order}", params
 
     def view_cells(self, cell_deg: float, **filters) -> list:
