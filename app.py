@@ -258,7 +258,7 @@ def url_background() -> bool:
     return views.from_query(st.query_params.to_dict()).background
 
 
-def init_from_url(store: Store, span, opts: dict) -> None:
+def init_from_url(store: Store, span, opts: dict, news_end: Optional[str]) -> None:
     """First run of a session: the URL's view seeds every widget. Without dates in the URL the
     window is `views.opening_window` (the reported events, without a stray outlier date); a big
     store opens on its latest month instead."""
@@ -268,7 +268,7 @@ def init_from_url(store: Store, span, opts: dict) -> None:
         timeline = {"role": None if v.background else "reported"}
         if store.count_view(**timeline) > OPENING_LIMIT:
             # A big store opens on its latest month (the whole span is one click away: "Everything").
-            start, end = views.presets(span[1], span[0])["Month"]
+            start, end = views.presets(span[1], span[0], news_end)["Month"]
         else:
             start, end = views.opening_window(store.view_events(slim=True, **timeline), background=v.background)
         if start and end:
@@ -418,7 +418,7 @@ def sidebar_add(store: Store) -> None:
         st.sidebar.text(line)
 
 
-def sidebar_timeline(span) -> None:
+def sidebar_timeline(span, news_end: Optional[str]) -> None:
     lo, hi = (date.fromisoformat(x) if x else None for x in span)
     st.sidebar.subheader("Time")
     if not (lo and hi):
@@ -446,8 +446,8 @@ def sidebar_timeline(span) -> None:
     with st.sidebar:
         ticker()
         st.slider("Dates", min_value=lo, max_value=hi, key="w_window", format="YYYY-MM-DD")
-        st.caption("Quick windows (ending on the last day)")
-        names = list(views.presets(hi, lo).items())
+        st.caption("Quick windows (ending on the latest news day)")
+        names = list(views.presets(hi, lo, news_end).items())
         for row in (names[:2], names[2:]):
             for col, (name, (s, e)) in zip(st.columns(2), row):
                 col.button(name, key=f"w_preset_{name.lower()}", on_click=set_window, args=(s, e),
@@ -946,9 +946,10 @@ def page(store: Store) -> None:
                       lambda: store.date_span(role=None if background else "reported"))
     opts = remembered(memo, "opts", store.filter_options)
     n_all = remembered(memo, "n_all", store.count_view)
+    news_end = remembered(memo, "news_end", store.last_published)     # the presets end on the latest news
 
     if "_init" not in ss:
-        init_from_url(store, span, opts)
+        init_from_url(store, span, opts, news_end)
         ss["_base_view"] = base_view(store, memo, background)
         ss["_init"] = True
     keep_widgets_valid(span, opts)
@@ -956,7 +957,7 @@ def page(store: Store) -> None:
 
     st.sidebar.title("Reported events")
     sidebar_access()
-    sidebar_timeline(span)
+    sidebar_timeline(span, news_end)
     sidebar_filters(opts)
     if can_edit():
         sidebar_add(store)

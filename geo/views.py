@@ -638,21 +638,25 @@ def snapshot_link(base: str, snapshot_id: str) -> str:
 
 # --------------------------------------------------------------------------- timeline
 
-def presets(span_end, span_start=None) -> dict:
-    """Quick windows ending at the data's last day: a day, a week, a month, everything.
+def presets(span_end, span_start=None, news_end=None) -> dict:
+    """Quick windows: the latest day, week and month of news, and everything.
 
-    Values are (start, end) dates; starts are clamped to `span_start` when it is given."""
-    end = _d(span_end)
-    if end is None:
+    The first three end at `news_end` (the latest publication day; kept inside the span), else at
+    the data's last day: an event scheduled for next year does not push "the latest week" past
+    the news. Values are (start, end) dates; starts are clamped to `span_start` when given."""
+    last = _d(span_end)
+    if last is None:
         return {}
     first = _d(span_start)
+    end = _d(news_end) or last
+    end = min(max(end, first), last) if first else min(end, last)
 
     def back(days: int) -> tuple:
         s = end - timedelta(days=days - 1)
         return (max(s, first) if first else s, end)
 
     # "Everything" without a known first day is unbounded at the start.
-    return {"Day": back(1), "Week": back(7), "Month": back(30), "Everything": (first, end)}
+    return {"Day": back(1), "Week": back(7), "Month": back(30), "Everything": (first, last)}
 
 
 def play_step(state: ViewState, step_days: int, span) -> ViewState:

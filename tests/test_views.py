@@ -382,3 +382,16 @@ def test_date_corrections_and_correction_lines():
     assert views.correction_label({"kind": "place_rule", "value": {"lat": 34.43671, "lon": 35.8}}).endswith(
         "always place · → lat 34.4367, lon 35.8")
     assert views.target_of(TYPED[0]) == {"article_id": 11, "mention_start": 10, "mention_end": 14}
+
+
+def test_presets_end_on_the_latest_news_not_on_an_event_scheduled_later():
+    """An election scheduled for next year stretches the data's span; the latest week of news still
+    ends on the last publication day, and "Everything" still reaches the span's end."""
+    p = views.presets("2025-06-30", "2024-01-01", news_end="2024-11-29")
+    assert p["Day"] == (date(2024, 11, 29), date(2024, 11, 29))
+    assert p["Week"] == (date(2024, 11, 23), date(2024, 11, 29))
+    assert p["Everything"] == (date(2024, 1, 1), date(2025, 6, 30))
+    # without a publication day, or with one outside the span, the windows stay inside the span
+    assert views.presets("2024-04-30", "2024-04-01")["Day"] == (date(2024, 4, 30), date(2024, 4, 30))
+    assert views.presets("2024-04-30", "2024-04-10", news_end="2024-03-01")["Week"] == \
+        (date(2024, 4, 10), date(2024, 4, 10))

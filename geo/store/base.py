@@ -1123,6 +1123,12 @@ class Store(ViewQueries):
         'YYYY-MM-DD' column."""
         raise NotImplementedError
 
+    def last_published(self) -> Optional[str]:
+        """The latest publication day of the stored articles ('YYYY-MM-DD'), or None: where "the
+        latest news" ends (an event can be scheduled for later)."""
+        row = self._read("SELECT MAX(published) FROM articles WHERE published IS NOT NULL")
+        return str(row[0][0])[:10] if row and row[0][0] else None
+
     def revision(self) -> int:
         """A number that grows with every committed write (add, delete, correction, snapshot): what a
         reader keys its caches on. Another process's writes count too (it is read from the database)."""

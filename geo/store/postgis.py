@@ -315,8 +315,14 @@ def _migration_1(conn: _PGConnection) -> None:
 
 
 # Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
+def _migration_2(conn: _PGConnection) -> None:
+    """SQLite's schema 8: the latest news day read off an index."""
+    conn.execute("CREATE INDEX articles_published ON articles(published)")
+
+
 MIGRATIONS: list[Callable[[_PGConnection], None]] = [
     _migration_1,
+    _migration_2,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

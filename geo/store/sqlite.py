@@ -280,6 +280,11 @@ def _migration_7(conn: sqlite3.Connection, has_rtree: bool) -> None:
 
 
 # Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
+def _migration_8(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """The latest news day (the timeline's presets end there) read off an index."""
+    conn.execute("CREATE INDEX articles_published ON articles(published)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
     _migration_2,
@@ -288,6 +293,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_5,
     _migration_6,
     _migration_7,
+    _migration_8,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
