@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ig = sub.add_parser("ingest", help="geoparse articles and keep them in the event store")
     ig.add_argument("inputs", nargs="+", help="files, folders, .jsonl corpora, - for stdin, http(s) URLs or feeds")
-    ig.add_argument("--db", help="SQLite file (default: $GEO_DB or data/events.db)")
+    ig.add_argument("--db", help="SQLite file or postgresql:// URL (default: $GEO_DB or data/events.db)")
     ig.add_argument("--workers", type=int, metavar="N",
                     help="geoparser processes on this machine (default: the CPU count, fewer if memory is short: "
                          "about 1 GB each; 1: in this process); "
@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--width", type=int, default=1200, help="PNG width in pixels (default 1200)")
     exp.add_argument("--height", type=int, default=800, help="PNG height in pixels (default 800)")
     exp.add_argument("--tiles", action="store_true", help="PNG: let OpenStreetMap tiles load (needs a network)")
-    exp.add_argument("--db", help="SQLite file (default: $GEO_DB or data/events.db)")
+    exp.add_argument("--db", help="SQLite file or postgresql:// URL (default: $GEO_DB or data/events.db)")
 
     rs = sub.add_parser("resolve", help="place the given spans (JSON Lines on stdin)")
     rs.add_argument("--format", choices=["json"], default="json")
