@@ -409,6 +409,9 @@ def ensure_built(cache_dir: Path = CACHE_DIR, rebuild: bool = False, log=None) -
     half-built cache is never seen; two processes building at once both end with a whole one)."""
     path = cache_path(cache_dir)
     stamp = _sources_stamp()
+    known = _manifest.get(str(path))
+    if not rebuild and known is not None and known.get("stamp") == stamp and (path / MANIFEST).exists():
+        return path                                   # every rerun: a few stat calls, no reading
     if not rebuild:
         try:
             man = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
