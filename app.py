@@ -120,7 +120,7 @@ def run_ingest(store: Store, batches: list, label: str) -> None:
     """Ingest (name, items) batches with a progress bar; one report line per batch."""
     from geo.ingest import ingest
     from geo.exceptions import StoreError
-    lines = []
+    lines, warnings = [], []
     try:
         store.check_writable()                 # read-only, locked or full: say so before any geoparsing
     except StoreError as exc:
@@ -133,9 +133,10 @@ def run_ingest(store: Store, batches: list, label: str) -> None:
             bar.progress(i / len(batches), text=f"{name} ({i + 1} of {len(batches)})")
             summary = ingest(items, store, gp)
             lines.append(views.report_line(name, summary))
+            warnings += views.undated_warnings(name, summary)
         bar.progress(1.0, text="Done")
         status.update(label=f"{label}: done", state="complete", expanded=False)
-    ss["_report"] = lines
+    ss["_report"], ss["_report_warnings"] = lines, warnings
 
 
 def add_uploads(store: Store, files) -> None:
@@ -153,9 +154,10 @@ def add_uploads(store: Store, files) -> None:
         run_ingest(store, batches, f"Adding {len(batches)} file(s)")
 
 
-def add_pasted(store: Store, text: str) -> None:
+def add_pasted(store: Store, text: str, published: Optional[date] = None) -> None:
     store.require_edit()
-    run_ingest(store, [("pasted text", [views.article_from_text(text)])], "Adding the pasted text")
+    run_ingest(store, [("pasted text", [views.article_from_text(text, published=published)])],
+               "Adding the pasted text")
 
 
 def add_url(store: Store, url: str) -> None:
@@ -404,10 +406,15 @@ def sidebar_add(store: Store) -> None:
                 add_uploads(store, files)
                 ss["_upload_gen"] = gen + 1
                 st.rerun()
-        text = st.text_area("Or paste an article (first line = title)", key="w_paste", height=120)
+        paste = ss.setdefault("_paste_gen", 0)       # a new box (empty) once its text went in
+        text = st.text_area("Or paste an article (first line = title)", key=f"w_paste_{paste}", height=120)
+        published = st.date_input("Its publication date", value=None, key=f"w_paste_date_{paste}",
+                                  help="Dates such as “on Monday” are read from it. Empty: taken from a byline or "
+                                       "dateline in the text, if there is one")
         if st.button("Add text", key="w_add_text", disabled=not (text or "").strip()):
             with writing():
-                add_pasted(store, text)
+                add_pasted(store, text, published)
+                ss["_paste_gen"] = paste + 1
                 st.rerun()
         url = st.text_input("Or an article / feed URL (needs a network)", key="w_url")
         if st.button("Fetch", key="w_fetch", disabled=not (url or "").strip()):
@@ -416,6 +423,8 @@ def sidebar_add(store: Store) -> None:
                 st.rerun()
     for line in ss.get("_report", []):
         st.sidebar.text(line)
+    for warning in ss.get("_report_warnings", []):
+        st.sidebar.warning(md(warning))
 
 
 def sidebar_timeline(span, news_end: Optional[str]) -> None:

@@ -46,9 +46,10 @@ MEDIA_TYPES = {"html": "text/html", "png": "image/png", "geojson": "application/
                "csv": "text/csv", "kml": "application/vnd.google-earth.kml+xml"}
 CSV_FIELDS = ["name", "lat", "lon", "country_code", "kind", "type", "role", "actors", "incident_id", "n_sources",
               "date", "date_end", "precision", "date_source", "date_text", "confidence", "sentence", "title", "url",
-              "published", "source"]
+              "published", "source", "event_id", "article_id"]      # the ids: a row leads back to the store
 _EVENT_FIELDS = ("type", "role", "actors", "incident_id", "n_sources", "source")   # with defaults: `_fields`
-_PROPERTIES = [f for f in CSV_FIELDS if f not in ("lat", "lon")] + ["corrected", "id", "article_id"]
+_PROPERTIES = [f for f in CSV_FIELDS if f not in ("lat", "lon", "event_id", "article_id")] + ["corrected", "id",
+                                                                                             "article_id"]
 KML_NS = "http://www.opengis.net/kml/2.2"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -141,7 +142,7 @@ def csv_chunks(events: Iterable[Mapping], rows_per_chunk: int = 500) -> Iterator
     w.writeheader()
     for i, e in enumerate(events, 1):
         row = {k: e.get(k) for k in CSV_FIELDS}
-        row.update(_fields(e))
+        row.update(_fields(e), event_id=e.get("id"))
         row["actors"] = "; ".join(str(a) for a in row["actors"] or ())
         w.writerow({k: csv_cell(v) for k, v in row.items()})
         if i % rows_per_chunk == 0:

@@ -991,20 +991,33 @@ def correction_for(event: Mapping, alt: Optional[Mapping] = None, point: Optiona
 
 # --------------------------------------------------------------------------- adding articles
 
-def article_from_text(text: str, title: Optional[str] = None, url: Optional[str] = None) -> Article:
-    """An Article for pasted text: title = first non-empty line, publication date from a byline or
-    dateline near the top (never today's date), id from the text's hash."""
+def article_from_text(text: str, title: Optional[str] = None, url: Optional[str] = None,
+                      published: Optional[date] = None) -> Article:
+    """An Article for pasted text: title = first non-empty line; publication date as given (the
+    paste box's date field), else from a byline or dateline near the top (never today's date);
+    id from the text's hash."""
     from geo.dates import publication_date_from_text
 
     text = text or ""
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    found = publication_date_from_text(text)
+    found = None if published else publication_date_from_text(text)
     digest = hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
     return Article(id=f"pasted-{digest}", text=text, title=" ".join((title or first).split())[:300],
-                   published=found[0] if found else None,
-                   published_source="byline" if found else "unknown",
+                   published=published.isoformat() if published else (found[0] if found else None),
+                   published_source="given" if published else ("byline" if found else "unknown"),
                    published_span=found[1:] if found else None,
                    url=url or None, source="pasted text")
+
+
+NO_DATE_WARNING = ("{name}: no publication date (none given, none found in a byline or dateline): its events are "
+                   "dated only where the text names a full date; “on Monday” or “last week” stay undated. Give "
+                   "the date and add it again to date them.")
+
+
+def undated_warnings(name: str, summary) -> list:
+    """A warning for each article an ingest stored without a publication date."""
+    return [NO_DATE_WARNING.format(name=src if len(summary.unknown_date) > 1 else name)
+            for src in summary.unknown_date]
 
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)

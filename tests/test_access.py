@@ -51,7 +51,8 @@ def editing_widgets(at: AppTest) -> set:
     found |= {k for k in keys(at.button) if k and k.startswith(("w_undo_", "w_restore_"))}
     if at.get("file_uploader"):
         found.add("file_uploader")
-    found |= keys(at.text_area) & {"w_paste", "w_snap_note"}
+    found |= {"w_paste" if k.startswith("w_paste_") else k for k in keys(at.text_area)
+              if k and (k.startswith("w_paste_") or k == "w_snap_note")}
     found |= keys(at.text_input) & {"w_url", "w_snap_title"}
     return found
 

@@ -143,10 +143,26 @@ def test_uploaded_files_are_added_with_a_report_per_file(db):
     n, m = counts(at)
     assert m == 6 and n == m - sum(e["role"] == "background" for e in stored(db).values())
     assert "Yerevan" in stored(db)
-    at.text_area(key="w_paste").set_value("Fire in Shusha\nApril 10, 2024\n\n"
-                                          "A fire broke out in the town of Shusha, officials said.").run()
+    at.text_area(key="w_paste_0").set_value("Fire in Shusha\nApril 10, 2024\n\n"
+                                            "A fire broke out in the town of Shusha, officials said.").run()
     at.button(key="w_add_text").click().run()
     assert counts(at) == (n + 1, 7) and stored(db)["Shusha"]["date"] == "2024-04-10"
+    assert at.text_area(key="w_paste_1").value in ("", None)          # the box is empty for the next one
+    assert not any("no publication date" in w.value for w in at.warning)
+
+    # no date line and no date given: stored, with a warning saying what that means for its events
+    at.text_area(key="w_paste_1").set_value("Flood in Ganja\n\nFloods hit the town of Ganja on Monday, "
+                                            "officials said.").run()
+    at.button(key="w_add_text").click().run()
+    assert any("no publication date" in w.value for w in at.warning)
+    assert stored(db)["Ganja"]["date_source"] == "unknown"
+
+    # the date field dates a paste: "on Monday" is read against it
+    at.text_area(key="w_paste_2").set_value("Protest in Lankaran\n\nHundreds of people protested in the town "
+                                            "of Lankaran on Monday, residents said.").run()
+    at.date_input(key="w_paste_date_2").set_value(date(2024, 4, 17)).run()
+    at.button(key="w_add_text").click().run()
+    assert stored(db)["Lankaran"]["date"] == "2024-04-15" and stored(db)["Lankaran"]["date_source"] == "stated"
 
 
 def test_fix_this_pin_is_stored_and_survives_reingest(db, geoparser):

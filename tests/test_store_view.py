@@ -177,3 +177,17 @@ def test_the_text_filter_matches_a_place_by_its_other_names(filled):
     assert filled.count_view(**views.store_filters(state, _span(filled, state))) == 0
     got = filled.view_events(**views.store_filters(state, _span(filled, state), keys))
     assert [e["name"] for e in got] == ["Odesa"]
+
+
+def test_csv_rows_lead_back_to_the_event_its_incident_and_its_article(filled, tmp_path):
+    import csv
+    from geo import export
+    f = views.store_filters(views.ViewState(), _span(filled, views.ViewState()))
+    export.write(filled.iter_view_events(**f), "csv", tmp_path / "v.csv")
+    with open(tmp_path / "v.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    want = {e["id"]: e for e in filled.view_events(**f)}
+    assert sorted(int(r["event_id"]) for r in rows) == sorted(want)
+    for r in rows:
+        e = want[int(r["event_id"])]
+        assert (int(r["article_id"]), int(r["incident_id"])) == (e["article_id"], e["incident_id"])
