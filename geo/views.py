@@ -760,19 +760,20 @@ def counts_frame(counts: Mapping[date, int], bucket: str):
 
 # --------------------------------------------------------------------------- table, selection, fixing
 
-TABLE_COLUMNS = ("id", "place", "type", "date", "precision", "date source", "role", "actors", "sources",
-                 "incident", "kind", "country", "confidence", "corrected", "title", "source", "sentence")
+TABLE_COLUMNS = ("id", "place", "type", "date", "title", "source", "sentence", "precision", "date source", "role",
+                 "actors", "sources", "incident", "kind", "country", "confidence", "corrected")
 
 
 def table_rows(events: Iterable[Mapping]) -> list[dict]:
-    """One plain-text row per event for the events table (Streamlit renders cells as text)."""
+    """One plain-text row per event for the events table (Streamlit renders cells as text): what,
+    where and when first, then the story (title, source, sentence), then the details."""
     return [{"id": e.get("id"), "place": e.get("name"), "type": type_label(event_type(e)),
-             "date": e.get("date") or "unknown", "precision": e.get("precision"),
+             "date": e.get("date") or "unknown", "title": e.get("title"), "source": source_of(e),
+             "sentence": e.get("sentence"), "precision": e.get("precision"),
              "date source": e.get("date_source"), "role": role_of(e), "actors": ", ".join(actors_of(e)),
              "sources": n_sources_of(e), "incident": incident_of(e), "kind": e.get("kind"),
              "country": e.get("country_code"), "confidence": e.get("confidence"),
-             "corrected": bool(e.get("corrected")), "title": e.get("title"), "source": source_of(e),
-             "sentence": e.get("sentence")}
+             "corrected": bool(e.get("corrected"))}
             for e in events]
 
 
