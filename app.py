@@ -349,7 +349,7 @@ def take_table_pick(store: Store) -> None:
     last["seen"] = rows
     e = visible_event(store, ids[rows[0]]) if rows and rows[0] < len(ids) else None
     if e is not None:
-        ss["selected"] = e["id"]
+        ss["selected"], ss["_clicked"] = e["id"], None
         ss["center"], ss["zoom"] = views.focus(e)
 
 
@@ -374,11 +374,11 @@ def take_map_click(shown: list) -> None:
     if e is None:
         e = views.nearest_event(shown, obj.get("lat"), obj.get("lng"))
     if e is not None:
-        ss["selected"] = e["id"]
+        ss["selected"] = ss["_clicked"] = e["id"]       # the pin marks itself: no ring, no redraw
 
 
 def clear_selection() -> None:
-    ss["selected"], ss["center"], ss["zoom"] = None, None, None
+    ss["selected"], ss["center"], ss["zoom"], ss["_clicked"] = None, None, None, None
 
 
 def country_name(code: str) -> str:
@@ -567,7 +567,8 @@ def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState
     m = mapview.build_map(center=base.get("center"), zoom=base.get("zoom"))
     layer = (mapview.event_layer(shown, window=window, rows_cache=rows_cache) if shown is not None
              else mapview.density_layer(cells))
-    mapview.mark_selected(layer, selected)
+    if selected is not None and selected.get("id") != ss.get("_clicked"):
+        mapview.mark_selected(layer, selected)        # picked in the table or a link
     if base.get("bounds") and base.get("center") is None:
         m.fit_bounds(base["bounds"], padding=(30, 30), max_zoom=8)
     # center/zoom: where the app moves the map (a picked event); the map reports its own pan and

@@ -383,6 +383,8 @@ class _Style(_VerbatimMacro):
         .leaflet-container { background: #cfe0ea; }
         .ev-pin { background: transparent; border: none; }
         path.ev-area:focus, .ev-pin:focus { outline: none; }
+        .ev-pin.ev-picked span { box-shadow: 0 0 0 2px #fff, 0 0 0 4px #111111; }
+        path.ev-area.ev-picked { stroke: #111111; stroke-width: 3; }
         .ev-pin span { display: block; width: 12px; height: 12px; margin: 1px; border-radius: 50%;
                        border: 1.5px solid #fff; box-shadow: 0 0 0 1px #333; box-sizing: border-box; }
         .ev-legend { background: rgba(255,255,255,.92); padding: 6px 8px; font: 11px/1.35 sans-serif;
@@ -624,6 +626,11 @@ class _EventData(_VerbatimMacro):
                     var l = e.layer;
                     if (l === undefined || l._ev === undefined) { return; }
                     tip(l);   // also for streamlit-folium's last_object_clicked_tooltip
+                    // the clicked one is the selected one: marked here, so the app need not redraw
+                    // the layer (which would close the popup just opened)
+                    document.querySelectorAll('.ev-picked').forEach(function (x) { x.classList.remove('ev-picked'); });
+                    var el = l._icon || l._path;
+                    if (el) { el.classList.add('ev-picked'); }
                     if (!l.getPopup()) {
                         l.bindPopup(popupOfRow(rows[l._ev]), popupOptions);
                         l.openPopup(l.getLatLng ? undefined : e.latlng);
@@ -883,7 +890,8 @@ SELECTED_COLOUR = "#111111"
 
 def mark_selected(layer: folium.FeatureGroup, event: Optional[Mapping]) -> None:
     """A ring around the selected event's place (an area's centre), drawn over the pins; it takes
-    no clicks, so the pin under it stays selectable."""
+    no clicks, so the pin under it stays selectable. For an event picked in the table or a link: a
+    pin clicked on the map marks itself (`ev-picked`), without the layer being drawn again."""
     if event is None or event.get("lat") is None or event.get("lon") is None:
         return
     folium.CircleMarker(location=(float(event["lat"]), float(event["lon"])), radius=13, color=SELECTED_COLOUR,

@@ -348,8 +348,9 @@ def test_popup_and_panel_show_markup_from_articles_as_text(prepared_app, open_pa
     # backslashes, no HTML), and the URL names the event
     wait_query(page, event=str(kharkiv["id"]))
     page.get_by_text("Fix this pin", exact=True).wait_for(timeout=TIMEOUT)
-    page.get_by_text(XSS_TITLE, exact=True).wait_for(timeout=TIMEOUT)
-    page.get_by_text(XSS_SENTENCE, exact=True).wait_for(timeout=TIMEOUT)
+    panel = page.locator("[data-testid=stCaptionContainer], [data-testid=stText], [data-testid=stMarkdownContainer]")
+    panel.get_by_text(XSS_TITLE, exact=True).first.wait_for(timeout=TIMEOUT)      # (the table lists it too)
+    panel.get_by_text(XSS_SENTENCE, exact=True).first.wait_for(timeout=TIMEOUT)
     page.wait_for_timeout(300)                # give an injected onerror handler its chance
     assert_nothing_ran(page, frame, seen)
     assert seen["errors"] == []

@@ -1,7 +1,7 @@
 """Issue 13, selection by identity, in the running app (Chromium, network off): of two pins on
 one spot, each click selects the event of the pin clicked (in the URL, the "Selected event"
-panel and a ring on the map), clicking the same pin again still works, and an area is
-selectable.
+panel and a mark on the pin, its popup left open), clicking the same pin again still works, and
+an area is selectable.
 
 One app process for the module on tests/app_data.py's store, where the battle (9 March) and the
 protest (13 March) in Tripoli are two incidents at the same point, and a law passed in Ukraine
@@ -87,7 +87,10 @@ def test_each_of_two_pins_on_one_spot_selects_its_own_event(app, open_page):
         click_pin(page, frame, event_id)
         wait_query(page, event=str(event_id))
         page.get_by_text(head, exact=False).first.wait_for(timeout=TIMEOUT)
-        frame.wait_for_function("() => document.querySelectorAll('path.ev-selected').length === 1", timeout=TIMEOUT)
+        # the clicked pin is marked as the selected one (and no ring elsewhere)
+        frame.wait_for_function(f"() => !!document.querySelector(\".ev-pin.ev-picked[data-ev='{event_id}']\")"
+                                " && document.querySelectorAll('.ev-picked').length === 1"
+                                " && !document.querySelector('path.ev-selected')", timeout=TIMEOUT)
 
     # the same pin clicked again after the selection was cleared: selected again
     page.get_by_role("button", name="Clear selection").click()
