@@ -70,6 +70,7 @@ def test_fit_to_events_frames_the_view_and_a_filter_change_follows_the_data(app,
     # zoom in on Tripoli, then keep only the explosions: Sibi, off-screen, comes into view
     frame.evaluate("([lat, lon]) => window.map_div.setView([lat, lon], 9, {animate: false})",
                    [TRIPOLI_LY["lat"], TRIPOLI_LY["lon"]])
+    wait_map_centre(page, TRIPOLI_LY["lat"], TRIPOLI_LY["lon"])     # the app knows where the map looks
     settle(page)
     page.get_by_role("combobox", name="Event type", exact=True).click()
     page.get_by_role("option", name="Explosion / remote violence", exact=True).click()
