@@ -514,7 +514,7 @@ def navigation(bounds) -> None:
               on_click=lambda: fly_to(*views.fit_view(bounds, height_px=MAP_HEIGHT)) if bounds else None)
 
 
-def follow_the_data(store: Store, memo: dict, f: dict, n: int, bounds) -> None:
+def follow_the_data(store: Store, f: dict, n: int, bounds) -> None:
     """After a filter change or an article added, when none of the view's events lies where the
     map looks, the map moves to fit them."""
     key = (filters_key(f), store.revision())
@@ -1005,7 +1005,7 @@ def page(store: Store) -> None:
         st.success(ss.pop("_flash"))
     histogram(store, memo, f, view)
     bounds = remembered(memo, ("bounds", filters_key(f)), lambda: store.view_bounds(**f))
-    follow_the_data(store, memo, f, n_shown, bounds)
+    follow_the_data(store, f, n_shown, bounds)
     navigation(bounds)
     draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")))
 

@@ -20,11 +20,11 @@ from typing import Iterator, Optional
 from geo.exceptions import StoreError
 
 
-def _view_row(r) -> dict:
-    """A row of `_view_select` as an event dict with `representative`: True for the event its
-    incident's pin stands on (geo.views.representative); a lone event is its own."""
-    from geo.store.base import _event_dict
-    e = _event_dict(r[:-1])
+def _view_row(r, event_dict) -> dict:
+    """A row of `_view_select` as an event dict (by `event_dict`, geo.store.base's, passed in: base
+    imports this module) with `representative`: True for the event its incident's pin stands on
+    (geo.views.representative); a lone event is its own."""
+    e = event_dict(r[:-1])
     e["representative"] = not e["hidden"] and (r[-1] is None or r[-1] == e["id"])
     return e
 
@@ -58,18 +58,20 @@ class ViewQueries:
                 sql += " LIMIT ? OFFSET ?"
                 params += [int(limit), max(0, int(offset))]
             rows = self._read(sql, params)
-        return [_view_row(r) for r in rows]
+        from geo.store.base import _event_dict
+        return [_view_row(r, _event_dict) for r in rows]
 
     def iter_view_events(self, newest_first: bool = False, slim: bool = False, batch: int = 2000,
                          **filters) -> Iterator[dict]:
         """`view_events` as a stream: rows are fetched `batch` at a time while the caller consumes
         them (an export of a million events holds a few thousand in memory). Holds the store's lock
         until the stream is exhausted or closed."""
+        from geo.store.base import _event_dict
         with self._lock:
             sql, params = self._view_select(filters, newest_first, slim)
             for rows in self._stream(sql, params, batch):
                 for r in rows:
-                    yield _view_row(r)
+                    yield _view_row(r, _event_dict)
 
     def _stream(self, sql: str, params: list, batch: int) -> Iterator[list]:
         """The rows of a read query, `batch` at a time (SQLite steps its cursor; a backend whose
