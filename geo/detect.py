@@ -209,8 +209,8 @@ class Detector:
                     # "the Russia attack on Ukraine": a country or capital before a deed is its doer
                     if kind in ("country", "continent", "region") and self.lem(head) not in T.PLACE_SCOPED:
                         return None
-                    if T.trigger_type(self.lem(head)) == "economic":
-                        return None
+                    if T.trigger_type(self.lem(head)) == "economic" and kind != "landmark":
+                        return None                         # "Ankara's purchase"; but "a Wall Street selloff"
                     return self.finish(head, 0.8, "locative")
                 if _noun_in(head, PLACE_NOUNS) and dep != "poss":
                     if any(c.dep_ == "prep" and c.lower_ == "of" and any(
@@ -231,6 +231,9 @@ class Detector:
                 if p == "including" and upos(governor) in ("NOUN", "PROPN"):
                     tok = governor                          # "other locations, including the base in Khojaly"
                     continue
+                if p == "of" and kind == "landmark" and upos(governor) == "NOUN" and self.trigger_like(governor) \
+                        and self.lem(governor) not in T.SPEECH:
+                    return self.finish(governor, 0.8, "locative")     # "a meeting of the U.N. Security Council"
                 if p == "of" and _noun_in(governor, PLACE_NOUNS):
                     tok = governor                          # "the central town of Beledweyne"
                     continue
@@ -398,6 +401,8 @@ class Detector:
             # "a spokesman in Quetta told VOA" says where the speaker is (rule P2)
             if prep is None or prep.i < verb.i or lem in ("announce", "welcome", "urge"):
                 return None
+            if any(c.dep_ == "ccomp" and c.i < prep.i for c in verb.children):
+                return None              # after the reported clause, a locative belongs inside it (a misparse)
             return self.finish(verb, 0.6 * weak, how)
         if self.trigger_like(verb):
             return self.finish(verb, 1.0 * weak, how)

@@ -29,6 +29,9 @@ AREA_KINDS = {"country", "continent", "region", "admin1"}
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])|\n\s*\n|\n(?=\S)")
 _ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Prof|Jr|Sr|U\.S|U\.K|No|Jan|Feb|"
                             r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|[A-Z])\.$")
+# Words that open a sentence but never follow an initial ("W. Bush"): after "X." they start a new one.
+_SENTENCE_OPENER = re.compile(r"[\"“‘(]?(?:The|A|An|This|That|These|Those|It|Its|He|She|They|We|I|His|Her|Their|"
+                              r"Our|In|On|At|But|And|Meanwhile|However|There|After|Before|When|While)\b")
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2014\u2013]|\s-\s")
 _RELATIVE = re.compile(r"\s*(?:which|where|who|whose|that|when)\b", re.I)
 # "Dadivank Monastery in the Kalbajar district", "the Dadivank post in Kalbajar", "Pandi, Bulacan"
@@ -87,8 +90,10 @@ def sentences(text: str) -> list:
     """(start, end) of each sentence; a cheap splitter that knows common abbreviations."""
     out, start = [], 0
     for m in _SENTENCE_END.finditer(text):
-        if _ABBREVIATIONS.search(text[max(start, m.start() - 6):m.start()]) and "\n" not in m.group():
-            continue
+        abbr = _ABBREVIATIONS.search(text[max(start, m.start() - 6):m.start()])
+        if abbr and "\n" not in m.group() and not (
+                len(abbr.group()) == 2 and _SENTENCE_OPENER.match(text, m.end())):
+            continue            # "Mr. Smith", "George W. Bush"; but "a post on X. The talks…" ends one
         if text[start:m.start()].strip():
             out.append((start, m.start()))
         start = m.end()
@@ -313,7 +318,7 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
         stated = _by_tense(stated, link, det, published)
     if stated is None and link.future:
         return None                                          # undated future: not an event (rule P9)
-    if link.needs_date and how != "own":
+    if link.needs_date and how == "governing":
         return None                                          # a weak link needs a date of its own
     if stated is None and m.place.kind in AREA_KINDS and not _is_verb_token(link.trigger) \
             and trigger_type(link.lemma) in ("economic", "other", None):
@@ -335,6 +340,8 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
         if generic or t in _VIOLENT:
             types.append(t)
     ev.type = min(types, key=_TYPE_PRIORITY.index) if types else default_type(link.actors, sentence, link.lemma)
+    if link.needs_date and how == "none" and ev.type == "other":
+        return None                                          # an unknown verb, undated, saying nothing typed
     ev.confidence = round(ev.confidence * link.strength, 4)
     ev.role = role_of(ev, published, future=link.future)
     return ev

@@ -357,6 +357,9 @@ class Recogniser:
             c.score = -1.0
             return
         importance = max((_importance(p) for p in places), default=0.0)
+        # a curated name of several words ("Wall Street", "U.N. Security Council") is rarely anything else
+        curated = " " in surface.strip() and any(p.source == "supplement" and p.kind in ("landmark", "region")
+                                                 for p in places)
         prev_word = _prev_word(text, c.start)
         next_word = _next_word(text, c.end)
         if "qualifier" in c.evidence and c.demonym_of:
@@ -369,7 +372,7 @@ class Recogniser:
         if c.demonym_of:
             score += 0.6
         elif places:
-            score += 0.2 + 0.35 * importance
+            score += 0.2 + 0.35 * importance + (0.1 if curated else 0.0)
             c.evidence.append(f"gazetteer:{max(places, key=_importance).kind}")
         # NER vote
         if ents is not None:
@@ -385,7 +388,7 @@ class Recogniser:
                 # A place named inside an organisation ("University of Georgia") is no mention, but a
                 # country qualifying one is ("U.S. Army", "Taco Bell Canada", "Iraq's Health Ministry").
                 if relation == "inside":
-                    qualifies = importance >= 1.0 and prev_word != "of"
+                    qualifies = (importance >= 1.0 or curated) and prev_word != "of"
                     score += -0.1 if qualifies else _INSIDE_PENALTY
                 else:
                     # "in Winnipeg" tagged PRODUCT: a locative preposition before a well-known

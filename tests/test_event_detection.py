@@ -64,12 +64,45 @@ def test_origin_and_destination_are_not_event_places(parser):
     "A New York-based analyst said the report was wrong.",
     "Washington denies the report.",
     "Russia has not agreed to the ceasefire.",
-    "Speaking at a Security Council meeting on Afghanistan, the envoy urged restraint.",
     "The town lies about 300 kilometers north of Mogadishu.",
     "If Britain imposes restrictions, the trade will collapse.",
 ])
 def test_mentions_that_are_not_happenings_give_no_event(parser, text):
     assert events_of(parser, text) == []
+
+
+def test_a_topic_is_no_place_but_a_body_with_a_seat_places_its_session(parser):
+    # "a meeting on Afghanistan" is a topic; the Security Council sits at UN Headquarters (guideline P6)
+    evs = events_of(parser, "Speaking at a Security Council meeting on Afghanistan, the envoy urged restraint.")
+    assert [(e.name, e.kind, e.type) for e in evs] == [("United Nations Headquarters", "landmark", "political")]
+    ev = only(parser, "Catherine Russell, UNICEF's executive director, told a meeting of the U.N. Security Council "
+                      "on Tuesday that children were dying.")
+    assert ev.name == "United Nations Headquarters" and ev.date == "2025-03-11"
+    assert ev.trigger["text"] == "meeting"
+
+
+def test_a_locative_after_the_reported_clause_does_not_place_the_statement(parser):
+    # the parser hangs "at the U.N. Security Council" on "telling"; it belongs to the clause it follows
+    evs = events_of(parser, "Dodik rejected the warrant, telling journalists in Banja Luka on Wednesday that he "
+                            "would ask Russia to veto an extension of the force, at the U.N. Security Council.")
+    assert [e.name for e in evs] == ["Banja Luka"]
+
+
+def test_a_single_letter_before_a_sentence_opener_ends_the_sentence(parser):
+    # "on X." is the platform, not an initial: the talks are dated by their own sentence, not "Wednesday"
+    evs = events_of(parser, "Zelenskyy wrote Wednesday in a post on the social media platform X. "
+                            "The G7 talks in Charlevoix, Quebec, brought together ministers from seven countries.",
+                    published="2025-03-14")
+    assert [(e.date, e.date_source) for e in evs] == [("2025-03-14", "published")]
+
+
+def test_an_undated_verb_outside_the_lexicon_takes_the_publication_day_when_it_says_what_happened(parser):
+    ev = only(parser, "Meanwhile, in Washington, three members of the U.S. Senate led a group of lawmakers in "
+                      "calling on the secretary of state to prevent further deterioration.")
+    assert ev.name == "Washington" and ev.date == PUBLISHED and ev.date_source == "published"
+    assert ev.type == "political"
+    # one that says nothing typed stays out
+    assert events_of(parser, "You know, there are energy companies doing business in Iraq right now.") == []
 
 
 def test_history_is_background_and_news_is_reported(parser):
