@@ -545,3 +545,39 @@ def test_snapshot_ids_never_start_with_a_dash(tmp_path, monkeypatch):
         ids = [store.save_snapshot({}, []).id for _ in range(200)]      # ~3 would start with '-' otherwise
     assert len(set(ids)) == 200
     assert all(re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]{21}", i) for i in ids)
+
+
+# --------------------------------------------------------------------------- one article; snapshot owners
+
+def test_one_article_with_its_text_and_the_article_filter(filled):
+    """The article view reads one article (its text, title, date, link) and its events alone."""
+    a, b = filled.articles()
+    got = filled.article(b["id"])
+    assert got["text"].startswith("Talks ran in Barda") and got["title"] == "Talks in Barda"
+    assert (got["url"], got["published"], got["n_events"]) == ("https://example.org/b", "2024-04-21", 3)
+    assert filled.article(10 ** 9) is None and filled.article("not an id") is None
+    assert names(filled.view_events(article=b["id"])) == {"Barda", "Moscow", "Khojaly"}
+    assert filled.count_view(article=a["id"]) == 4
+    assert filled.count_view(article=b["id"], start="2024-04-15", end="2024-04-30") == 2
+    assert filled.view_bounds(article=b["id"]) is not None
+    assert filled.count_view(article=10 ** 9) == 0
+
+
+def test_only_the_snapshot_owners_key_renames_or_deletes_it(store):
+    snap = store.save_snapshot({"start": "2024-04-01"}, [], title="April")
+    other = store.save_snapshot({}, [], title="Other")
+    key = store.snapshot_owner_key(snap.id)
+    assert key == store.snapshot_owner_key(snap.id) != store.snapshot_owner_key(other.id)
+    with pytest.raises(StoreError, match="whoever made it"):
+        store.rename_snapshot(snap.id, "Hijacked", store.snapshot_owner_key(other.id))
+    with pytest.raises(StoreError, match="whoever made it"):
+        store.delete_snapshot(snap.id, "")
+    store.rename_snapshot(snap.id, "April, renamed", key)
+    assert store.snapshot(snap.id).title == "April, renamed"
+    assert not store.snapshot(snap.id).changed                   # the title is not part of its content hash
+    assert store.delete_snapshot(snap.id, key) is True
+    with pytest.raises(StoreError, match="no snapshot"):
+        store.snapshot(snap.id)
+    with pytest.raises(StoreError, match="no snapshot"):
+        store.snapshot_owner_key(snap.id)
+    assert [s["id"] for s in store.snapshots()] == [other.id]

@@ -17,11 +17,12 @@ The interface (every method documents itself below):
   `check_writable`.
 * **Correct:** `correct`, `set_hidden`, `set_type`, `set_date`, `add_place_rule`, `undo_correction`,
   `corrections`, `event_corrections`.
-* **Query:** `events`, `articles`, `mentions`, `count_events`, `count_articles`, `date_span`,
+* **Query:** `events`, `articles`, `article`, `mentions`, `count_events`, `count_articles`, `date_span`,
   `revision`; a view's counts, pins, grid cells, histogram, table pages and filter choices
   (`ViewQueries`, geo/store/view.py).
 * **Incidents:** `incidents`, `incident`, `rebuild_incidents`.
-* **Snapshots:** `save_snapshot`, `snapshot`, `snapshots`.
+* **Snapshots:** `save_snapshot`, `snapshot`, `snapshots`, `snapshot_owner_key`, `rename_snapshot`,
+  `delete_snapshot`.
 
 Design (both backends):
 
@@ -86,6 +87,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import hmac
 import json
 import math
 import operator
@@ -1021,11 +1023,11 @@ class Store(ViewQueries):
                       role: Optional[str] = None, min_sources: Optional[int] = None, include_hidden: bool = False,
                       kinds: Optional[Iterable[str]] = None, sources: Optional[Iterable[str]] = None,
                       actor: Optional[str] = None, text_places: Optional[Iterable[str]] = None,
-                      rows: bool = True) -> tuple[str, list, list]:
+                      article: Optional[int] = None, rows: bool = True) -> tuple[str, list, list]:
         """The FROM clause (events `e`, articles `a`, incidents `i`), WHERE conditions and parameters
         of an events query with these filters (as `events` documents them; kinds: place kinds;
         sources: `source_label`s; actor: a substring of any actor; text_places: place keys that
-        `text` names, whose events match it too). rows: the caller reads the articles' and incidents'
+        `text` names, whose events match it too; article: one article's id, its events only). rows: the caller reads the articles' and incidents'
         columns too (else they are joined only when a filter needs them: counts and aggregates then
         read the events alone). Call with the lock held."""
         lo, hi = _window_day(start, last=False), _window_day(end, last=True)
@@ -1101,6 +1103,9 @@ class Store(ViewQueries):
             _add_in(where, params, "LOWER(e.kind)", kinds, str.lower)
         if sources:
             _add_in(where, params, "a.source_label", sources)
+        if article is not None:
+            where.append("e.article_id = ?")
+            params.append(int(article))
         if actor:
             where.append(f"e.actors {self._like} ? ESCAPE '\\'")
             params.append(f"%{_like_escape(actor)}%")
@@ -1147,6 +1152,18 @@ class Store(ViewQueries):
                " (SELECT COUNT(*) FROM events e WHERE e.article_id = a.id) FROM articles a ORDER BY a.id")
         rows = self._read(sql)
         return [dict(zip(cols + ("n_events",), r)) for r in rows]
+
+    def article(self, article_id: int) -> Optional[dict]:
+        """One stored article with its text (the `articles` columns, `text`, `n_events`), or None."""
+        cols = _ARTICLE_COLUMNS + ("text",)
+        try:
+            aid = int(article_id)
+        except (TypeError, ValueError):
+            return None
+        rows = self._read(f"SELECT {', '.join('a.' + c for c in cols)},"
+                          " (SELECT COUNT(*) FROM events e WHERE e.article_id = a.id) FROM articles a WHERE a.id = ?",
+                          (aid,))
+        return dict(zip(cols + ("n_events",), rows[0])) if rows else None
 
     def mentions(self, article_id: int) -> list:
         """The stored mentions of one article, in text order."""
@@ -1305,6 +1322,37 @@ class Store(ViewQueries):
         cols = ("id", "created_at", "title", "note", "n_events")
         return [dict(zip(cols, r)) for r in
                 self._read(f"SELECT {', '.join(cols)} FROM snapshots ORDER BY created_at DESC, rowid DESC")]
+
+    def snapshot_owner_key(self, snapshot_id: str) -> str:
+        """The key that lets whoever made snapshot `snapshot_id` rename or delete it: an HMAC-SHA256
+        of the id under a secret this store keeps (``store_meta``, drawn once, never shown). The
+        snapshot's link does not carry it, so a link's recipients cannot change the snapshot."""
+        self.snapshot(snapshot_id)                 # a malformed or unknown id: StoreError
+        rows = self._read("SELECT value FROM store_meta WHERE key = 'snapshot_secret'")
+        if not rows:
+            with self._write() as conn:
+                conn.execute("INSERT INTO store_meta (key, value) VALUES ('snapshot_secret', ?)"
+                             " ON CONFLICT (key) DO NOTHING", (secrets.token_hex(32),))
+            rows = self._read("SELECT value FROM store_meta WHERE key = 'snapshot_secret'")
+        return hmac.new(rows[0][0].encode("ascii"), snapshot_id.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def _check_owner(self, snapshot_id: str, key: str) -> None:
+        if not isinstance(key, str) or not hmac.compare_digest(self.snapshot_owner_key(snapshot_id), key):
+            raise StoreError(f"snapshot {snapshot_id!r} can only be changed by whoever made it (wrong key)")
+
+    def rename_snapshot(self, snapshot_id: str, title: str, key: str) -> None:
+        """Give snapshot `snapshot_id` a new title (not covered by its content hash); `key` is its
+        `snapshot_owner_key`, else StoreError."""
+        self._check_owner(snapshot_id, key)
+        with self._write() as conn:
+            conn.execute("UPDATE snapshots SET title = ? WHERE id = ?", (str(title or "")[:200], snapshot_id))
+
+    def delete_snapshot(self, snapshot_id: str, key: str) -> bool:
+        """Delete snapshot `snapshot_id` (its link then says there is no such snapshot); `key` is its
+        `snapshot_owner_key`, else StoreError. True when a row went."""
+        self._check_owner(snapshot_id, key)
+        with self._write() as conn:
+            return conn.execute("DELETE FROM snapshots WHERE id = ?", (snapshot_id,)).rowcount > 0
 
     def date_span(self, include_hidden: bool = False, role: Optional[str] = None) -> tuple:
         """(first day, last day) over the dated events, as 'YYYY-MM-DD', or (None, None); hidden
