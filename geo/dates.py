@@ -778,6 +778,24 @@ def _century(m, text, anchor):
     return _century_value((n - 1) * 100, m["mod"])
 
 
+_RX_CENTURY_ORD = (rf"(?:(?P<{{g}}n>[1-9]|1\d|2[01])(?:st|nd|rd|th)|(?P<{{g}}w>(?i:{_RX_ORDINAL_CENTURY})))")
+
+
+@_rule(rf"(?<![\w-])(?:(?i:the)\s+)?(?:(?P<amod>(?i:early|mid|late))[-\s]+)?{_RX_CENTURY_ORD.format(g='a')}"
+       rf"\s+(?i:and|to|through)\s+(?:(?i:the)\s+)?(?:(?P<bmod>(?i:early|mid|late))[-\s]+)?"
+       rf"{_RX_CENTURY_ORD.format(g='b')}[-\s]+(?i:centuries)(?![\w-])")
+def _centuries(m, text, anchor):
+    """"the 19th and early 20th centuries": from the first century's start to the second's end."""
+    def nth(g):
+        return int(m[g + "n"]) if m[g + "n"] else _ORDINAL_CENTURY[re.sub(r"[-\s]+", "-", m[g + "w"].lower())]
+    a, b = nth("a"), nth("b")
+    if b < a:
+        return None
+    first = _century_value((a - 1) * 100, m["amod"])[0].split("/")[0]
+    last = _century_value((b - 1) * 100, m["bmod"])[0].split("/")[1]
+    return f"{first}/{last}", "range"
+
+
 def _century_value(y: int, mod: Optional[str]):
     """The hundred years from y ("the 1800s", "the 19th century": 1800/1899), or its early/mid/late third."""
     if not mod:
@@ -1170,7 +1188,7 @@ _NEEDS = {
     "_iso": _DIGITS, "_numeric": _DIGITS, "_year": _DIGITS, "_short_year": _DIGITS, "_quarter_q": _DIGITS,
     "_part_of_year": _DIGITS,
     "_spoken_year": ("nineteen", "twenty"), "_spoken_2000s": ("thousand",),
-    "_decade": ("0s", "0's", "0’s"), "_decade_word": ("ties",), "_century": ("century",),
+    "_decade": ("0s", "0's", "0’s"), "_decade_word": ("ties",), "_century": ("century",), "_centuries": ("centuries",),
     "_quarter": ("quarter", "half"), "_quarter_rel": ("quarter",),
     "_season": ("spring", "summer", "fall", "autumn", "winter"),
     "_relative_day": ("today", "tonight", "yesterday", "tomorrow", "night", "morning", "afternoon", "evening"),
@@ -1184,7 +1202,7 @@ _DISCOURSE_KEYS = ("quarter", "period", "year", "day", "week", "month")
 _PRESCAN = re.compile(
     rf"\d+|{_RX_MONTH_FULL}|{_RX_MONTH_ABBR_NODOT}\b|{_RX_WEEKDAY}|(?i:today|tonight|yesterday|tomorrow|"
     r"week|month|year|quarter|half|spring|summer|fall|autumn|winter|ago|night|morning|afternoon|evening|"
-    r"nineteen|twenty|thousand|ties\b)")
+    r"nineteen|twenty|thousand|ties\b|centur)")
 _WINDOW = 70    # characters either side of a pre-scan hit that a rule looks at
 _DIGIT_RUN = re.compile(r"\d+")
 

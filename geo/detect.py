@@ -54,6 +54,13 @@ ACTOR_NOUNS = set("forces force troops soldiers army military police officials o
                   "activists members member agency unit units peacekeepers fighters rebels workers "
                   "staff students citizens community communities population refugees administration "
                   "council lawmakers deputy director chief head".split())
+# Nouns for a journey: a verb acting on one ("completed a journey to X") travels.
+JOURNEYS = {"journey", "voyage", "trip", "flight", "crossing", "passage"}
+# Measures one state aims at others: where they "happen" is ambiguous, so they place nothing.
+AIMED_MEASURES = {"tariff", "sanction", "duty", "levy", "embargo", "restriction", "countermeasure"}
+# Actor nouns that name a body rather than people on the spot ("sent a letter to the government in X").
+ACTOR_BODIES = {"government", "administration", "ministry", "council", "agency", "authorities", "court",
+                "delegation", "embassy", "parliament"}
 HYPOTHETICAL = {"if", "unless", "whether", "lest"}
 # Verbs whose complement has not happened: "intend to use the law to make vessels leave".
 IRREALIS = set("hope want intend seek try aim threaten propose urge demand call ask wish consider aspire "
@@ -245,6 +252,9 @@ class Detector:
                     return None                             # "a meeting on Afghanistan": topic
                 if p in DESTINATION:
                     g = self.lem(governor)
+                    trip = next((c for c in governor.children if c.dep_ == "dobj" and self.lem(c) in JOURNEYS), None)
+                    if trip is not None and _is_verb(governor) or g in JOURNEYS:
+                        g = "travel"                # "completed a 19-day journey … to the port of Bandar Abbas"
                     if g in T.TO_IS_WHERE or (p == "into" and self._violent(governor)):
                         return self._from_governor(governor, prep, "destination", place_spans, weak=0.8)
                     if g in T.TRAVEL and governor.dep_ not in ("advcl", "acl", "relcl") and not any(
@@ -295,6 +305,8 @@ class Detector:
             if dep in ("nsubj",):
                 g = self.lem(head)
                 if kind in ("country", "admin1", "admin2") and g in T.STATE_ACTS and _is_verb(head):
+                    if any(c.dep_ == "dobj" and self.lem(c) in AIMED_MEASURES for c in head.children):
+                        return None                 # "Canada imposed tariffs": aimed at others, no locus (P5)
                     return self.finish(head, 0.6, "state")
                 return None                                 # "Washington denies", "Russia has not agreed"
             if dep in ("attr", "acomp", "oprd", "dative", "advmod", "dep", "ROOT", "parataxis", "meta",
@@ -370,6 +382,13 @@ class Detector:
         if noun.dep_ == "pobj" and noun.head.text.lower() == "of" and self.trigger_like(noun.head.head) \
                 and upos(noun.head.head) == "NOUN":
             return self.finish(noun.head.head, 0.8 * weak, "locative")   # "the arrest of five people in Irbil"
+        if noun.dep_ == "pobj" and noun.head.lower_ in ("to", "for") and _is_verb(noun.head.head) \
+                and self.lem(noun.head.head) not in T.SPEECH | T.STATIVE and noun.lower_ not in ACTOR_BODIES:
+            # "distributed relief items to affected people in Mulanje district": the handing over is there
+            link = self.finish(noun.head.head, 0.7 * weak, "locative")
+            if link is not None and not self.trigger_like(noun.head.head):
+                link.needs_date = True        # "accusing it of providing support to militants in X": undated, untyped
+            return link
         if noun.dep_ == "dobj":
             verb = noun.head
             lem = self.lem(verb)
@@ -512,6 +531,10 @@ class Detector:
             if c.dep_ == "aux" and c.text.lower() == "to" and verb.head.text.lower() in ("going", "due", "set",
                                                                                          "scheduled", "expected"):
                 return True
+        if verb.tag_ in ("VBP", "VBZ") and verb.dep_ == "advcl" and any(
+                c.dep_ == "mark" and c.lower_ in ("after", "before", "until", "once", "when") for c in verb.children) \
+                and any(c.dep_ == "aux" and c.lower_ in MODAL_UNREAL | {"will", "shall"} for c in verb.head.children):
+            return True                  # "would convene … after Witkoff returns to Washington": not yet
         return verb.tag_ in ("VBP", "VBZ") and verb.head.text.lower() in ("due", "set", "scheduled")
 
     def actors(self, trig) -> list:

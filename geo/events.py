@@ -252,6 +252,7 @@ def _events_from_parse(text, mentions, dates, published, title, dateline_span, p
 # the Jaffar Express hijacking and its clearance operation as two events).
 _OPERATION = re.compile(r"\b(?:clearance|rescue|military|security|counter-?terrorism|counter-?insurgency)\s+"
                         r"operations?\b", re.I)
+_RELATIVE_BEFORE = re.compile(r",\s*(?:which|who)\b[^,]*$")
 _ATTACK_TYPES = {"violence_against_civilians", "explosion_remote_violence"}
 
 
@@ -266,6 +267,8 @@ def _follow_up_operation(text: str, events: list) -> list:
     with_events = {e.sentence_start for e in events}
     for s_start, s_end in sentences(text):
         m = _OPERATION.search(text, s_start, s_end)
+        if m and _RELATIVE_BEFORE.search(text, s_start, m.start()):
+            m = None                     # "Central Command, which oversees U.S. military operations": a description
         if m and s_start not in with_events and s_start > attack.sentence_start:
             return events + [replace(attack, type="battle", actors=[], sentence=text[s_start:s_end].strip(),
                                      sentence_start=s_start,
@@ -316,10 +319,14 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
     stated, how = _date_by_parse(det, link, sentence_dates)
     if stated is not None:
         stated = _by_tense(stated, link, det, published)
-    if stated is None and link.future:
-        return None                                          # undated future: not an event (rule P9)
-    if link.needs_date and how == "governing":
-        return None                                          # a weak link needs a date of its own
+    if link.future and (stated is None or how != "own"):
+        return None                   # undated future: not an event (rule P9); a date of the clause it hangs
+                                      # in ("would convene this weekend after X returns to Y") dates the other
+    if link.needs_date and (how == "governing" or how == "none" and link.how != "locative"):
+        return None                 # a weak link needs a date of its own (an undated verb outside the
+                                    # lexicon may pass below, when its clause says what kind of thing happened)
+    if _AGGREGATE_PERIOD.search(text, s_start, s_end) and _counted(link.trigger):
+        return None                 # "1,250 terrorists have been killed in Pakistan in the last 15 months": a tally
     if stated is None and m.place.kind in AREA_KINDS and not _is_verb_token(link.trigger) \
             and trigger_type(link.lemma) in ("economic", "other", None):
         return None                                          # "investment in Ukraine": a topic, not a happening
@@ -345,6 +352,22 @@ def _parsed_event(text, m, link, det, sentence_dates, published, s_start, s_end)
     ev.confidence = round(ev.confidence * link.strength, 4)
     ev.role = role_of(ev, published, future=link.future)
     return ev
+
+
+# A stretch of time running up to now ("in the last 15 months", "so far this year"): with a counted
+# participant the sentence is a statistic, not a happening (guideline P10).
+_AGGREGATE_PERIOD = re.compile(r"\b(?:in|over|during|for|within)\s+the\s+(?:last|past|previous)\s+(?:\d+|two|three|"
+                               r"four|five|six|seven|eight|nine|ten|eleven|twelve|several|few)\s+(?:weeks|months|"
+                               r"years|decades)\b|\bso\s+far\s+this\s+(?:year|month)\b|\bsince\s+the\s+"
+                               r"(?:start|beginning)\s+of\b", re.I)
+
+
+def _counted(trig) -> bool:
+    """Does the happening count its participants ("1,250 terrorists", "504 attacks")?"""
+    from geo.detect import upos
+    verb = trig if upos(trig) in ("VERB", "AUX") else trig.head
+    args = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "dobj")] + [trig]
+    return any(c.dep_ == "nummod" and c.like_num for a in args for c in a.children)
 
 
 _WEEKDAY = re.compile(r"^(?:on\s+|this\s+|next\s+|last\s+)?(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day(?:['’]s)?$", re.I)
@@ -474,7 +497,10 @@ def _fold(found: list) -> list:
         finer = [k for k in by_type_country[(ev.type, ev.country_code)] if k is not ev and _within(k, ev)
                  and (_overlap(k, ev, slack=1) or "published" in (k.date_source, ev.date_source))]
         # the same happening: told with the same word or actors, or the only one of its kind in there
-        inside = ev.kind in AREA_KINDS and (len(finer) == 1 or any(told[id(k)] & told[id(ev)] for k in finer))
+        # (an undated mention of the area beside dated happenings of its kind inside it restates them:
+        # "This marks Rubio's second visit to Saudi Arabia" after the talks in Jeddah)
+        inside = ev.kind in AREA_KINDS and (len(finer) == 1 or any(told[id(k)] & told[id(ev)] for k in finer)
+                                            or (bool(finer) and ev.date_source == "published"))
         if not inside:
             out.append(ev)
     return sorted(out, key=lambda e: e.mention_start)

@@ -440,7 +440,9 @@ class Recogniser:
         if text[c.end:c.end + 2] in ("'s", "’s") and places:
             score += 0.05
         # capitalisation: sentence-initial or all-caps headline words prove nothing
-        if _sentence_initial(text, c.start) and not c.demonym_of:
+        # (but a country opening a sentence is no capitalised common word: "Botswana lifted its ban")
+        label_now = _ner_label(c.start, c.end, ents)[0] if ents is not None else None
+        if _sentence_initial(text, c.start) and not c.demonym_of and not (importance >= 1.0 and label_now != "PERSON"):
             score -= 0.15
             c.evidence.append("sentence-initial")
         if surface.isupper() and len(surface) > 3 and not places:

@@ -203,3 +203,12 @@ def test_anchor_may_be_a_datetime_or_iso_string():
 def test_date_mention_is_a_value():
     d = DateMention(0, 4, "2023", "2023", "year")
     assert (d.date_start, d.date_end) == (date(2023, 1, 1), date(2023, 12, 31))
+
+
+def test_coordinated_centuries_are_one_range_from_the_first_to_the_end_of_the_second():
+    assert found("a colonial policy during the 19th and early 20th centuries.") == {
+        "the 19th and early 20th centuries": ("1800/1933", "range")}
+    assert found("between the eighteenth and nineteenth centuries") == {
+        "the eighteenth and nineteenth centuries": ("1700/1899", "range")}
+    # a century in words alone is found too (no digit to pre-scan for)
+    assert found("in the eighteenth century") == {"the eighteenth century": ("1700/1799", "range")}

@@ -105,6 +105,46 @@ def test_an_undated_verb_outside_the_lexicon_takes_the_publication_day_when_it_s
     assert events_of(parser, "You know, there are energy companies doing business in Iraq right now.") == []
 
 
+def test_a_tally_over_a_stretch_of_time_is_no_event(parser):
+    assert events_of(parser, "In the last 15 months, 1,250 terrorists from various groups have been killed in "
+                             "Pakistan, along with 563 security personnel, the minister said.") == []
+    # the same verb on one dated happening is one
+    ev = only(parser, "Twelve soldiers were killed in Pakistan on Tuesday.")
+    assert ev.name == "Pakistan" and ev.date == "2025-03-11"
+
+
+def test_measures_aimed_at_other_countries_place_nothing(parser):
+    assert events_of(parser, "Canada imposed tariffs on American steel on Tuesday.") == []
+    ev = only(parser, "Botswana lifted its hunting ban on Tuesday.")
+    assert ev.name == "Botswana" and ev.type in ("political", "legal")
+
+
+def test_an_arrival_after_which_something_would_happen_is_not_yet_an_event(parser):
+    evs = events_of(parser, "Rubio told reporters on Friday that officials would convene this weekend after "
+                            "Witkoff returns to Washington.", published="2025-03-14")
+    assert evs == []
+
+
+def test_an_undated_mention_of_a_country_restates_the_dated_happening_inside_it(parser):
+    evs = events_of(parser, "Rubio met Saudi officials in Jeddah on Monday. He held talks with Ukrainian "
+                            "officials in Jeddah on Tuesday. This marks Rubio's second visit to Saudi Arabia.")
+    assert {e.name for e in evs} == {"Jeddah"}
+
+
+def test_a_journey_completed_to_a_port_is_an_arrival_there(parser):
+    ev = only(parser, "The cargo ship Golbon completed a 19-day journey to the Iranian port of Bandar Abbas "
+                      "on Feb. 13.", published="2025-03-13")
+    assert ev.name == "Bandar Abbas" and ev.date == "2025-02-13"
+
+
+def test_handing_something_to_people_somewhere_happens_there(parser):
+    ev = only(parser, "The World Food Program on Thursday distributed relief items to affected people in "
+                      "Mulanje district.", published="2025-03-13")
+    assert ev.name == "Mulanje" and ev.date == "2025-03-13" and ev.date_source == "stated"
+    # an accusation of support, undated and untyped, places nothing
+    assert events_of(parser, "Officials accused India of providing support to militants in Afghanistan.") == []
+
+
 def test_history_is_background_and_news_is_reported(parser):
     evs = events_of(parser, "Floods killed 30 people in Sindh province last week. "
                             "Floods also killed hundreds of people in Sindh in 2010.")
