@@ -122,7 +122,7 @@ def test_open_creates_file_wal_and_schema_version(tmp_path):
     assert c.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     objects = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
     assert {"articles", "mentions", "events", "corrections", "events_rtree",
-            "events_day_start", "events_day_end", "events_article"} <= objects
+            "events_view_start", "events_view_end", "events_newest", "events_article"} <= objects
     c.close()
     with Store.open(path) as s:           # reopening migrates nothing and keeps the version
         assert s.schema_version == len(MIGRATIONS)

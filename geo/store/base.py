@@ -1023,13 +1023,15 @@ class Store(ViewQueries):
                       role: Optional[str] = None, min_sources: Optional[int] = None, include_hidden: bool = False,
                       kinds: Optional[Iterable[str]] = None, sources: Optional[Iterable[str]] = None,
                       actor: Optional[str] = None, text_places: Optional[Iterable[str]] = None,
-                      article: Optional[int] = None, rows: bool = True) -> tuple[str, list, list]:
+                      article: Optional[int] = None, rows: bool = True,
+                      newest_first: bool = False) -> tuple[str, list, list]:
         """The FROM clause (events `e`, articles `a`, incidents `i`), WHERE conditions and parameters
         of an events query with these filters (as `events` documents them; kinds: place kinds;
         sources: `source_label`s; actor: a substring of any actor; text_places: place keys that
         `text` names, whose events match it too; article: one article's id, its events only). rows: the caller reads the articles' and incidents'
         columns too (else they are joined only when a filter needs them: counts and aggregates then
-        read the events alone). Call with the lock held."""
+        read the events alone). newest_first: the caller orders by day_start descending and reads a
+        page (a backend may then walk its day_start index backwards). Call with the lock held."""
         lo, hi = _window_day(start, last=False), _window_day(end, last=True)
         if lo and hi and lo > hi:
             raise StoreError(f"empty date window: {start} … {end}")
@@ -1045,6 +1047,8 @@ class Store(ViewQueries):
                 raise StoreError(f"bbox south {box[1]} is north of north {box[3]}")
 
         driver = self._driver(lo, hi, box)
+        if newest_first and driver != "rtree":
+            driver = "newest"
         where, params = [], []
         # Overlap of [day_start, day_end] with [lo, hi]. `_noindex` (SQLite's unary +) keeps a
         # column off its index, so the plan follows `driver` (SQLite cannot tell how selective a
@@ -1058,9 +1062,9 @@ class Store(ViewQueries):
             where.append(("" if driver == "end" else self._noindex) + "e.day_end >= ?")
             params.append(lo)
         if hi:
-            where.append(("" if driver == "start" else self._noindex) + "e.day_start <= ?")
+            where.append(("" if driver in ("start", "newest") else self._noindex) + "e.day_start <= ?")
             params.append(hi)
-        tables = "events e JOIN articles a ON a.id = e.article_id"
+        tables = self._events_from(driver) + " JOIN articles a ON a.id = e.article_id"
         if box is not None:
             w, s, e_, n = box
             tables, index_where, index_params = self._bbox_filter(box, driver)
@@ -1116,6 +1120,10 @@ class Store(ViewQueries):
         return tables, where, params
 
     # -- dialect hooks of the view queries (geo/store/view.py)
+
+    def _events_from(self, driver: Optional[str]) -> str:
+        """The events table as `e` for a query led by `driver` (a backend may name the index)."""
+        return "events e"
 
     @staticmethod
     def _sql_floor_int(expr: str) -> str:

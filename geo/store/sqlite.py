@@ -285,6 +285,20 @@ def _migration_8(conn: sqlite3.Connection, has_rtree: bool) -> None:
     conn.execute("CREATE INDEX articles_published ON articles(published)")
 
 
+def _migration_9(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """The store answers the view from narrow indexes (issue 12): each date index carries every
+    column a count, a grid of cells or a histogram reads, so those never touch the wide event rows;
+    and the table's newest-first page walks day_start backwards and stops after one page."""
+    conn.execute("DROP INDEX IF EXISTS events_day_start")
+    conn.execute("DROP INDEX IF EXISTS events_day_end")
+    conn.execute(f"CREATE INDEX events_view_start ON events(day_start, day_end, {VIEW_COLUMNS})")
+    conn.execute(f"CREATE INDEX events_view_end ON events(day_end, day_start, {VIEW_COLUMNS})")
+    conn.execute("CREATE INDEX events_newest ON events(day_start)")
+
+
+# What the aggregate view queries read besides the dates (geo/store/view.py): in both date indexes.
+VIEW_COLUMNS = "hidden, role, type, lat, lon, incident_id"
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
     _migration_2,
@@ -294,6 +308,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_6,
     _migration_7,
     _migration_8,
+    _migration_9,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -462,15 +477,15 @@ class SQLiteStore(Store):
                        (conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone() or (0,))[0])
 
     def _bbox_filter(self, box: tuple, driver: Optional[str]) -> tuple[str, list, list]:
-        tables = "events e JOIN articles a ON a.id = e.article_id"
-        if not self.has_rtree:
-            return tables, [], []                  # the exact tests use the (lat, lon) index
+        tables = self._events_from(driver) + " JOIN articles a ON a.id = e.article_id"
+        if not self.has_rtree or driver != "rtree":
+            # the exact tests on e.lat/e.lon: read off the date index that leads (it carries them),
+            # or the (lat, lon) index without an R*Tree
+            return tables, [], []
         w, s, e_, n = box
         # CROSS JOIN fixes the join order. The R*Tree holds 32-bit floats rounded
         # outwards: it narrows the search, the exact tests on e.lat/e.lon decide the edges.
-        tables = ("events_rtree r CROSS JOIN events e ON e.id = r.id" if driver == "rtree"
-                  else "events e CROSS JOIN events_rtree r ON r.id = e.id")
-        tables += " JOIN articles a ON a.id = e.article_id"
+        tables = "events_rtree r CROSS JOIN events e ON e.id = r.id JOIN articles a ON a.id = e.article_id"
         where, params = ["r.min_lat <= ? AND r.max_lat >= ?"], [n, s]
         if w <= e_:
             where.append("r.min_lon <= ? AND r.max_lon >= ?")
@@ -479,6 +494,14 @@ class SQLiteStore(Store):
             where.append("(r.max_lon >= ? OR r.min_lon <= ?)")
             params += [w, e_]
         return tables, where, params
+
+    # the index that leads a query, by its driver: the date indexes carry every column an aggregate
+    # reads (VIEW_COLUMNS), so counts, cells and histograms never touch the wide rows
+    _INDEX_OF = {"start": "events_view_start", "end": "events_view_end", "newest": "events_newest"}
+
+    def _events_from(self, driver: Optional[str]) -> str:
+        index = self._INDEX_OF.get(driver or "")
+        return f"events e INDEXED BY {index}" if index else "events e"
 
     def _driver(self, lo: Optional[str], hi: Optional[str], box: Optional[tuple]) -> Optional[str]:
         """Which index drives an events query: 'rtree', 'start' (day_start <= hi), 'end'
@@ -491,9 +514,6 @@ class SQLiteStore(Store):
                 return "start" if hi else "end"
             d0, d1 = _date.fromisoformat(first).toordinal(), _date.fromisoformat(last).toordinal()
             width = max(d1 - d0, 1)
-            if lo and hi:
-                span = _date.fromisoformat(hi).toordinal() - _date.fromisoformat(lo).toordinal()
-                frac["window"] = (span + SHORT_SPAN_DAYS) / width
             if hi:
                 frac["start"] = (_date.fromisoformat(hi).toordinal() - d0) / width
             if lo:
@@ -504,7 +524,9 @@ class SQLiteStore(Store):
             # Places cluster where people live, so a box holds more events than its share of the
             # globe's area: weigh its estimate up.
             frac["rtree"] = min(1.0, 4 * ((e - w) / 360 if w <= e else 1.0) * ((n - s) / 180))
-        return min(frac, key=frac.get) if frac else None
+        # without a window or a box, a covering scan of one date index (the planner might pick a
+        # filter's own index, then read every row it names)
+        return min(frac, key=frac.get) if frac else "start"
 
     # -- dialect hooks of the view queries (geo/store/view.py)
 

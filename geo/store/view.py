@@ -32,10 +32,16 @@ def _view_row(r, event_dict) -> dict:
 class ViewQueries:
     """View queries shared by the backends (see the module docstring)."""
 
-    def _filtered(self, filters: dict, extra: tuple = (), rows: bool = False) -> tuple[str, list]:
+    # Newest first, undated events last, in the order of a backend's day_start index walked backwards
+    # (SQLite sorts NULL first, so descending puts it last; PostgreSQL says so).
+    _newest_order = " ORDER BY e.day_start DESC, e.id DESC"
+
+    def _filtered(self, filters: dict, extra: tuple = (), rows: bool = False,
+                  newest_first: bool = False) -> tuple[str, list]:
         """FROM … WHERE … of the events a view's filters keep (plus `extra` conditions); rows: with
-        the articles and incidents joined for their columns (else only where a filter needs them)."""
-        tables, where, params = self._event_filter(rows=rows, **filters)
+        the articles and incidents joined for their columns (else only where a filter needs them);
+        newest_first: for a page of the table, newest first."""
+        tables, where, params = self._event_filter(rows=rows, newest_first=newest_first, **filters)
         where = list(where) + list(extra)
         return f" FROM {tables}" + (" WHERE " + " AND ".join(where) if where else ""), params
 
@@ -89,9 +95,8 @@ class ViewQueries:
     def _view_select(self, filters: dict, newest_first: bool, slim: bool) -> tuple[str, list]:
         from geo.store.base import _EVENT_COLUMNS
         cols = ", ".join("'[]'" if slim and c == "alternatives" else "e." + c for c in _EVENT_COLUMNS)
-        order = (" ORDER BY e.day_start IS NULL, e.day_start DESC, e.id DESC" if newest_first
-                 else " ORDER BY e.day_start IS NULL, e.day_start, e.id")
-        sql, params = self._filtered(filters, rows=True)
+        order = self._newest_order if newest_first else " ORDER BY e.day_start IS NULL, e.day_start, e.id"
+        sql, params = self._filtered(filters, rows=True, newest_first=newest_first)
         return f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1), i.event_id{sql}{order}", params
 
     def view_cells(self, cell_deg: float, **filters) -> list:
