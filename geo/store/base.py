@@ -1415,16 +1415,22 @@ def _decoded(names: Sequence[str], row: Sequence) -> dict:
 _EVENT_ROW_NAMES = _EVENT_COLUMNS + ("title", "url", "published", "n_sources")
 
 
+def _json_list(text: Optional[str]) -> list:
+    """A stored JSON list; the common empty one without the parser (a view of thousands of rows
+    decodes several per row)."""
+    return json.loads(text) if text and text != "[]" else []
+
+
 def _event_dict(row: Sequence) -> dict:
     """A row of `Store.events` (the event columns, title, url, published, n_sources) as a dict."""
     d = dict(zip(_EVENT_ROW_NAMES, row))
-    d["alternatives"] = json.loads(d["alternatives"] or "[]")
+    d["alternatives"] = _json_list(d["alternatives"])
     d["corrected"] = bool(d["corrected"])
-    d["actors"] = json.loads(d["actors"] or "[]")
+    d["actors"] = _json_list(d["actors"])
     t_start, t_end, t_text = d.pop("trigger_start"), d.pop("trigger_end"), d.pop("trigger_text")
     d["trigger"] = None if t_start is None else {"start": t_start, "end": t_end, "text": t_text}
     d["hidden"] = bool(d["hidden"])
-    d["corrected_by"] = json.loads(d["corrected_by"]) if d["corrected_by"] else []
+    d["corrected_by"] = _json_list(d["corrected_by"])
     if d["hidden"]:
         d["n_sources"] = 1
     return d
