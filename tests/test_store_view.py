@@ -191,3 +191,37 @@ def test_csv_rows_lead_back_to_the_event_its_incident_and_its_article(filled, tm
     for r in rows:
         e = want[int(r["event_id"])]
         assert (int(r["article_id"]), int(r["incident_id"])) == (e["article_id"], e["incident_id"])
+
+
+@pytest.fixture
+def many(store_location):
+    """1,600 one-event articles over 20 days at 40 places, on each backend: enough to count on the sample."""
+    from tests.app_data import _article, _event
+    with Store.open(store_location) as store:
+        for k in range(1600):
+            day = date(2024, 3, 1 + k % 40 // 2)
+            place = {"name": f"Town {k % 40}", "lat": 10.0 + (k % 40) * 0.5, "lon": 20.0 + (k % 7) * 3.0,
+                     "country_code": "PK", "kind": "city", "place_key": f"test:{k % 40}"}
+            text = f"Protesters gathered in Town {k % 40} on that day, number {k}."
+            store.add(_article(f"m{k}", f"Rally {k}", day.isoformat(), None, text,
+                               [_event(text, place, f"Town {k % 40}", "gathered", type="protest",
+                                       date=day.isoformat())]))
+        yield store
+
+
+def test_a_very_large_view_is_counted_on_the_fixed_sample_and_says_so(many):
+    f = {"role": "reported"}
+    exact = many.view_cells(2.0, **f)
+    assert not any(c["approx"] for c in exact) and sum(c["n"] for c in exact) == 1600
+    sampled = many.view_cells(2.0, sample_above=0, **f)          # as if it were a million events
+    assert sampled and all(c["approx"] for c in sampled)
+    # whole incidents are in the sample or out: their events, scaled up
+    in_sample = [e for e in many.view_events(**f) if (e["incident_id"] or e["id"]) % 16 == 0]
+    assert sum(c["n"] for c in sampled) == 16 * len(in_sample)
+    assert all(c["n"] % 16 == 0 for c in sampled)
+    assert len(sampled) <= len(exact)
+    bars = dict(many.view_histogram("week", **f))
+    approx_bars = dict(many.view_histogram("week", sample_above=0, **f))
+    assert set(approx_bars) <= set(bars) and all(n % 16 == 0 for n in approx_bars.values())
+    incidents_in_sample = {e["incident_id"] or e["id"] for e in in_sample}
+    assert sum(approx_bars.values()) == 16 * len(incidents_in_sample)

@@ -104,7 +104,7 @@ from urllib.parse import urlparse
 from geo.dates import period_bounds, value_bounds
 from geo.events import EVENT_TYPES, ROLES
 from geo.exceptions import StoreError
-from geo.store.view import ViewQueries
+from geo.store.view import SAMPLE_ABOVE, SAMPLE_EVERY, ViewQueries  # noqa: F401 (re-exported)
 from geo.types import Snapshot
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -1024,14 +1024,15 @@ class Store(ViewQueries):
                       kinds: Optional[Iterable[str]] = None, sources: Optional[Iterable[str]] = None,
                       actor: Optional[str] = None, text_places: Optional[Iterable[str]] = None,
                       article: Optional[int] = None, rows: bool = True,
-                      newest_first: bool = False) -> tuple[str, list, list]:
+                      newest_first: bool = False, sample: bool = False) -> tuple[str, list, list]:
         """The FROM clause (events `e`, articles `a`, incidents `i`), WHERE conditions and parameters
         of an events query with these filters (as `events` documents them; kinds: place kinds;
         sources: `source_label`s; actor: a substring of any actor; text_places: place keys that
         `text` names, whose events match it too; article: one article's id, its events only). rows: the caller reads the articles' and incidents'
         columns too (else they are joined only when a filter needs them: counts and aggregates then
         read the events alone). newest_first: the caller orders by day_start descending and reads a
-        page (a backend may then walk its day_start index backwards). Call with the lock held."""
+        page (a backend may then walk its day_start index backwards). sample: only the fixed sample
+        of the events (whole incidents: incident id divisible by SAMPLE_EVERY). Call with the lock held."""
         lo, hi = _window_day(start, last=False), _window_day(end, last=True)
         if lo and hi and lo > hi:
             raise StoreError(f"empty date window: {start} … {end}")
@@ -1049,6 +1050,8 @@ class Store(ViewQueries):
         driver = self._driver(lo, hi, box)
         if newest_first and driver != "rtree":
             driver = "newest"
+        if sample:
+            driver = "sample"           # one event in SAMPLE_EVERY, off its own index (view.py)
         where, params = [], []
         # Overlap of [day_start, day_end] with [lo, hi]. `_noindex` (SQLite's unary +) keeps a
         # column off its index, so the plan follows `driver` (SQLite cannot tell how selective a
@@ -1095,6 +1098,8 @@ class Store(ViewQueries):
             params.append(float(min_confidence))
         if not include_hidden:
             where.append("e.hidden = 0")
+        if sample:
+            where.append(f"COALESCE(e.incident_id, e.id) % {SAMPLE_EVERY} = 0")
         if types is not None:
             _add_in(where, params, "e.type", types)
         if role is not None:

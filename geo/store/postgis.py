@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from geo.exceptions import (StoreError, StoreFileError, StoreForeign, StoreFull, StoreLocked,  # noqa: F401
                             StoreReadOnly, StoreTooNew, StoreUnopenable)
-from geo.store.base import (BUSY_ENV, DEFAULT_BUSY_S, SHORT_SPAN_DAYS, _NODE_SQL, Store,
+from geo.store.base import (SAMPLE_EVERY, BUSY_ENV, DEFAULT_BUSY_S, SHORT_SPAN_DAYS, _NODE_SQL, Store,
                             _env_number, key_neighbour_sql, neighbour_common, neighbour_dates)
 
 try:
@@ -331,10 +331,17 @@ def _migration_3(conn: _PGConnection) -> None:
     conn.execute("CREATE INDEX events_newest ON events(day_start DESC NULLS LAST, id DESC)")
 
 
+def _migration_4(conn: _PGConnection) -> None:
+    """SQLite's schema 10: a fixed sample of the events (whole incidents) in its own index, for very large views."""
+    conn.execute(f"CREATE INDEX events_view_sample ON events(day_end, day_start)"
+                 f" INCLUDE (hidden, role, type, lat, lon, incident_id) WHERE COALESCE(incident_id, id) % {SAMPLE_EVERY} = 0")
+
+
 MIGRATIONS: list[Callable[[_PGConnection], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
+    _migration_4,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

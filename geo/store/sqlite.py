@@ -41,7 +41,7 @@ from typing import Callable, Optional, Union
 from geo.exceptions import (StoreCorrupt, StoreError, StoreFileError, StoreForeign, StoreFull,  # noqa: F401
                             StoreLocked, StoreReadOnly, StoreTooNew, StoreUnopenable)
 from geo.store.base import (  # noqa: F401  (re-exported: the names this module always had)
-    AREA_KINDS, BUSY_ENV, CORRECTABLE, CORRECTION_KINDS, DATE_SOURCES, DEFAULT_BUSY_S, DEFAULT_DB, INCIDENT_KM,
+    SAMPLE_EVERY, AREA_KINDS, BUSY_ENV, CORRECTABLE, CORRECTION_KINDS, DATE_SOURCES, DEFAULT_BUSY_S, DEFAULT_DB, INCIDENT_KM,
     INCIDENT_SLACK_DAYS, MAX_INCIDENT_DAYS, MAX_MB_ENV, MENTION_CORRECTABLE, PRECISIONS,
     PROJECT_ROOT, SHORT_SPAN_DAYS, SNAPSHOT_CHANGED, SNAPSHOT_ID_RE, AddOutcome, Store, _EVENT_COLUMNS,
     _NODE_SQL, _env_number, _event_dict, content_hash, day_bounds, fold_name, key_neighbour_sql,
@@ -299,6 +299,14 @@ def _migration_9(conn: sqlite3.Connection, has_rtree: bool) -> None:
 # What the aggregate view queries read besides the dates (geo/store/view.py): in both date indexes.
 VIEW_COLUMNS = "hidden, role, type, lat, lon, incident_id"
 
+
+def _migration_10(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """A fixed sample of the events (those of one incident in SAMPLE_EVERY, by incident id) in its own
+    narrow index: the density cells and the histogram of a very large view are read off it
+    (geo/store/view.py)."""
+    conn.execute(f"CREATE INDEX events_view_sample ON events(day_end, day_start, {VIEW_COLUMNS})"
+                 f" WHERE COALESCE(incident_id, id) % {SAMPLE_EVERY} = 0")
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
     _migration_2,
@@ -309,6 +317,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_7,
     _migration_8,
     _migration_9,
+    _migration_10,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -497,11 +506,28 @@ class SQLiteStore(Store):
 
     # the index that leads a query, by its driver: the date indexes carry every column an aggregate
     # reads (VIEW_COLUMNS), so counts, cells and histograms never touch the wide rows
-    _INDEX_OF = {"start": "events_view_start", "end": "events_view_end", "newest": "events_newest"}
+    _INDEX_OF = {"start": "events_view_start", "end": "events_view_end", "newest": "events_newest",
+                 "sample": "events_view_sample"}
 
     def _events_from(self, driver: Optional[str]) -> str:
         index = self._INDEX_OF.get(driver or "")
         return f"events e INDEXED BY {index}" if index else "events e"
+
+    BOX_PROBE = 2000
+
+    def _box_share(self, box: tuple) -> float:
+        """The share of the events inside a box, as the R*Tree tells it: counted up to BOX_PROBE
+        entries (a few milliseconds); beyond that the box is dense (news clusters where people live),
+        and a date index that carries lat/lon reads it faster than the R*Tree's rows."""
+        w, s, e, n = box
+        if w > e:
+            return 1.0                  # across the antimeridian the R*Tree cannot search on the OR
+        total = self._read("SELECT MAX(id) FROM events")[0][0] or 0
+        if not total:
+            return 0.0
+        inside = self._read("SELECT COUNT(*) FROM (SELECT 1 FROM events_rtree WHERE min_lat <= ? AND max_lat >= ?"
+                            " AND min_lon <= ? AND max_lon >= ? LIMIT ?)", (n, s, e, w, self.BOX_PROBE))[0][0]
+        return 1.0 if inside >= self.BOX_PROBE else inside / total
 
     def _driver(self, lo: Optional[str], hi: Optional[str], box: Optional[tuple]) -> Optional[str]:
         """Which index drives an events query: 'rtree', 'start' (day_start <= hi), 'end'
@@ -519,11 +545,9 @@ class SQLiteStore(Store):
             if lo:
                 frac["end"] = (d1 - _date.fromisoformat(lo).toordinal()) / width
         if box is not None and self.has_rtree:
-            w, s, e, n = box
-            # Across the antimeridian the longitude test is an OR the R*Tree cannot search on.
-            # Places cluster where people live, so a box holds more events than its share of the
-            # globe's area: weigh its estimate up.
-            frac["rtree"] = min(1.0, 4 * ((e - w) / 360 if w <= e else 1.0) * ((n - s) / 180))
+            frac["rtree"] = self._box_share(box)
+        if frac.get("rtree", 0.0) >= 1.0:
+            del frac["rtree"]           # a dense box: read off a date index
         # without a window or a box, a covering scan of one date index (the planner might pick a
         # filter's own index, then read every row it names)
         return min(frac, key=frac.get) if frac else "start"

@@ -19,6 +19,13 @@ from typing import Iterator, Optional
 
 from geo.exceptions import StoreError
 
+# The density cells and the histogram of a view of more than SAMPLE_ABOVE events are counted on
+# a fixed sample and scaled up: the events of one incident in SAMPLE_EVERY (by incident id, so an
+# incident is in or out whole and incident counts scale too), in their own index. A density picture
+# needs no exact count, and a million-event view is then read in tens of milliseconds.
+SAMPLE_EVERY = 16
+SAMPLE_ABOVE = 200_000
+
 
 def _view_row(r, event_dict) -> dict:
     """A row of `_view_select` as an event dict (by `event_dict`, geo.store.base's, passed in: base
@@ -37,11 +44,11 @@ class ViewQueries:
     _newest_order = " ORDER BY e.day_start DESC, e.id DESC"
 
     def _filtered(self, filters: dict, extra: tuple = (), rows: bool = False,
-                  newest_first: bool = False) -> tuple[str, list]:
+                  newest_first: bool = False, sample: bool = False) -> tuple[str, list]:
         """FROM … WHERE … of the events a view's filters keep (plus `extra` conditions); rows: with
         the articles and incidents joined for their columns (else only where a filter needs them);
         newest_first: for a page of the table, newest first."""
-        tables, where, params = self._event_filter(rows=rows, newest_first=newest_first, **filters)
+        tables, where, params = self._event_filter(rows=rows, newest_first=newest_first, sample=sample, **filters)
         where = list(where) + list(extra)
         return f" FROM {tables}" + (" WHERE " + " AND ".join(where) if where else ""), params
 
@@ -99,34 +106,49 @@ class ViewQueries:
         sql, params = self._filtered(filters, rows=True, newest_first=newest_first)
         return f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1), i.event_id{sql}{order}", params
 
-    def view_cells(self, cell_deg: float, **filters) -> list:
+    def _sampled(self, filters: dict, sample_above: Optional[int]) -> bool:
+        """Is the view so large (more than `sample_above` events, as its fixed sample tells) that its
+        aggregates are counted on the sample? None: never."""
+        if sample_above is None:
+            return False
+        sql, params = self._filtered(filters, sample=True)
+        return int(self._read("SELECT COUNT(*)" + sql, params)[0][0]) * SAMPLE_EVERY > sample_above
+
+    def view_cells(self, cell_deg: float, sample_above: Optional[int] = SAMPLE_ABOVE, **filters) -> list:
         """The view's placed events counted per cell of a `cell_deg`-degree grid, as dicts: `lat`,
         `lon` (the mean position of its events, where a pin of the cell belongs), `n` (events),
-        `first`/`last` (their first and last day, None when undated), by count, largest first."""
+        `first`/`last` (their first and last day, None when undated), `approx` (True when counted on
+        the store's fixed sample and scaled up: a view of more than `sample_above` events), by count,
+        largest first."""
         if not cell_deg > 0:
             raise StoreError(f"cell size must be positive, not {cell_deg!r}")
         gy = self._sql_floor_int("(e.lat + 90.0) / ?")
         gx = self._sql_floor_int("(e.lon + 180.0) / ?")
         with self._lock:
-            sql, params = self._filtered(filters, ("e.lat IS NOT NULL", "e.lon IS NOT NULL"))
+            sampled = self._sampled(filters, sample_above)
+            sql, params = self._filtered(filters, ("e.lat IS NOT NULL", "e.lon IS NOT NULL"), sample=sampled)
             rows = self._read(f"SELECT {gy} AS gy, {gx} AS gx, COUNT(*), AVG(e.lat), AVG(e.lon), MIN(e.day_start),"
                               f" MAX(e.day_end){sql} GROUP BY gy, gx ORDER BY COUNT(*) DESC",
                               [float(cell_deg), float(cell_deg)] + params)
-        return [{"lat": lat, "lon": lon, "n": int(n), "first": first, "last": last}
+        scale = SAMPLE_EVERY if sampled else 1
+        return [{"lat": lat, "lon": lon, "n": int(n) * scale, "first": first, "last": last, "approx": sampled}
                 for _, _, n, lat, lon, first, last in rows]
 
-    def view_histogram(self, bucket: str = "day", **filters) -> list:
+    def view_histogram(self, bucket: str = "day", sample_above: Optional[int] = SAMPLE_ABOVE, **filters) -> list:
         """Incidents (one per happening, however many articles report it) per day, week or month
         of their events' first days, as [(first day of the period 'YYYY-MM-DD', count)] in order.
-        An incident whose events start in two periods counts in both."""
+        An incident whose events start in two periods counts in both. A view of more than
+        `sample_above` events is counted on the store's fixed sample and scaled up (about right)."""
         if bucket not in ("day", "week", "month"):
             raise StoreError(f"bucket must be day, week or month, not {bucket!r}")
         period = self._sql_period(bucket, "e.day_start")
         with self._lock:
-            sql, params = self._filtered(filters, ("e.day_start IS NOT NULL",))
+            sampled = self._sampled(filters, sample_above)
+            sql, params = self._filtered(filters, ("e.day_start IS NOT NULL",), sample=sampled)
             rows = self._read(f"SELECT {period} AS p, COUNT(DISTINCT COALESCE(e.incident_id, e.id)){sql}"
                               " GROUP BY p ORDER BY p", params)
-        return [(p, int(n)) for p, n in rows]
+        scale = SAMPLE_EVERY if sampled else 1
+        return [(p, int(n) * scale) for p, n in rows]
 
     def view_bounds(self, **filters) -> Optional[tuple]:
         """((south, west), (north, east)) around the view's placed events, or None without any."""
