@@ -104,6 +104,28 @@ def test_corrupt_file(corrupt_db, article, tmp_path):
     assert fingerprint(corrupt_db) == before and not (tmp_path / "out.csv").exists()
 
 
+def test_a_file_damaged_past_its_header_fails_on_read_with_the_same_one_line_message(tmp_path):
+    path = tmp_path / "events.db"
+    with Store.open(path) as store:
+        for k in range(300):                    # enough rows to fill pages well past the header
+            store.add({"id": f"a{k}", "title": f"T{k}", "published": "2024-03-05", "url": None,
+                       "text": "Protesters gathered in Paris on Friday. " * 20 + str(k),
+                       "mentions": [], "dates": [], "events": []})
+    with contextlib.closing(sqlite3.connect(path)) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 8 * page
+    rng = random.Random(5)
+    pages = len(data) // page
+    for p in range(pages // 2, pages):          # the second half: rows, not the header or the schema
+        data[p * page:(p + 1) * page] = rng.randbytes(page)
+    path.write_bytes(bytes(data))
+    with Store.open(path) as store:             # the header and the schema still read
+        with pytest.raises(StoreCorrupt, match="events.db is damaged or not an SQLite database"):
+            store.articles(with_text=True)      # reaches the damaged rows
+
+
 def test_foreign_sqlite_database(tmp_path, article):
     path = tmp_path / "other.db"
     with contextlib.closing(sqlite3.connect(path)) as c:

@@ -529,7 +529,15 @@ class Store(ViewQueries):
         with self._lock:
             if self._conn is None:
                 raise StoreError("the store is closed")
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except self._db_errors as exc:
+                # a file damaged past its header opens, then fails on the page a read reaches: the
+                # same one-line message as at open, never the driver's traceback
+                failure = self._failure(exc)
+                if failure is not None:
+                    raise failure from exc
+                raise
 
     def _write(self):
         return _Transaction(self)
