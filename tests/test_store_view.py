@@ -21,6 +21,9 @@ VIEWS = [
     views.ViewState(types=("protest",)),
     views.ViewState(types=("explosion_remote_violence", "other"), countries=("PK",)),
     views.ViewState(text="sibi"),
+    views.ViewState(text="IB"),                   # under three characters: no trigram, a scan
+    views.ViewState(text='rally "sibi'),          # a quote inside the text is a character, not syntax
+    views.ViewState(text="100%"),
     views.ViewState(text="rally", start=date(2024, 3, 1), end=date(2024, 3, 31)),
     views.ViewState(actor="hundreds"),
     views.ViewState(kinds=("city",), min_confidence=0.5),

@@ -420,6 +420,7 @@ class Store(ViewQueries):
 
     backend = ""
     has_rtree = False
+    has_text_index = False         # SQLite: trigram FTS5 tables answer the text filter
     _noindex = ""                  # SQLite: '+', which keeps a column off its index
     _like = "LIKE"                 # a LIKE that ignores ASCII case
     _db_errors: tuple = ()         # the driver's exceptions
@@ -1055,8 +1056,9 @@ class Store(ViewQueries):
             if box[1] > box[3]:
                 raise StoreError(f"bbox south {box[1]} is north of north {box[3]}")
 
-        driver = self._driver(lo, hi, box)
-        if newest_first and driver != "rtree":
+        by_text = bool(text) and self.has_text_index and len(text) >= 3      # (a trigram needs 3 characters)
+        driver = "text" if by_text else self._driver(lo, hi, box)
+        if newest_first and driver not in ("rtree", "text"):
             driver = "newest"
         if sample:
             driver = "sample"           # one event in SAMPLE_EVERY, off its own index (view.py)
@@ -1097,10 +1099,16 @@ class Store(ViewQueries):
             # text_places: the place keys the text names under any spelling (the gazetteer's
             # alternate names: "Kiev" finds Kyiv's events)
             keys = sorted(set(text_places or ()))[:500]
-            where.append(f"(e.name {like} ? ESCAPE '\\' OR e.sentence {like} ? ESCAPE '\\'"
-                         f" OR a.title {like} ? ESCAPE '\\'"
-                         + (f" OR e.place_key IN ({', '.join('?' * len(keys))})" if keys else "") + ")")
-            params += [pat, pat, pat] + keys
+            places = f" OR e.place_key IN ({', '.join('?' * len(keys))})" if keys else ""
+            if by_text:
+                # the same substring test, off the trigram indexes (each OR term is an index lookup)
+                events_sql, articles_sql, terms = self._text_lookup(text)
+                where.append(f"(e.id IN ({events_sql}) OR e.article_id IN ({articles_sql}){places})")
+                params += terms + keys
+            else:
+                where.append(f"(e.name {like} ? ESCAPE '\\' OR e.sentence {like} ? ESCAPE '\\'"
+                             f" OR a.title {like} ? ESCAPE '\\'" + places + ")")
+                params += [pat, pat, pat] + keys
         if min_confidence is not None:
             where.append("e.confidence >= ?")
             params.append(float(min_confidence))
@@ -1126,7 +1134,7 @@ class Store(ViewQueries):
         if actor:
             where.append(f"e.actors {self._like} ? ESCAPE '\\'")
             params.append(f"%{_like_escape(actor)}%")
-        if not rows and not (text or sources):
+        if not rows and not (text and not by_text or sources):
             tables = tables.replace(" JOIN articles a ON a.id = e.article_id", "", 1)
         if rows or min_sources is not None:
             tables += " LEFT JOIN incidents i ON i.id = e.incident_id"
@@ -1137,6 +1145,14 @@ class Store(ViewQueries):
     def _events_from(self, driver: Optional[str]) -> str:
         """The events table as `e` for a query led by `driver` (a backend may name the index)."""
         return "events e"
+
+    def _text_lookup(self, text: str) -> tuple[str, str, list]:
+        """Subqueries for the ids of the events whose name or sentence holds `text` and of the
+        articles whose title does (ignoring case), answered by the backend's trigram indexes, and
+        their parameters (with `has_text_index`)."""
+        pat = f"%{_like_escape(text)}%"
+        return (f"SELECT id FROM events WHERE name {self._like} ? ESCAPE '\\' OR sentence {self._like} ? ESCAPE '\\'",
+                f"SELECT id FROM articles WHERE title {self._like} ? ESCAPE '\\'", [pat, pat, pat])
 
     @staticmethod
     def _sql_floor_int(expr: str) -> str:

@@ -337,11 +337,21 @@ def _migration_4(conn: _PGConnection) -> None:
                  f" INCLUDE (hidden, role, type, lat, lon, incident_id) WHERE COALESCE(incident_id, id) % {SAMPLE_EVERY} = 0")
 
 
+def _migration_5(conn: _PGConnection) -> None:
+    """SQLite's schema 11: the text filter off trigram indexes (pg_trgm, a trusted extension, GIN),
+    which answer its ILIKE '%…%' on the events' names and sentences and the articles' titles."""
+    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for name, table, col in (("events_name_trgm", "events", "name"), ("events_sentence_trgm", "events", "sentence"),
+                             ("articles_title_trgm", "articles", "title")):
+        conn.execute(f"CREATE INDEX {name} ON {table} USING GIN ({col} gin_trgm_ops)")
+
+
 MIGRATIONS: list[Callable[[_PGConnection], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -356,6 +366,7 @@ class PostGISStore(Store):
 
     backend = "postgis"
     has_rtree = False
+    has_text_index = True          # pg_trgm's GIN indexes (migration 5)
     _noindex = ""
     _newest_order = " ORDER BY e.day_start DESC NULLS LAST, e.id DESC"
     _like = "ILIKE"

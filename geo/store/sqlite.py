@@ -307,6 +307,40 @@ def _migration_10(conn: sqlite3.Connection, has_rtree: bool) -> None:
     conn.execute(f"CREATE INDEX events_view_sample ON events(day_end, day_start, {VIEW_COLUMNS})"
                  f" WHERE COALESCE(incident_id, id) % {SAMPLE_EVERY} = 0")
 
+def _migration_11(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """The text filter off an index (issue 12): trigram full-text indexes (FTS5) over the events'
+    place names and sentences and the articles' titles, which answer the filter's substring test
+    (LIKE '%sibi%') without reading every row; triggers keep them in step. A build without FTS5's
+    trigram tokenizer keeps the LIKE scan (the same results, slower)."""
+    if not trigram_available():
+        return
+    for table, cols, name in (("events", "name, sentence", "events_text"), ("articles", "title", "articles_text")):
+        conn.execute(f"CREATE VIRTUAL TABLE {name} USING fts5({cols}, content='{table}', content_rowid='id',"
+                     " tokenize='trigram')")
+        conn.execute(f"INSERT INTO {name}({name}) VALUES ('rebuild')")
+        new = ", ".join(f"new.{c.strip()}" for c in cols.split(","))
+        old = ", ".join(f"old.{c.strip()}" for c in cols.split(","))
+        conn.execute(f"CREATE TRIGGER {name}_insert AFTER INSERT ON {table} BEGIN"
+                     f" INSERT INTO {name}(rowid, {cols}) VALUES (new.id, {new}); END")
+        conn.execute(f"CREATE TRIGGER {name}_delete AFTER DELETE ON {table} BEGIN"
+                     f" INSERT INTO {name}({name}, rowid, {cols}) VALUES ('delete', old.id, {old}); END")
+        conn.execute(f"CREATE TRIGGER {name}_update AFTER UPDATE OF {cols} ON {table} BEGIN"
+                     f" INSERT INTO {name}({name}, rowid, {cols}) VALUES ('delete', old.id, {old});"
+                     f" INSERT INTO {name}(rowid, {cols}) VALUES (new.id, {new}); END")
+
+
+def trigram_available() -> bool:
+    """True when this SQLite build has FTS5 with the trigram tokenizer (3.34 and later)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='trigram')")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
     _migration_2,
@@ -318,6 +352,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_8,
     _migration_9,
     _migration_10,
+    _migration_11,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -394,6 +429,8 @@ class SQLiteStore(Store):
             self._migrate()
             self.has_rtree = self._conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE name = 'events_rtree'").fetchone() is not None
+            self.has_text_index = self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'events_text'").fetchone() is not None
             self._finish_open()             # a store migrated from schema 3: group its events once
         except sqlite3.DatabaseError as exc:
             self._conn.close()
@@ -508,6 +545,11 @@ class SQLiteStore(Store):
     # reads (VIEW_COLUMNS), so counts, cells and histograms never touch the wide rows
     _INDEX_OF = {"start": "events_view_start", "end": "events_view_end", "newest": "events_newest",
                  "sample": "events_view_sample"}
+
+    def _text_lookup(self, text: str) -> tuple[str, str, list]:
+        phrase = '"' + text.replace('"', '""') + '"'      # FTS5: a phrase, quotes doubled; a trigram
+        return ("SELECT rowid FROM events_text WHERE events_text MATCH ?",       # phrase is a substring
+                "SELECT rowid FROM articles_text WHERE articles_text MATCH ?", [phrase, phrase])
 
     def _events_from(self, driver: Optional[str]) -> str:
         index = self._INDEX_OF.get(driver or "")
