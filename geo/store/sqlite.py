@@ -331,14 +331,7 @@ def _migration_11(conn: sqlite3.Connection, has_rtree: bool) -> None:
 
 def trigram_available() -> bool:
     """True when this SQLite build has FTS5 with the trigram tokenizer (3.34 and later)."""
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='trigram')")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        conn.close()
+    return _can_create("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='trigram')")
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
@@ -359,9 +352,14 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def rtree_available() -> bool:
     """True when this SQLite build has the R*Tree module."""
+    return _can_create("CREATE VIRTUAL TABLE t USING rtree(id, a, b)")
+
+
+def _can_create(sql: str) -> bool:
+    """Does this SQLite build run `sql` (a virtual table of an optional module) in a scratch database?"""
     conn = sqlite3.connect(":memory:")
     try:
-        conn.execute("CREATE VIRTUAL TABLE t USING rtree(id, a, b)")
+        conn.execute(sql)
         return True
     except sqlite3.OperationalError:
         return False
