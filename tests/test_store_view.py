@@ -228,3 +228,7 @@ def test_a_very_large_view_is_counted_on_the_fixed_sample_and_says_so(many):
     assert set(approx_bars) <= set(bars) and all(n % 16 == 0 for n in approx_bars.values())
     incidents_in_sample = {e["incident_id"] or e["id"] for e in in_sample}
     assert sum(approx_bars.values()) == 16 * len(incidents_in_sample)
+    # its number: estimated off the sample, and says so; a view under the bound is counted
+    assert many.estimate_view(sample_above=0, **f) == (16 * len(in_sample), False)
+    assert many.estimate_view(**f) == (1600, True)
+    assert many.estimate_view(sample_above=None, types=["battle"]) == (0, True)

@@ -106,13 +106,25 @@ class ViewQueries:
         sql, params = self._filtered(filters, rows=True, newest_first=newest_first)
         return f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1), i.event_id{sql}{order}", params
 
+    def estimate_view(self, sample_above: Optional[int] = SAMPLE_ABOVE, **filters) -> tuple[int, bool]:
+        """(how many events the view's filters keep, exact?): for a view of more than `sample_above`
+        events, as its fixed sample tells (scaled up, not exact: "about 800,000 events"), else
+        `count_view`. What a very large view shows as its number without counting every event."""
+        with self._lock:
+            n = self._sample_count(filters) if sample_above is not None else None
+            if n is not None and n > sample_above:
+                return n, False
+            return self.count_view(**filters), True
+
+    def _sample_count(self, filters: dict) -> int:
+        """The view's events in the fixed sample, scaled up to all."""
+        sql, params = self._filtered(filters, sample=True)
+        return int(self._read("SELECT COUNT(*)" + sql, params)[0][0]) * SAMPLE_EVERY
+
     def _sampled(self, filters: dict, sample_above: Optional[int]) -> bool:
         """Is the view so large (more than `sample_above` events, as its fixed sample tells) that its
         aggregates are counted on the sample? None: never."""
-        if sample_above is None:
-            return False
-        sql, params = self._filtered(filters, sample=True)
-        return int(self._read("SELECT COUNT(*)" + sql, params)[0][0]) * SAMPLE_EVERY > sample_above
+        return sample_above is not None and self._sample_count(filters) > sample_above
 
     def view_cells(self, cell_deg: float, sample_above: Optional[int] = SAMPLE_ABOVE, **filters) -> list:
         """The view's placed events counted per cell of a `cell_deg`-degree grid, as dicts: `lat`,
