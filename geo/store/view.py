@@ -24,7 +24,7 @@ from geo.exceptions import StoreError
 # incident is in or out whole and incident counts scale too), in their own index. A density picture
 # needs no exact count, and a million-event view is then read in tens of milliseconds.
 SAMPLE_EVERY = 16
-SAMPLE_ABOVE = 200_000
+SAMPLE_ABOVE = 100_000
 
 
 def _view_row(r, event_dict) -> dict:
