@@ -236,7 +236,15 @@ def build_store(n_events: int, location, template_path: Path, seed: int = 12, in
     info = {"template": tpl["stats"]}
     t0 = time.perf_counter()
     if is_pg(location):
-        raise SystemExit("building on PostgreSQL is not written yet: build on SQLite (--db sqlite)")
+        # the SQLite store of the same size (built first when missing), copied over row for row
+        sqlite_path = template_path.parent / f"scale_{n_events}.db"
+        if not sqlite_path.exists():
+            build_store(n_events, sqlite_path, template_path, seed, incidents)
+        info = copy_to_postgis(sqlite_path, location)
+        info["template"] = tpl["stats"]
+        info["build_s"] = time.perf_counter() - t0
+        info["db_bytes"] = db_size(location)
+        return info
     path = Path(location)
     for p in db_files(path):
         p.unlink(missing_ok=True)
@@ -520,6 +528,54 @@ def ensure_store(n: int, args) -> tuple:
     log(f"built in {info['build_s']:.0f} s (inserts {info['insert_s']:.0f} s, incidents {info['incidents_s']:.0f} s),"
         f" {info['db_bytes'] / 1e9:.2f} GB")
     return location, info
+
+
+def copy_to_postgis(sqlite_path: Path, url: str) -> dict:
+    """Copy a built SQLite store into the PostgreSQL database at `url` (emptied first: a database for
+    the benchmark only): the schema as `Store.open` makes it, then every table's rows by COPY, ids
+    kept, the identity sequences moved past them, then ANALYZE. The same store on both backends."""
+    import psycopg
+    t0 = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as pg:
+        ours = [r[0] for r in pg.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys'")]
+        for t in ours:
+            pg.execute(f'DROP TABLE IF EXISTS "{t}" CASCADE')
+    Store.open(url).close()                                   # the schema, as the store creates it
+    src = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    counts = {}
+    with psycopg.connect(url) as pg:
+        pg.execute("SET session_replication_role = replica")  # no FK checks while the rows go in
+        tables = [t for t in ("articles", "mentions", "incidents", "events", "corrections", "snapshots",
+                              "store_meta") if t in {r[0] for r in pg.execute(
+                                  "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}]
+        for t in tables:
+            pg_cols = [r[0] for r in pg.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND is_generated = 'NEVER'"
+                " ORDER BY ordinal_position", (t,))]
+            cols = [c for c in pg_cols if c in set(_columns(src, t))]
+            if t == "store_meta":
+                pg.execute("DELETE FROM store_meta WHERE key IN (SELECT unnest(%s::text[]))",
+                           ([r[0] for r in src.execute("SELECT key FROM store_meta")],))
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            n = 0
+            with pg.cursor().copy(f"COPY {t} ({quoted}) FROM STDIN") as cp:
+                for row in src.execute(f"SELECT {quoted} FROM {t}"):
+                    cp.write_row(row)
+                    n += 1
+            counts[t] = n
+            if "id" in cols and t != "store_meta" and pg.execute(
+                    "SELECT pg_get_serial_sequence(%s, 'id')", (t,)).fetchone()[0]:    # (snapshot ids are text)
+                pg.execute(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), GREATEST(COALESCE(MAX(id), 0), 1))"
+                           f" FROM {t}")
+            log(f"  copied {n:,} rows of {t} ({time.perf_counter() - t0:.0f} s)")
+        pg.commit()
+    src.close()
+    with psycopg.connect(url, autocommit=True) as pg:
+        pg.execute("ANALYZE")
+    return {"insert_s": time.perf_counter() - t0, "incidents_s": 0.0, "copied_from": str(sqlite_path),
+            "rows": counts, "incidents_grouped": "copied", "events": counts.get("events", 0),
+            "articles": counts.get("articles", 0)}
 
 
 # --------------------------------------------------------------------------- server time per view

@@ -503,9 +503,10 @@ class Store(ViewQueries):
         raise NotImplementedError
 
     def _driver(self, lo: Optional[str], hi: Optional[str], box: Optional[tuple]) -> Optional[str]:
-        """Which index drives an events query: 'window' (the day_start range around [lo, hi]),
-        'start', 'end', a spatial one, or None (the database's planner decides)."""
-        return "window" if lo and hi else None
+        """Which index drives an events query: 'start', 'end', a spatial one, or None (the database's
+        planner decides: PostgreSQL's knows how selective a date range is, and its date indexes carry
+        what the aggregates read, so it scans them index-only)."""
+        return None
 
     # -- lifecycle
 
@@ -1066,11 +1067,6 @@ class Store(ViewQueries):
         # Overlap of [day_start, day_end] with [lo, hi]. `_noindex` (SQLite's unary +) keeps a
         # column off its index, so the plan follows `driver` (SQLite cannot tell how selective a
         # date range is).
-        if driver == "window":
-            # short events start at most SHORT_SPAN_DAYS before the window; long ones are few
-            where.append("e.id IN (SELECT id FROM events WHERE day_start BETWEEN ? AND ?"
-                         " UNION ALL SELECT id FROM events WHERE long_span = 1 AND day_start <= ?)")
-            params += [(_date.fromisoformat(lo) - timedelta(days=SHORT_SPAN_DAYS)).isoformat(), hi, hi]
         if lo:
             where.append(("" if driver == "end" else self._noindex) + "e.day_end >= ?")
             params.append(lo)
