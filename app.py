@@ -28,6 +28,7 @@ from typing import Optional
 
 import altair as alt
 import streamlit as st
+import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
 from geo import access, export, mapview, views
@@ -42,6 +43,8 @@ MAX_PINS = int(os.environ.get("GEO_MAX_PINS") or 5000)   # a view with more even
 TABLE_ROWS = int(os.environ.get("GEO_TABLE_ROWS") or 500)   # rows per page of the events table
 MEMO_VIEWS = 16             # views whose events one revision's memo keeps
 TOKEN_KEY = "w_editor_token"   # the password field: its value stays in st.session_state, never in the URL
+# The share bar: "Copy link", "Copy embed code", and the snapshots this browser made (its localStorage)
+_share_bar = components.declare_component("geo_share", path=str(Path(__file__).parent / "geo" / "components" / "share"))
 
 st.set_page_config(page_title="Reported events", layout="wide")
 ss = st.session_state
@@ -245,7 +248,8 @@ def current_view() -> views.ViewState:
         kinds=tuple(ss.get("w_kinds", ())), min_confidence=float(ss.get("w_conf", 0.0)),
         selected=ss.get("selected"), center=center, zoom=zoom,
         types=tuple(ss.get("w_types", ())), actor=(ss.get("w_actor") or "").strip(),
-        background=bool(ss.get("w_background", False)), min_sources=int(ss.get("w_min_sources") or 1))
+        background=bool(ss.get("w_background", False)), min_sources=int(ss.get("w_min_sources") or 1),
+        article=ss.get("w_article"), reading=ss.get("reading"))
 
 
 def step_window(span) -> None:
@@ -286,6 +290,8 @@ def init_from_url(store: Store, span, opts: dict, news_end: Optional[str]) -> No
     ss["w_actor"] = v.actor
     ss["w_background"] = v.background
     ss["w_min_sources"] = v.min_sources
+    ss["w_article"] = v.article if v.article is not None and store.article(v.article) else None
+    ss["reading"] = v.reading if v.reading is not None and store.article(v.reading) else None
     picked = visible_event(store, v.selected)
     ss["selected"] = picked["id"] if picked else None
     ss["center"], ss["zoom"] = v.center, v.zoom
@@ -335,10 +341,10 @@ def table_key(ids: list) -> str:
     return "w_table_" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:10]
 
 
-def take_table_pick(store: Store) -> None:
-    """A row picked in the events table (as drawn in the last run) selects that event and
-    centres the map on it."""
-    last = ss.get("_table") or {}
+def take_table_pick(store: Store, slot: str = "_table") -> None:
+    """A row picked in the events table (or, slot "_art_table", the article view's list of its
+    events), as drawn in the last run, selects that event and centres the map on it."""
+    last = ss.get(slot) or {}
     key, ids = last.get("key"), last.get("ids", [])
     try:
         rows = list(ss[key]["selection"]["rows"]) if key else []
@@ -375,10 +381,131 @@ def take_map_click(shown: list) -> None:
         e = views.nearest_event(shown, obj.get("lat"), obj.get("lng"))
     if e is not None:
         ss["selected"] = ss["_clicked"] = e["id"]       # the pin marks itself: no ring, no redraw
+    read = views.tooltip_read_article(tip)              # the popup's "Read the article"
+    if read is not None:
+        ss["reading"] = read
 
 
 def clear_selection() -> None:
     ss["selected"], ss["center"], ss["zoom"], ss["_clicked"] = None, None, None, None
+
+
+# --------------------------------------------------------------------------- the article view
+
+def open_article(article_id) -> None:
+    ss["reading"] = int(article_id)
+
+
+def close_article() -> None:
+    ss["reading"] = None
+
+
+def clear_article_filter() -> None:
+    ss["w_article"] = None
+
+
+def article_entry(store: Store, memo: dict, article_id: int) -> Optional[dict]:
+    """What the article view shows of one article, read and marked up once per revision: its
+    facts (no text kept), its visible events in text order, the marked-up text (geo.views.article_html,
+    which escapes it) and the counts of each kind of mark. None for an unknown article."""
+    def compute():
+        art = store.article(article_id)
+        if art is None:
+            return None
+        events = sorted(store.view_events(article=article_id), key=lambda e: (e["mention_start"], e["id"]))
+        mentions = store.mentions(article_id)
+        text = art.pop("text") or ""
+        body, cut = views.article_html(text, events, mentions)
+        spans = views.article_spans(text[:views.ARTICLE_VIEW_LIMIT], events, mentions)
+        count = {k: sum(1 for x in spans if x["kind"] == k) for k in ("event", "date", "place")}
+        return {**art, "n_chars": len(text), "events": events, "html": body, "cut": cut, "count": count}
+    return remembered(memo, ("article", int(article_id)), compute)
+
+
+def show_only_article(entry: dict, store: Store) -> None:
+    """"Show only this article on the map": the article filter on, the other filters off, the
+    window over its events (background shown when it reports none as news)."""
+    ss["w_article"] = entry["id"]
+    for key, empty in (("w_text", ""), ("w_actor", ""), ("w_countries", []), ("w_sources", []), ("w_kinds", []),
+                       ("w_types", []), ("w_conf", 0.0), ("w_min_sources", 1)):
+        ss[key] = empty
+    events = entry["events"]
+    reported = [e for e in events if views.role_of(e) == "reported"]
+    if events and not reported:
+        ss["w_background"] = True
+    days = [(e["day_start"], e["day_end"] or e["day_start"]) for e in (reported or events) if e.get("day_start")]
+    lo, hi = (date.fromisoformat(x) if x else None
+              for x in store.date_span(role=None if ss.get("w_background") else "reported"))
+    if days and lo and hi:
+        start = min(max(date.fromisoformat(min(d[0] for d in days)), lo), hi)
+        end = min(max(date.fromisoformat(max(d[1] for d in days)), lo), hi)
+        set_window(start, end)
+    ss["_fit_next"] = True                 # and the map frames its events (`page`)
+
+
+def article_view(store: Store, memo: dict) -> None:
+    """The article being read: title, date, source link, its full text with every recognised place
+    marked (event places by type colour, other places, the words dating each event), its events, and
+    "Show only this article on the map". Article text reaches the page only escapped (geo.views)."""
+    aid = ss.get("reading")
+    entry = article_entry(store, memo, aid) if aid is not None else None
+    if entry is None:
+        ss["reading"] = None
+        return
+    with st.container(border=True, key="article_view"):
+        c1, c2 = st.columns([6, 1], vertical_alignment="center")
+        c1.subheader(md(entry.get("title") or "(untitled article)"), anchor=False)
+        c2.button("Close article", key="w_read_close", on_click=close_article, width="stretch")
+        n = len(entry["events"])
+        facts = [f"published {entry['published']}" if entry.get("published") else "publication date unknown",
+                 f"source: {views.source_of(entry)}", f"{n} event{'s' if n != 1 else ''}",
+                 f"{entry['n_chars']:,} characters"]
+        st.caption(md(" · ".join(facts)))
+        b1, b2, _ = st.columns([2, 2, 3])
+        url = mapview.safe_url(entry.get("url"))
+        if url:
+            b1.link_button("Open the source ↗", url, width="stretch")
+        if ss.get("w_article") == entry["id"]:
+            b2.button("Show every article", key="w_article_all", on_click=clear_article_filter, width="stretch")
+        elif b2.button("Show only this article on the map", key="w_article_only", type="primary", width="stretch"):
+            ss["_only_article"] = entry["id"]      # applied at the top of the next run, before the widgets
+            st.rerun()
+        count = entry["count"]
+        st.html(views.article_legend_html(count["event"], count["place"], count["date"]))
+        st.html(entry["html"])
+        if entry["cut"]:
+            st.caption(f"Only the first {views.ARTICLE_VIEW_LIMIT:,} of its {entry['n_chars']:,} characters are shown.")
+        st.markdown("**Its events** (pick one to select it on the map)")
+        if not entry["events"]:
+            st.caption("None: no place in it was read as where something happened.")
+            return
+        rows = views.table_rows(entry["events"])
+        ids = [r["id"] for r in rows]
+        key = f"w_art_table_{entry['id']}_" + table_key(ids)[-10:]
+        picked = [ids.index(ss["selected"])] if ss.get("selected") in ids else []
+        if (ss.get("_art_table") or {}).get("key") != key:
+            ss["_art_table"] = {"key": key, "ids": ids, "seen": picked}
+        st.dataframe(rows, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
+                     selection_default={"selection": {"rows": picked}} if picked else None, width="stretch",
+                     height=min(320, 38 + 35 * len(rows)),
+                     column_config={"id": None, "title": None, "source": None,
+                                    "confidence": st.column_config.NumberColumn(format="%.2f"),
+                                    "sentence": st.column_config.TextColumn(width="large")})
+
+
+def sidebar_article_filter(store: Store, memo: dict) -> None:
+    """While the map shows one article only: which one, and the way back to every article."""
+    aid = ss.get("w_article")
+    if aid is None:
+        return
+    entry = article_entry(store, memo, aid)
+    if entry is None:
+        ss["w_article"] = None
+        return
+    st.sidebar.info(f"Only the article “{md(entry.get('title') or '(untitled)')}”")
+    c1, c2 = st.sidebar.columns(2)
+    c1.button("Show every article", key="w_article_clear", on_click=clear_article_filter, width="stretch")
+    c2.button("Read it", key="w_article_read", on_click=open_article, args=(aid,), width="stretch")
 
 
 def country_name(code: str) -> str:
@@ -495,10 +622,12 @@ def fly_to_found() -> None:
         fly_to((hit["lat"], hit["lon"]), views.ZOOM_BY_KIND.get(hit["kind"], 9))
 
 
-def navigation(bounds) -> None:
+def navigation(bounds, link: str) -> None:
     """Above the map: a place search over the gazetteer (any spelling: "Kiev" finds Kyiv) that flies
-    the map there, and "Fit to events" (the view's events, whole)."""
-    c1, c2, c3 = st.columns([3, 4, 2], vertical_alignment="bottom")
+    the map there, "Fit to events" (the view's events, whole), and the share bar (`share_bar`)."""
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 3], vertical_alignment="bottom")
+    with c4:
+        share_bar(link)
     name = c1.text_input("Find a place", key="w_find", placeholder="a town, region or country",
                          on_change=lambda: ss.update(_find_new=True))
     hits = views.place_choices(gazetteer(), name) if name.strip() else []
@@ -565,7 +694,7 @@ def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState
     base = ss.get("_base_view") or {}
     window = (view.start, view.end) if view.start and view.end else None
     m = mapview.build_map(center=base.get("center"), zoom=base.get("zoom"))
-    layer = (mapview.event_layer(shown, window=window, rows_cache=rows_cache) if shown is not None
+    layer = (mapview.event_layer(shown, window=window, rows_cache=rows_cache, read_links=True) if shown is not None
              else mapview.density_layer(cells))
     if selected is not None and selected.get("id") != ss.get("_clicked"):
         mapview.mark_selected(layer, selected)        # picked in the table or a link
@@ -628,6 +757,10 @@ def events_table(store: Store, memo: dict, f: dict, shown: Optional[list], n: in
                  column_config={"id": None,
                                 "confidence": st.column_config.NumberColumn(format="%.2f"),
                                 "sentence": st.column_config.TextColumn(width="large")})
+    row = next((e for e in rows_events if e.get("id") == ss.get("selected")), None)
+    if row is not None and row.get("article_id") is not None:
+        st.button(f"Read the article of the selected row: “{md(row.get('title') or '(untitled)')}”",
+                  key="w_read_row", on_click=open_article, args=(row["article_id"],))
     return rows_events
 
 
@@ -674,8 +807,12 @@ def incident_panel(store: Store, event: dict) -> dict:
                                if x)
             if extra:
                 st.caption(md(extra))
+            b1, b2 = st.columns(2)
+            if m.get("article_id") is not None:
+                b1.button("Read the article", key=f"w_read_{m['id']}", on_click=open_article, args=(m["article_id"],),
+                          width="stretch", help="Its full text with every place marked, and its events")
             if url:
-                st.link_button(f"Open the article ({md(views.source_of(m))})", url)
+                b2.link_button(f"Source ({md(views.source_of(m))}) ↗", url, width="stretch")
     target = event
     if len(members) > 1:
         ids = [m["id"] for m in members]
@@ -871,10 +1008,14 @@ def download_buttons(events: Optional[list], view: views.ViewState, title: str, 
     if events is None:
         st.caption(f"PNG: narrow the view to at most {MAX_PINS:,} events.")
         return
+    fit = st.checkbox("Fit the PNG to the events", value=True, key=f"{key}_png_fit",
+                      help="Off: the PNG shows the map where it is now")
     if st.button("Render PNG", key=f"{key}_png", width="stretch"):
         with st.status("Rendering the map in headless Chromium…") as status:
             try:
                 png_opts = dataclasses.replace(opts, width=int(width), height=int(height))
+                if fit:
+                    png_opts = dataclasses.replace(png_opts, center=None, zoom=None)
                 ss[f"{key}_png_data"] = (export.render(events, "png", png_opts), export.file_name("png", png_opts))
                 status.update(label=f"PNG ready ({width}×{height})", state="complete")
             except export.ExportError as exc:
@@ -887,10 +1028,95 @@ def download_buttons(events: Optional[list], view: views.ViewState, title: str, 
                            on_click="ignore", type="primary")
 
 
+def share_bar(link: str, title: str = "Reported events") -> None:
+    """"Copy link" and "Copy embed code" (buttons that copy `link` and its <iframe> snippet), and the
+    keeper of this browser's snapshots: their ids and owner keys live in the browser's
+    localStorage (geo/components/share/index.html), which reports them back here
+    (``ss["_my_snaps"]``); snapshots made or deleted in this session reach it as `add`/`remove`."""
+    pending = ss.setdefault("_snap_pending", {"add": [], "remove": []})
+    mine = _share_bar(link=link, embed=views.embed_snippet(link, title), add=pending["add"],
+                      remove=pending["remove"], key="w_share", default=None)
+    if isinstance(mine, list):
+        kept = [x for x in mine if isinstance(x, dict) and isinstance(x.get("id"), str)
+                and isinstance(x.get("key"), str)][:200]
+        ss["_my_snaps"] = kept
+        ids = {x["id"] for x in kept}
+        pending["add"] = [x for x in pending["add"] if x["id"] not in ids]
+        pending["remove"] = [i for i in pending["remove"] if i in ids]
+
+
+def forget_snapshot(snapshot_id: str) -> None:
+    """Drop a snapshot from this browser's list (and from the store, by the caller, if it is still there)."""
+    pending = ss.setdefault("_snap_pending", {"add": [], "remove": []})
+    if snapshot_id not in pending["remove"]:
+        pending["remove"].append(snapshot_id)
+    ss["_my_snaps"] = [x for x in ss.get("_my_snaps") or [] if x["id"] != snapshot_id]
+
+
+def my_snapshots(store: Store) -> None:
+    """The snapshots made in this browser: title, size, date and link each, and (with editing
+    rights) rename and delete, which the store allows only with the snapshot's owner key that this
+    browser keeps (a link's recipients do not have it)."""
+    mine = ss.get("_my_snaps") or []
+    st.markdown(f"**My snapshots** ({len(mine)})")
+    if not mine:
+        st.caption("None yet from this browser. The snapshots you share from here are listed here (this browser "
+                   "keeps their ids; nothing of it goes in the links).")
+        return
+    try:
+        known = {x["id"]: x for x in store.snapshots()}
+    except StoreError:
+        known = {}
+    base = page_base()
+    for x in reversed(mine):          # newest first
+        sid, snap = x["id"], known.get(x["id"])
+        with st.container(border=True, key=f"my_snap_{sid}"):
+            if snap is None:
+                st.caption("No longer in this map's database.")
+                st.button("Forget it", key=f"w_snap_forget_{sid}", on_click=forget_snapshot, args=(sid,))
+                continue
+            when = str(snap["created_at"]).replace("T", " ").replace("+00:00", " UTC")[:23]
+            st.markdown(f"**{md(snap['title'] or '(untitled)')}** · {snap['n_events']} event"
+                        f"{'s' if snap['n_events'] != 1 else ''} · {md(when)}")
+            st.code(views.snapshot_link(base, sid), language=None, wrap_lines=True)
+            if not can_edit():
+                continue
+            title = st.text_input("Title", value=snap["title"], key=f"w_snap_name_{sid}", max_chars=200)
+            c1, c2 = st.columns(2)
+            if c1.button("Rename", key=f"w_snap_rename_{sid}", disabled=title.strip() == snap["title"],
+                         width="stretch"):
+                with writing():
+                    store.require_edit()
+                    try:
+                        store.rename_snapshot(sid, title.strip(), x["key"])
+                        flash(f"Snapshot renamed: “{md(title.strip() or '(untitled)')}”")
+                    except StoreError as exc:
+                        st.error(md(exc))
+                    else:
+                        st.rerun()
+            if c2.button("Delete", key=f"w_snap_delete_{sid}", width="stretch"):
+                with writing():
+                    store.require_edit()
+                    try:
+                        store.delete_snapshot(sid, x["key"])
+                    except StoreError as exc:
+                        st.error(md(exc))
+                    else:
+                        forget_snapshot(sid)
+                        if ss.get("_snap_link", "").endswith(sid):
+                            ss.pop("_snap_link", None)
+                        flash(f"Snapshot deleted: “{md(snap['title'] or '(untitled)')}”; its link no longer opens")
+                        st.rerun()
+
+
 def sidebar_share(store: Store, shown: Optional[list], f: dict, n: int, view: views.ViewState) -> None:
+    link = views.permalink(page_base(), view)
     with st.sidebar.expander("Share this view", expanded=False):
-        st.caption("Copy link: the address of exactly this view (dates, filters, map position, selected event)")
-        st.code(views.permalink(page_base(), view), language=None, wrap_lines=True)
+        st.caption("The link of exactly this view (dates, filters, map position, selected event); "
+                   "“Copy link” over the map copies it")
+        st.code(link, language=None, wrap_lines=True)
+        st.text_area("Embed code: this view in another page (“Copy embed code” over the map copies it)",
+                     value=views.embed_snippet(link), height=100, disabled=True)
         if can_edit() and shown is not None:
             snapshot_form(store, shown, view)
         elif can_edit():
@@ -898,6 +1124,7 @@ def sidebar_share(store: Store, shown: Optional[list], f: dict, n: int, view: vi
         if ss.get("_snap_link"):
             st.success("Snapshot saved: its link")
             st.code(ss["_snap_link"], language=None, wrap_lines=True)
+        my_snapshots(store)
         download_buttons(shown, view, "Reported events", key="w_live", source=(store.path, f), n=n)
 
 
@@ -910,6 +1137,11 @@ def snapshot_form(store: Store, shown: list, view: views.ViewState) -> None:
         with writing():    # GuardedStore: editing rights, the size cap and this session's rate limit
             snap = store.save_snapshot(views.to_query(view), shown, title=title, note=note)
             ss["_snap_link"] = views.snapshot_link(page_base(), snap.id)
+            # this browser keeps the snapshot's id and owner key (share_bar), for "My snapshots"
+            entry = {"id": snap.id, "key": store.snapshot_owner_key(snap.id), "at": snap.created_at}
+            ss.setdefault("_snap_pending", {"add": [], "remove": []})["add"].append(entry)
+            ss["_my_snaps"] = (ss.get("_my_snaps") or []) + [entry]
+            st.rerun()
 
 
 def snapshot_page(store: Store, snapshot_id: str) -> None:
@@ -950,6 +1182,10 @@ def page(store: Store) -> None:
         fill_from_seeds(store)
 
     memo = memo_for(store)
+    if ss.get("_only_article") is not None and "_init" in ss:      # "Show only this article on the map"
+        entry = article_entry(store, memo, ss.pop("_only_article"))
+        if entry is not None:
+            show_only_article(entry, store)
     background = bool(ss.get("w_background")) if "_init" in ss else url_background()
     # the timeline's range: reported events (+ background)
     span = remembered(memo, ("span", background),
@@ -964,11 +1200,13 @@ def page(store: Store) -> None:
         ss["_init"] = True
     keep_widgets_valid(span, opts)
     take_table_pick(store)
+    take_table_pick(store, "_art_table")
 
     st.sidebar.title("Reported events")
     sidebar_access()
     sidebar_timeline(span, news_end)
     sidebar_filters(opts)
+    sidebar_article_filter(store, memo)
     if can_edit():
         sidebar_add(store)
 
@@ -1006,8 +1244,11 @@ def page(store: Store) -> None:
     histogram(store, memo, f, view)
     bounds = remembered(memo, ("bounds", filters_key(f)), lambda: store.view_bounds(**f))
     follow_the_data(store, f, n_shown, bounds)
-    navigation(bounds)
+    if ss.pop("_fit_next", False) and bounds:
+        fly_to(*views.fit_view(bounds, height_px=MAP_HEIGHT))
+    navigation(bounds, views.permalink(page_base(), view))
     draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")))
+    article_view(store, memo)
 
     left, right = st.columns([3, 2])
     with left:

@@ -8,8 +8,11 @@ the same events for the same view. Every format writes one record per event with
 (`mappable`); CSV also keeps events without one (there are none in a normal store).
 
 * HTML: `geo.mapview.standalone_html` — one file, every asset inlined, vector basemap, OSM tiles
-  over it when online; markers, popups (escaped in the page), legend and a caption.
-* PNG: that HTML rendered by headless Chromium (Playwright) at the requested size, after the
+  over it when online; markers, popups (escaped in the page), legend, a caption, and a side list of
+  the events that pans the map to one (and opens its popup) when clicked.
+* PNG: that HTML as a picture (`to_html(picture=True)`: no zoom buttons, layer switch or side list,
+  every pin drawn as itself rather than in cluster bubbles; title and caption, legend and
+  attribution kept), rendered by headless Chromium (Playwright) at the requested size, after the
   basemap and the events are drawn. Offline by default (only file: and data: requests allowed;
   ``tiles=True`` lets the OSM tiles load). No browser: `ExportError` saying how to get one.
 * GeoJSON: RFC 7946 (lon, lat order; WGS 84), one Point feature per event.
@@ -256,10 +259,14 @@ def kml_chunks(events: Iterable[Mapping], title: str = "Reported events") -> Ite
 
 # --------------------------------------------------------------------------- HTML, PNG
 
-def to_html(events: Iterable[Mapping], opts: MapOptions = MapOptions()) -> str:
+def to_html(events: Iterable[Mapping], opts: MapOptions = MapOptions(), picture: bool = False) -> str:
+    """The standalone HTML map: with a side list of the events that pans the map to one when
+    clicked; `picture` (the PNG's page): no zoom buttons, layer switch or side list, and every pin
+    drawn as itself (no cluster bubbles), with the caption, legend and credits."""
     from geo.mapview import standalone_html
     return standalone_html(mappable(events), title=opts.title, caption=opts.caption, window=opts.window,
-                           center=opts.center, zoom=opts.zoom)
+                           center=opts.center, zoom=opts.zoom, controls=not picture, cluster=not picture,
+                           side_list=not picture)
 
 
 def find_chromium(explicit: Optional[str] = None) -> str:
@@ -299,7 +306,7 @@ def to_png(events: Iterable[Mapping], opts: MapOptions = MapOptions(), chromium:
         raise ExportError("PNG export needs the `playwright` package (pip install -r requirements.txt)") from exc
     with tempfile.TemporaryDirectory(prefix="geo-png-") as tmp:
         page_path = Path(tmp) / "map.html"
-        page_path.write_text(to_html(events, opts), encoding="utf-8")
+        page_path.write_text(to_html(events, opts, picture=True), encoding="utf-8")
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)

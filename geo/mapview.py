@@ -422,6 +422,15 @@ class _Style(_VerbatimMacro):
         .ev-popup ul { margin: 2px 0 2px 16px; padding: 0; }
         .ev-caption { background: rgba(255,255,255,.92); padding: 4px 8px; font: 12px/1.35 sans-serif;
                       color: #222; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 420px; }
+        .ev-list { background: rgba(255,255,255,.95); font: 12px/1.35 sans-serif; color: #222; border-radius: 4px;
+                   box-shadow: 0 1px 4px rgba(0,0,0,.3); width: 260px; max-height: 60vh; overflow-y: auto; }
+        .ev-list-head { padding: 5px 8px; font-weight: bold; border-bottom: 1px solid #ddd; position: sticky; top: 0;
+                        background: #fff; }
+        .ev-list-item { padding: 4px 8px; border-bottom: 1px solid #eee; cursor: pointer; }
+        .ev-list-item:hover, .ev-list-item.ev-on { background: #fff4c2; }
+        .ev-list-item i { color: #666; }
+        .ev-list .ev-swatch { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px; }
+        .ev-popup a.ev-read { font-weight: bold; }
         .ev-group > hr { border: 0; border-top: 1px solid #ddd; margin: 6px 0; }
         .ev-group > i { color: #666; font: 12px sans-serif; }
         </style>
@@ -557,8 +566,12 @@ class _EventData(_VerbatimMacro):
                 var h = '<div class="ev-src"><b class="ev-title">' + esc(a[0]) + '</b>';
                 if (many) { h += '<p class="ev-date">' + dateLine(e) + '</p>'; }
                 if (e[4]) { h += '<blockquote>' + marked(e[4]) + '</blockquote>'; }
-                return h + '<p class="ev-source">' + (url ? '<a href="' + esc(url) + '" target="_blank" rel="noopener">source: '
-                    + esc(a[2]) + '</a>' : '<i>no source link</i>') + (a[3] ? ' \u00b7 published ' + esc(a[3]) : '') + '</p></div>';
+                h += '<p class="ev-source">' + (url ? '<a href="' + esc(url) + '" target="_blank" rel="noopener">source: '
+                    + esc(a[2]) + '</a>' : '<i>no source link</i>') + (a[3] ? ' \u00b7 published ' + esc(a[3]) : '') + '</p>';
+                if (D.read && a[4] !== null && a[4] !== undefined) {
+                    h += '<p><a href="#" class="ev-read" data-article="' + esc(a[4]) + '">Read the article \u2192</a></p>';
+                }
+                return h + '</div>';
             }
             function popupOf(i) {
                 var inc = I[i], ks = inc[0], e = E[ks[0]], t = typeOf(e), n = inc[1];
@@ -643,11 +656,11 @@ class _EventData(_VerbatimMacro):
             window.__eventLayer = fg;
             // Chunked loading draws the pins over several frames: __eventsDrawn says when the
             // last chunk is on the map (the PNG export waits for it).
-            window.__eventsDrawn = D.points.length === 0;
-            var cluster = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
-                                                maxClusterRadius: 45,
-                                                chunkProgress: function (done, total) {
-                                                    if (done >= total) { window.__eventsDrawn = true; } }});
+            window.__eventsDrawn = D.points.length === 0 || !D.cluster;
+            // Without clustering (the PNG export) every pin is drawn as itself, at once.
+            var cluster = !D.cluster ? L.featureGroup() : L.markerClusterGroup({
+                chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45,
+                chunkProgress: function (done, total) { if (done >= total) { window.__eventsDrawn = true; } }});
             var markers = new Array(D.points.length);
             for (var i = 0; i < D.points.length; i++) {
                 var p = D.points[i];
@@ -657,8 +670,9 @@ class _EventData(_VerbatimMacro):
             }
             lazy(cluster, D.points, function (r) { return tipOf(r[2]); }, function (r) { return popupOf(r[2]); },
                  {direction: 'top'});
-            cluster.addLayers(markers);
-            var areas = L.featureGroup();
+            if (cluster.addLayers) { cluster.addLayers(markers); }
+            else { markers.forEach(function (m) { cluster.addLayer(m); }); }
+            var areas = L.featureGroup(), areaParts = new Array(D.areas.length);
             for (var j = 0; j < D.areas.length; j++) {
                 var a = D.areas[j], c = T[a[4]] ? T[a[4]][1] : '#8c8c8c';
                 var opts = {color: c, weight: 1.2, opacity: 0.9, fillColor: c, fillOpacity: 0.18};
@@ -666,21 +680,83 @@ class _EventData(_VerbatimMacro):
                 if (a[0] !== null && D.shapes[a[0]]) {
                     opts.className = 'ev-area ev-country';
                     layer = L.geoJSON(D.shapes[a[0]], opts);
-                    layer.eachLayer(function (part) { part._ev = j; });
+                    layer.eachLayer(function (part) { part._ev = j; areaParts[j] = areaParts[j] || part; });
                 } else {
                     opts.className = 'ev-area ev-circle';
                     opts.radius = a[3];
                     layer = L.circle([a[1], a[2]], opts);
                     layer._ev = j;
+                    areaParts[j] = layer;
                 }
                 areas.addLayer(layer);
             }
             lazy(areas, D.areas, areaTip, areaPopup, {sticky: true});
             fg.addLayer(areas);
             fg.addLayer(cluster);
+            // The HTML export's side list: one line per pin or area, latest first; a click pans
+            // the map there and opens its popup.
+            if (D.list) {
+                var items = [];
+                D.points.forEach(function (p, i) { items.push([p[2], markers[i], [p[0], p[1]], 10]); });
+                D.areas.forEach(function (a, j) { items.push([a[6][0], areaParts[j], [a[1], a[2]], a[0] !== null ? 5 : 6]); });
+                function dayOf(it) { var d = E[I[it[0]][0][0]][1]; return /^\d/.test(d) ? d : ''; }
+                items.sort(function (x, y) { return dayOf(y) < dayOf(x) ? -1 : dayOf(y) > dayOf(x) ? 1 : 0; });
+                var list = L.control({position: 'topleft'});
+                list.onAdd = function (map) {
+                    var div = L.DomUtil.create('div', 'ev-list');
+                    div.innerHTML = '<div class="ev-list-head">' + esc(items.length) + ' on the map \u00b7 click to go there</div>'
+                        + items.map(function (it, k) {
+                            var inc = I[it[0]], e = E[inc[0][0]], a = D.articles[e[15]], t = typeOf(e);
+                            return '<div class="ev-list-item" data-k="' + k + '" data-ev="' + esc(inc[2]) + '">'
+                                + '<span class="ev-swatch" style="background:' + esc(t[1]) + '"></span>'
+                                + '<b>' + esc(e[0]) + '</b> \u00b7 ' + esc(e[1]) + ' \u00b7 ' + esc(t[0])
+                                + (inc[1] > 1 ? ' \u00b7 ' + esc(inc[1]) + ' sources' : '')
+                                + '<br><i>' + esc(a[0]) + '</i></div>';
+                        }).join('');
+                    L.DomEvent.disableClickPropagation(div);
+                    L.DomEvent.disableScrollPropagation(div);
+                    div.addEventListener('click', function (ev) {
+                        var row = ev.target.closest('.ev-list-item');
+                        if (!row) { return; }
+                        var it = items[+row.getAttribute('data-k')], layer = it[1];
+                        div.querySelectorAll('.ev-list-item.ev-on').forEach(function (x) { x.classList.remove('ev-on'); });
+                        row.classList.add('ev-on');
+                        function open() { if (layer) { layer.fire('click', {latlng: L.latLng(it[2])}, true); } }
+                        map.setView(it[2], Math.max(map.getZoom(), it[3]));
+                        if (layer && cluster.zoomToShowLayer && layer instanceof L.Marker) {
+                            cluster.zoomToShowLayer(layer, open);
+                        } else { open(); }
+                    });
+                    return div;
+                };
+                fg.on('add', function () { list.addTo(fg._map); });
+                fg.on('remove', function () { list.remove(); });
+                if (fg._map) { list.addTo(fg._map); }
+            }
+            // "Read the article" in a popup: the app hears of it as a click on the popup's pin whose
+            // tooltip ends with "[read #article id]" (streamlit-folium reports a clicked layer's
+            // tooltip; geo.views.tooltip_read_article reads it), fired on this group so that the
+            // pin's own click handlers (and its popup's toggle) stay out of it.
+            function readArticle(src, aid, popup) {
+                var tip = src.getTooltip && src.getTooltip();
+                var old = tip ? tip.getContent() : null;
+                if (tip) { tip.setContent(old + '<span class="ev-ref">[read #' + esc(aid) + ']</span>'); }
+                var ll = src.getLatLng ? src.getLatLng() : popup.getLatLng();
+                fg.fire('click', {latlng: ll, layer: src, sourceTarget: src});
+                if (tip) { tip.setContent(old); }
+                window.__readArticle = aid;       // for tests and scripts
+            }
             fg.on('popupopen', function (e) {
                 var src = e.popup && e.popup._source;
                 if (src && src.closeTooltip) { src.closeTooltip(); }
+                var box = e.popup && e.popup.getElement && e.popup.getElement();
+                if (!box || !src) { return; }
+                box.querySelectorAll('a.ev-read').forEach(function (a) {
+                    a.onclick = function (ev) {
+                        ev.preventDefault();
+                        readArticle(src, a.getAttribute('data-article'), e.popup);
+                    };
+                });
             });
             var legend = L.control({position: 'bottomright'});
             legend.onAdd = function () {
@@ -753,7 +829,8 @@ def _sort_key_latest(e: Mapping):
     return (d is not None, d[1] if d else date.min, str(e.get("id") or ""))
 
 
-def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[dict] = None) -> dict:
+def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[dict] = None, *,
+                  read_links: bool = False, cluster: bool = True, side_list: bool = False) -> dict:
     """What the browser needs to draw `events`: plain data, no HTML built from article text
     (the page's script escapes it while building tooltips and popups; see `_EventData`).
 
@@ -767,7 +844,10 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
 
     ``events``: `event_row` per event; ``articles``: `article_row` per article;
     ``incidents``: [[event indexes, representative first], number of sources (articles),
-    representative's id]; ``points``: [lat, lon, incident index]; ``areas``: [outline key or
+    representative's id]; ``articles`` rows end with the article's id; ``read``: popups carry a
+    "Read the article" link (the app: see `_EventData`'s readArticle); ``cluster``: pins are
+    clustered (the PNG export draws each one); ``list``: a side list of the incidents that pans the
+    map to one when clicked (the HTML export); ``points``: [lat, lon, incident index]; ``areas``: [outline key or
     None, lat, lon, radius (m), type, group tooltip text or None, [incident indexes, latest
     first, at most POPUP_GROUP_LIMIT], number of incidents, any dated]; ``shapes``: outlines by
     key; ``types``: {type: [label, colour]}; ``how`` (date source wording); ``legend``."""
@@ -784,7 +864,7 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
             aid = e.get("article_id")
             art = art_by_id.get(aid) if aid is not None else None
             if art is None:
-                art = article_row(e)
+                art = article_row(e) + (aid,)
                 if aid is not None:
                     art_by_id[aid] = art
             cached = (event_row(e, -1)[:-1], art)
@@ -848,18 +928,21 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
             "points": points, "areas": areas, "shapes": shapes,
             "legend": legend_html(type_counts, len(events), n_incidents,
                                   multi=any(inc[1] > 1 for inc in incidents)),
-            "window": [win[0].isoformat(), win[1].isoformat()] if win else None}
+            "window": [win[0].isoformat(), win[1].isoformat()] if win else None,
+            "read": bool(read_links), "cluster": bool(cluster), "list": bool(side_list)}
 
 
-def event_layer(events: Iterable[Mapping] = (), window=None, rows_cache: Optional[dict] = None) -> folium.FeatureGroup:
+def event_layer(events: Iterable[Mapping] = (), window=None, rows_cache: Optional[dict] = None, *,
+                read_links: bool = False, cluster: bool = True, side_list: bool = False) -> folium.FeatureGroup:
     """The events as one FeatureGroup named "events" (for streamlit-folium's
     ``feature_group_to_add``): one clustered pin per incident for towns/landmarks/admin2,
     translucent outlines or circles for countries/regions, coloured by type; tooltips
     ``place · date · type``, popups with every source (see `event_payload`), and the type legend
     (shown while the layer is on the map). `window`: the view's dates ((start, end) dates or ISO
-    strings). `rows_cache`: see `event_payload`."""
+    strings). `rows_cache`, `read_links`, `cluster`, `side_list`: see `event_payload`."""
     fg = folium.FeatureGroup(name="events")
-    _EventData(_js_json(event_payload(list(events), window, rows_cache))).add_to(fg)
+    _EventData(_js_json(event_payload(list(events), window, rows_cache, read_links=read_links, cluster=cluster,
+                                      side_list=side_list))).add_to(fg)
     return fg
 
 
@@ -909,7 +992,8 @@ def bounds(events: Sequence[Mapping]) -> Optional[list]:
 
 def build_map(events: Iterable[Mapping] = (), *, center=None, zoom: Optional[int] = None, window=None,
               tiles: bool = True, assets_mode: str = "urls",
-              asset_urls: Optional[Mapping[str, str]] = None) -> folium.Map:
+              asset_urls: Optional[Mapping[str, str]] = None, controls: bool = True, cluster: bool = True,
+              side_list: bool = False) -> folium.Map:
     """The base map (with `events` drawn on it by `event_layer(events, window)` when there are
     any; for Streamlit pass no events here and the layer as ``feature_group_to_add``).
 
@@ -918,6 +1002,8 @@ def build_map(events: Iterable[Mapping] = (), *, center=None, zoom: Optional[int
     ``default_js``/``default_css``; with ``assets_mode="inline"`` they are inlined instead (and the
     basemap too). `center`/`zoom` default to the events' bounds (or the whole world). With
     `tiles` an OpenStreetMap tile layer lies over the vector basemap (offline it simply fails).
+    `controls`: the zoom buttons and the layer switch (a picture has no use for them); `cluster`,
+    `side_list`: how `events` are drawn (see `event_payload`).
     """
     events = list(events)
     inline = assets_mode == "inline"
@@ -928,7 +1014,7 @@ def build_map(events: Iterable[Mapping] = (), *, center=None, zoom: Optional[int
     box = bounds(events) if center is None else None
     m = folium.Map(location=list(center) if center is not None else list(DEFAULT_CENTER),
                    zoom_start=zoom if zoom is not None else (5 if center is not None else DEFAULT_ZOOM),
-                   tiles=None, min_zoom=1, world_copy_jump=True)
+                   tiles=None, min_zoom=1, world_copy_jump=True, zoom_control=controls)
     # Per instance (folium's class-level lists hold the CDN URLs; never mutate those).
     if inline:
         m.default_js, m.default_css = [], []
@@ -949,9 +1035,10 @@ def build_map(events: Iterable[Mapping] = (), *, center=None, zoom: Optional[int
     if tiles:
         osm = folium.TileLayer(OSM_TILES, attr=OSM_CREDIT, name="OpenStreetMap", max_zoom=19,
                                control=False).add_to(m)
-        _LayerSwitch(osm.get_name()).add_to(m)
+        if controls:
+            _LayerSwitch(osm.get_name()).add_to(m)
     if events:
-        event_layer(events, window).add_to(m)
+        event_layer(events, window, cluster=cluster, side_list=side_list).add_to(m)
     if box is not None:
         if box[0] == box[1]:
             m.location = box[0]
@@ -966,7 +1053,8 @@ def build_map(events: Iterable[Mapping] = (), *, center=None, zoom: Optional[int
 def standalone_html(events: Iterable[Mapping] = (), *, title: str = "Reported events",
                     caption: Optional[str] = None, **kw) -> str:
     """One HTML file with the same map and every asset inlined (opens from disk, no network);
-    `caption` (plain text) is shown over the map."""
+    `caption` (plain text) is shown over the map. Keywords as `build_map` takes them (the HTML
+    export: ``side_list=True``; the PNG's page: ``controls=False, cluster=False``)."""
     kw.pop("assets_mode", None)
     m = build_map(events, assets_mode="inline", **kw)
     if caption:

@@ -16,7 +16,9 @@
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
+import html
 import json
 import math
 import re
@@ -43,6 +45,7 @@ ZOOM_BY_KIND = {"continent": 3, "country": 5, "region": 7, "admin1": 7, "admin2"
 Q_START, Q_END, Q_TEXT, Q_COUNTRY, Q_SOURCE, Q_KIND = "start", "end", "q", "country", "source", "kind"
 Q_CONF, Q_EVENT, Q_CENTER, Q_ZOOM = "conf", "event", "center", "zoom"
 Q_TYPE, Q_ACTOR, Q_BACKGROUND, Q_MIN_SOURCES = "type", "actor", "background", "min_sources"
+Q_ARTICLE, Q_READ = "article", "read"    # one article's events only; the article being read
 Q_SNAPSHOT = "snapshot"      # ?snapshot=ID opens a frozen snapshot instead of the live view
 MAX_SOURCES = 1000
 
@@ -122,6 +125,8 @@ class ViewState:
     actor: str = ""                       # substring of any of the event's actors
     background: bool = False              # also show background events (history, context)
     min_sources: int = 1                  # only incidents reported by at least this many articles
+    article: Optional[int] = None         # only this article's events ("show only this article")
+    reading: Optional[int] = None         # the article open in the article view
 
 
 def _d(value) -> Optional[date]:
@@ -234,6 +239,10 @@ def to_query(state: ViewState) -> dict[str, str]:
         q[Q_BACKGROUND] = "1"
     if state.min_sources and state.min_sources > 1:
         q[Q_MIN_SOURCES] = str(int(state.min_sources))
+    if state.article is not None:
+        q[Q_ARTICLE] = str(state.article)
+    if state.reading is not None:
+        q[Q_READ] = str(state.reading)
     return q
 
 
@@ -270,10 +279,10 @@ def from_query(params: Mapping, data_span=None) -> ViewState:
     conf = _float(get(Q_CONF))
     conf = min(max(conf, 0.0), 1.0) if conf is not None else 0.0
 
-    selected = None
-    ev = get(Q_EVENT)
-    if ev and re.fullmatch(r"\s*\d{1,12}\s*", ev):
-        selected = int(ev)
+    def an_id(key: str) -> Optional[int]:
+        v = get(key)
+        return int(v) if v and re.fullmatch(r"\s*\d{1,12}\s*", v) else None
+    selected = an_id(Q_EVENT)
 
     center = None
     c = get(Q_CENTER)
@@ -296,7 +305,8 @@ def from_query(params: Mapping, data_span=None) -> ViewState:
 
     return ViewState(start=start, end=end, text=text, countries=countries, sources=sources,
                      kinds=kinds, min_confidence=conf, selected=selected, center=center, zoom=zoom,
-                     types=types, actor=actor, background=background, min_sources=min_sources)
+                     types=types, actor=actor, background=background, min_sources=min_sources,
+                     article=an_id(Q_ARTICLE), reading=an_id(Q_READ))
 
 
 # --------------------------------------------------------------------------- filtering
@@ -365,6 +375,8 @@ def filter_events(events: Iterable[Mapping], state: ViewState, data_span=None) -
             continue
         if actor and not any(actor in a.casefold() for a in actors_of(e)):
             continue
+        if state.article is not None and e.get("article_id") != state.article:
+            continue
         out.append(e)
     return out
 
@@ -401,6 +413,8 @@ def store_filters(state: ViewState, data_span=None, text_places: Sequence[str] =
         f["min_confidence"] = state.min_confidence - 1e-9
     if (state.min_sources or 1) > 1:
         f["min_sources"] = int(state.min_sources)
+    if state.article is not None:
+        f["article"] = int(state.article)
     return f
 
 
@@ -569,6 +583,8 @@ def describe(state: ViewState, n: int) -> str:
         parts.append(f"confidence ≥ {state.min_confidence:.2f}")
     if state.text:
         parts.append(f'search "{state.text}"')
+    if state.article is not None:
+        parts.append(f"article #{state.article} only")
     return " · ".join(parts)
 
 
@@ -873,11 +889,22 @@ def nearest_event(events: Iterable[Mapping], lat: float, lon: float, tolerance: 
 # The map's tooltips end with a reference to the event they stand for, in an element the user does
 # not see ("[#123]"; geo.mapview); streamlit-folium reports the clicked layer's tooltip as text.
 _REF = re.compile(r"\[#(\d{1,12})\]\s*$")
+# A popup's "Read the article" link reports itself as a click on its pin whose tooltip ends with
+# "[read #article id]" after the event's reference (geo.mapview: the page's readArticle).
+_READ_REF = re.compile(r"\[read #(\d{1,12})\]\s*$")
 
 
 def tooltip_event_id(tooltip) -> Optional[int]:
     """The event id a clicked marker's tooltip text refers to, or None."""
+    if isinstance(tooltip, str):
+        tooltip = _READ_REF.sub("", tooltip)
     m = _REF.search(tooltip) if isinstance(tooltip, str) else None
+    return int(m[1]) if m else None
+
+
+def tooltip_read_article(tooltip) -> Optional[int]:
+    """The article a popup's "Read the article" link asks for (its forwarded click's tooltip), or None."""
+    m = _READ_REF.search(tooltip) if isinstance(tooltip, str) else None
     return int(m[1]) if m else None
 
 
@@ -1053,3 +1080,114 @@ def report_line(name: str, summary) -> str:
         reasons = "; ".join(why for _, why in summary.failed[:3])
         line += f" — {reasons}"
     return line
+
+
+# --------------------------------------------------------------------------- the article view
+
+ARTICLE_VIEW_LIMIT = 100_000     # characters of an article's text drawn in the article view
+MARK_STYLES = {   # inline styles (st.html keeps style attributes; a <style> block it may drop)
+    "event": "background:#ffe066;border-bottom:3px solid {colour};font-weight:600;padding:0 1px;border-radius:2px",
+    "date": "background:#d9f0d3;border-bottom:2px dashed #2f7d32;padding:0 1px;border-radius:2px",
+    "place": "background:#e3ecf7;border-bottom:1px dotted #3d6fa8;padding:0 1px;border-radius:2px",
+}
+
+
+def _span_of(start, end, text: str) -> Optional[tuple[int, int]]:
+    try:
+        a, b = int(start), int(end)
+    except (TypeError, ValueError):
+        return None
+    return (a, b) if 0 <= a < b <= len(text) else None
+
+
+def article_spans(text: str, events: Iterable[Mapping], mentions: Iterable[Mapping]) -> list[dict]:
+    """What the article view marks in `text`, in text order, never overlapping: each event's place
+    (``kind`` "event", with the event), the words that dated it ("date", the event), and every other
+    recognised place ("place", the mention). Where two overlap the event's place wins, then the date.
+    Offsets are the store's (mention_start/end, date_text_start/end, mentions' start/end); a span that
+    does not fit the text is left out."""
+    wanted = []
+    for e in events:
+        span = _span_of(e.get("mention_start"), e.get("mention_end"), text)
+        if span:
+            wanted.append((0, span, "event", e))
+        span = _span_of(e.get("date_text_start"), e.get("date_text_end"), text)
+        if span and (not e.get("date_text") or text[span[0]:span[1]] == e["date_text"]):
+            wanted.append((1, span, "date", e))
+    for m in mentions:
+        span = _span_of(m.get("start"), m.get("end"), text)
+        if span:
+            wanted.append((2, span, "place", m))
+    kept: list = []
+    taken: list = []        # sorted kept spans, for the overlap test
+    for rank, (a, b), kind, item in sorted(wanted, key=lambda w: (w[0], w[1])):
+        i = bisect.bisect_left(taken, (a, b))
+        if (i > 0 and taken[i - 1][1] > a) or (i < len(taken) and taken[i][0] < b):
+            continue            # overlaps a span of a stronger kind (or the same one, twice)
+        taken.insert(i, (a, b))
+        kept.append({"start": a, "end": b, "kind": kind, "item": item})
+    return sorted(kept, key=lambda k: k["start"])
+
+
+def _mark_title(kind: str, item: Mapping) -> str:
+    if kind == "event":
+        return " · ".join(x for x in (type_label(event_type(item)), str(item.get("name") or ""),
+                                      str(item.get("date") or "no date"), role_of(item)) if x)
+    if kind == "date":
+        return f"date of the {type_label(event_type(item)).lower()} at {item.get('name') or '?'}: " \
+               f"{item.get('date') or 'no date'}"
+    where = ", ".join(str(x) for x in (item.get("kind"), item.get("country_code")) if x)
+    return f"{item.get('name') or '?'}" + (f" ({where})" if where else "") + " · mentioned, not an event place"
+
+
+def article_html(text: str, events: Sequence[Mapping], mentions: Sequence[Mapping],
+                 limit: int = ARTICLE_VIEW_LIMIT) -> tuple[str, bool]:
+    """The article's text as HTML for the article view, every piece of it escaped here
+    (html.escape), with the spans of `article_spans` marked: ``<mark class="art-event">`` (coloured
+    by the event's type), ``art-date`` and ``art-place``, each with a title saying what it is.
+    Returns (html, cut): only the first `limit` characters are drawn (cut = True when there were more)."""
+    from geo.mapview import TYPE_COLOURS
+    text = text or ""
+    cut = len(text) > limit
+    shown = text[:limit]
+    out, at = [], 0
+    for s in article_spans(shown, events, mentions):
+        a, b, kind, item = s["start"], s["end"], s["kind"], s["item"]
+        out.append(html.escape(shown[at:a]))
+        style = MARK_STYLES[kind].format(colour=TYPE_COLOURS.get(event_type(item), "#8c8c8c"))
+        extra = f' data-event="{int(item["id"])}"' if kind in ("event", "date") and item.get("id") is not None else ""
+        out.append(f'<mark class="art-{kind}"{extra} style="{style}" title="{html.escape(_mark_title(kind, item))}">'
+                   f"{html.escape(shown[a:b])}</mark>")
+        at = b
+    out.append(html.escape(shown[at:]))
+    body = "".join(out)
+    return (f'<div class="art-text" style="white-space:pre-wrap;line-height:1.6;font-size:0.95rem;'
+            f'max-height:520px;overflow-y:auto;padding:0.5rem 0.75rem;border:1px solid #e3e3e3;'
+            f'border-radius:6px">{body}</div>'), cut
+
+
+def article_legend_html(n_events: int, n_places: int, n_dates: int) -> str:
+    """The article view's key: the three kinds of mark with their numbers (our own words)."""
+    def swatch(kind: str, label: str, n: int) -> str:
+        style = MARK_STYLES[kind].format(colour="#d62728")
+        return f'<mark class="art-key-{kind}" style="{style}">{label}</mark> {n} '
+    return ('<div class="art-key" style="font-size:0.85rem;color:#444">'
+            + swatch("event", "event place", n_events) + " · "
+            + swatch("date", "its date words", n_dates) + " · "
+            + swatch("place", "other place mentioned", n_places) + "</div>")
+
+
+# --------------------------------------------------------------------------- embedding
+
+EMBED_HEIGHT = 600
+
+
+def embed_link(link: str) -> str:
+    """`link` with Streamlit's ``embed=true`` (the page without its menu and padding, for an iframe)."""
+    return link + ("&" if "?" in link else "?") + "embed=true"
+
+
+def embed_snippet(link: str, title: str = "Reported events", height: int = EMBED_HEIGHT) -> str:
+    """An ``<iframe>`` that shows the view of `link` on another page (attribute values escaped)."""
+    return (f'<iframe src="{html.escape(embed_link(link), quote=True)}" title="{html.escape(title, quote=True)}" '
+            f'width="100%" height="{int(height)}" style="border:0" loading="lazy"></iframe>')
