@@ -1164,7 +1164,10 @@ def snapshot_page(store: Store, snapshot_id: str) -> None:
             + (f" · {md(snap.title)}" if snap.title else ""))
     if snap.note:
         st.text(snap.note)
-    st.link_button("Open the live view", views.link(base, snap.view))
+    c1, c2 = st.columns([1, 1], vertical_alignment="bottom")
+    c1.link_button("Open the live view", views.link(base, snap.view))
+    with c2:
+        share_bar(views.snapshot_link(base, snap.id), title=snap.title or "Snapshot")   # copy this snapshot's link
     st.caption(views.caption(len(events), len(events)))
     st.caption(md(views.describe(view, len(events))))
     window = (view.start, view.end) if view.start and view.end else None

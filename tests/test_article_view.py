@@ -87,3 +87,36 @@ def test_payload_switches_and_article_ids():
     assert p["articles"][p["events"][0][15]][4] == 9
     p = mapview.event_payload([e], read_links=True, cluster=False, side_list=True)
     assert (p["read"], p["cluster"], p["list"]) == (True, False, True)
+
+
+# --------------------------------------------------------------------------- in the app (AppTest: no browser)
+
+def test_the_table_opens_the_article_of_the_picked_row_and_its_filter_clears(tmp_path, monkeypatch):
+    """A row picked in the table (here: the event a link selects, ticked in the table) offers "Read the
+    article of the selected row"; the article view opens; "only this article" shows in the sidebar."""
+    from streamlit.testing.v1 import AppTest
+    from geo.store import Store
+    from tests.app_data import build_store
+    from tests.conftest import ROOT
+    db = tmp_path / "events.db"
+    by_name = build_store(db)
+    monkeypatch.setenv("GEO_DB", str(db))
+    lviv = by_name["Lviv"][0]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"start": "2024-03-01", "end": "2024-03-14", "event": str(lviv["id"])})
+    at.run()
+    assert not at.exception
+    read_row = at.button(key="w_read_row")
+    assert read_row.label == "Read the article of the selected row: “Fire in Lviv”"
+    read_row.click().run()
+    assert at.session_state["reading"] == lviv["article_id"] and at.query_params["read"] == str(lviv["article_id"])
+    assert any(s.value == "Fire in Lviv" for s in at.subheader)
+    with Store.open(db) as s:
+        n_article = s.count_view(article=lviv["article_id"], role="reported")
+    at.button(key="w_article_only").click().run()
+    assert not at.exception
+    assert at.query_params["article"] == str(lviv["article_id"])
+    assert any(c.value == f"Showing {n_article} of 11 events" for c in at.caption)
+    assert any("Only the article “Fire in Lviv”" in i.value for i in at.sidebar.info)
+    at.button(key="w_article_clear").click().run()
+    assert "article" not in at.query_params and not at.sidebar.info

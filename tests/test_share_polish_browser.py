@@ -124,6 +124,15 @@ def test_my_snapshots_are_this_browsers_and_can_be_renamed_and_deleted(browser, 
     my_snapshots(other, 0)
     other_context.close()
 
+    # the snapshot's own page copies its own link
+    own, _ = visit(context, app, f"/?snapshot={snap['id']}")
+    settle(own)
+    frame = share_frame(own)
+    frame.locator("#copy-link").click()
+    frame.locator("#copy-link.done").wait_for(timeout=TIMEOUT)
+    assert own.evaluate("navigator.clipboard.readText()") == f"{app.url}/?snapshot={snap['id']}"
+    own.close()
+
     # rename, then delete
     name = box.get_by_label("Title")
     name.fill("March, renamed")
