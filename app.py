@@ -272,7 +272,7 @@ def init_from_url(store: Store, span, opts: dict, news_end: Optional[str]) -> No
     v = views.from_query(params, span)
     if not (params.get(views.Q_START) or params.get(views.Q_END)):
         timeline = {"role": None if v.background else "reported"}
-        if store.count_view(**timeline) > OPENING_LIMIT:
+        if store.estimate_view(**timeline)[0] > OPENING_LIMIT:
             # A big store opens on its latest month (the whole span is one click away: "Everything").
             start, end = views.presets(span[1], span[0], news_end)["Month"]
         else:
@@ -650,7 +650,7 @@ def follow_the_data(store: Store, f: dict, n: int, bounds) -> None:
     changed = ss.get("_follow_key") not in (None, key)
     ss["_follow_key"] = key
     box = views.padded_bbox((ss.get("map") or {}).get("bounds"), pad=0.0)
-    if changed and n and bounds and box and store.count_view(**dict(f, bbox=box)) == 0:
+    if changed and n and bounds and box and store.estimate_view(**dict(f, bbox=box))[0] == 0:
         fly_to(*views.fit_view(bounds, height_px=MAP_HEIGHT))
 
 
@@ -1215,7 +1215,8 @@ def page(store: Store) -> None:
 
     view = current_view()
     f = views.store_filters(view, span, views.place_keys_named(gazetteer() if view.text else None, view.text))
-    n_shown = remembered(memo, ("count", filters_key(f)), lambda: store.count_view(**f))
+    # (a very large view's number comes off the store's fixed sample: an estimate, said to be one)
+    n_shown, exact = remembered(memo, ("estimate", filters_key(f)), lambda: store.estimate_view(**f))
     # a view small enough is drawn pin by pin; a bigger one as counts per grid cell of the map's zoom
     shown, cells = None, None
     if n_shown <= MAX_PINS:
@@ -1224,7 +1225,7 @@ def page(store: Store) -> None:
         # zoomed in on part of a big view: the pins there when they are few enough, else counts per cell
         box = views.padded_bbox((ss.get("map") or {}).get("bounds"))
         fb = dict(f, bbox=box) if box else f
-        if box and remembered(memo, ("count", filters_key(fb)), lambda: store.count_view(**fb)) <= MAX_PINS:
+        if box and remembered(memo, ("estimate", filters_key(fb)), lambda: store.estimate_view(**fb))[0] <= MAX_PINS:
             shown = view_events(store, memo, fb)
         else:
             cell = views.cell_degrees(view.zoom or mapview.DEFAULT_ZOOM)
@@ -1233,7 +1234,7 @@ def page(store: Store) -> None:
         take_map_click(shown)
         view = current_view()
 
-    st.caption(views.caption(n_shown, n_all))
+    st.caption(views.caption(n_shown, n_all, exact))
     if shown is not None:
         incidents = views.group_incidents(shown)
         if len(incidents) != len(shown):

@@ -26,8 +26,9 @@ as ``DIR/scale_N.db`` (default DIR ``/tmp/geo-scale``); a rerun reuses them.
 **Server time per view.** For each view, the store calls `app.py`'s `page()` makes for it, in its
 order, timed one by one on a fresh Store (as a new Streamlit run after the view changed): per
 revision (cached by the app, so paid once per revision): `date_span`, `filter_options`, `count_view()`;
-per view: `count_view(f)`, then up to GEO_MAX_PINS `view_events(f)`, else, with the map's box,
-`count_view(f + box)` and `view_events` or `view_cells(cell of the zoom)`, `view_histogram(bucket)`,
+per view: `estimate_view(f)` (the count; off the fixed sample above 100,000 events), then up to
+GEO_MAX_PINS `view_events(f)`, else, with the map's box, `estimate_view(f + box)` and `view_events` or
+`view_cells(cell of the zoom)`, `view_histogram(bucket)`,
 the table page (`view_events(newest_first, limit=500)`, big views only); and the map layer the app
 builds from them (`mapview.event_layer` / `density_layer`, reported apart). Wall and CPU time.
 Views: the latest day, week, month and year of news (ending on the last publication day: reported
@@ -651,14 +652,14 @@ def time_view(store, view, bounds, zoom, span) -> dict:
         cpu["s"] += time.process_time() - c0
         return out
     f = views.store_filters(view, span)
-    n = timed("count", lambda: store.count_view(**f))
+    n = timed("count", lambda: store.estimate_view(**f))[0]
     shown = cells = None
     if n <= MAX_PINS:
         shown = timed("pins", lambda: store.view_events(**f))
     else:
         box = views.padded_bbox(bounds) if bounds else None
         fb = dict(f, bbox=box) if box else f
-        if box and timed("count", lambda: store.count_view(**fb)) <= MAX_PINS:
+        if box and timed("count", lambda: store.estimate_view(**fb))[0] <= MAX_PINS:
             shown = timed("pins", lambda: store.view_events(**fb))
         else:
             cell = views.cell_degrees(zoom)

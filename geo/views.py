@@ -552,9 +552,18 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def caption(n: int, m: int) -> str:
-    """The caption over the map; browser and AppTest checks rely on this exact wording."""
+def caption(n: int, m: int, exact: bool = True) -> str:
+    """The caption over the map; browser and AppTest checks rely on this exact wording. A very large
+    view's number is an estimate (`Store.estimate_view`), rounded and said to be one."""
+    if not exact:
+        return f"Showing about {_round_estimate(n):,} of {m:,} events"
     return f"Showing {n} of {m} events"
+
+
+def _round_estimate(n: int) -> int:
+    """An estimate to three significant figures (796,512 -> 797,000): no false precision."""
+    digits = max(0, len(str(abs(int(n)))) - 3)
+    return int(round(n, -digits))
 
 
 def describe(state: ViewState, n: int) -> str:

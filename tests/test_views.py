@@ -35,6 +35,9 @@ def test_caption_wording_is_exact():
     assert views.caption(3, 5) == "Showing 3 of 5 events"
     assert views.caption(1, 1) == "Showing 1 of 1 events"
     assert views.caption(0, 0) == "Showing 0 of 0 events"
+    # a very large view's number is an estimate off the store's sample, and the caption says so
+    assert views.caption(796_512, 1_000_000, exact=False) == "Showing about 797,000 of 1,000,000 events"
+    assert views.caption(123_456, 200_000, exact=False) == "Showing about 123,000 of 200,000 events"
 
 
 # --------------------------------------------------------------------------- URL state
