@@ -430,7 +430,8 @@ class _Style(_VerbatimMacro):
         .ev-list-item:hover, .ev-list-item.ev-on { background: #fff4c2; }
         .ev-list-item i { color: #666; }
         .ev-list .ev-swatch { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px; }
-        .ev-popup a.ev-read { font-weight: bold; }
+        .ev-popup button.ev-read { font: bold 12px sans-serif; color: #0b57d0; background: none; border: 0; padding: 0;
+                                   cursor: pointer; text-decoration: underline; }
         .ev-group > hr { border: 0; border-top: 1px solid #ddd; margin: 6px 0; }
         .ev-group > i { color: #666; font: 12px sans-serif; }
         </style>
@@ -569,7 +570,7 @@ class _EventData(_VerbatimMacro):
                 h += '<p class="ev-source">' + (url ? '<a href="' + esc(url) + '" target="_blank" rel="noopener">source: '
                     + esc(a[2]) + '</a>' : '<i>no source link</i>') + (a[3] ? ' \u00b7 published ' + esc(a[3]) : '') + '</p>';
                 if (D.read && a[4] !== null && a[4] !== undefined) {
-                    h += '<p><a href="#" class="ev-read" data-article="' + esc(a[4]) + '">Read the article \u2192</a></p>';
+                    h += '<p><button type="button" class="ev-read" data-article="' + esc(a[4]) + '">Read the article \u2192</button></p>';
                 }
                 return h + '</div>';
             }
@@ -751,7 +752,7 @@ class _EventData(_VerbatimMacro):
                 if (src && src.closeTooltip) { src.closeTooltip(); }
                 var box = e.popup && e.popup.getElement && e.popup.getElement();
                 if (!box || !src) { return; }
-                box.querySelectorAll('a.ev-read').forEach(function (a) {
+                box.querySelectorAll('button.ev-read').forEach(function (a) {
                     a.onclick = function (ev) {
                         ev.preventDefault();
                         readArticle(src, a.getAttribute('data-article'), e.popup);

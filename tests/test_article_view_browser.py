@@ -130,7 +130,7 @@ def test_read_the_article_from_a_pins_popup(app, open_page):
     settle(page)
     assert "read" not in query(page)
     frame.evaluate(CLICK_JS)
-    link = frame.locator(".ev-popup a.ev-read")
+    link = frame.locator(".ev-popup button.ev-read")
     link.wait_for(timeout=TIMEOUT)
     assert frame.locator(".ev-popup .ev-title").inner_text() == TITLE
     link.click()
