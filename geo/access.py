@@ -36,7 +36,8 @@ _FALSE = {"", "0", "false", "no", "off"}
 
 # The Store methods that write (geo/store.py); GuardedStore refuses them without editing rights.
 WRITE_METHODS = frozenset({"add", "delete_article", "correct", "set_hidden", "set_type", "set_date",
-                           "add_place_rule", "undo_correction", "rebuild_incidents", "save_snapshot"})
+                           "add_place_rule", "undo_correction", "rebuild_incidents", "save_snapshot",
+                           "rename_snapshot", "delete_snapshot"})
 
 
 class Refused(PermissionError):

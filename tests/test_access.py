@@ -139,6 +139,9 @@ def test_guarded_store_refuses_every_write_in_read_only_mode_and_the_file_is_unc
             lambda: store.delete_article(e["article_id"]),
             lambda: store.rebuild_incidents(),
             lambda: store.save_snapshot({"start": "2024-03-01"}, store.events()[:1], title="after"),
+            # refused before the owner key is even looked at
+            lambda: store.rename_snapshot(raw.snapshots()[0]["id"], "renamed", "any key"),
+            lambda: store.delete_snapshot(raw.snapshots()[0]["id"], "any key"),
         ]
         for attempt in attempts:
             with pytest.raises(access.Refused, match="^This map is read-only.$"):
