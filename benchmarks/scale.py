@@ -36,8 +36,9 @@ events scheduled for later take the data's span, and so the app's presets, month
 everything; each without a box (the world, zoom 2) and with the box of a 900×540 px map at zooms
 3, 6, 9 around the densest town; the latest month with a type filter and with a text filter (the
 most frequent place name), everything with that text, and the app's own Month preset.
-`--repeats` runs each; median and max. PostgreSQL (`--db postgresql://…`): the measuring runs on
-any store URL, building one there is not written yet.
+`--repeats` runs each; median and max. PostgreSQL (`--db postgresql://…`, a database for the
+benchmark only: it is emptied): the SQLite store of the same size is built (or reused) and copied
+over row for row (`copy_to_postgis`: COPY, ids kept, sequences moved on, ANALYZE).
 
 **In Chromium** (Debian's, headless, through Playwright; network off except the app): `streamlit run
 app.py` on the store; a warm-up visit of the app's default opening, then `--browser-runs` fresh pages
@@ -920,7 +921,7 @@ def spread(xs, f=fmt_s) -> str:
     return f"{f(median(xs))} ({f(min(xs))}–{f(max(xs))})"
 
 
-FINDINGS = """### Where the time goes (measured 2026-12-01 on these stores; `EXPLAIN QUERY PLAN` above)
+FINDINGS = """### Where the time went before the covering indexes (measured 2026-12-01 on these stores, before schema 9; kept as the record of why; the fixes are in the README)
 
 1. **A date window reads every long event that starts before its end.** `_event_filter`'s window is
    `e.id IN (day_start BETWEEN lo-31 AND hi UNION ALL long_span = 1 AND day_start <= hi)`; a fifth of the events
@@ -960,8 +961,7 @@ FINDINGS = """### Where the time goes (measured 2026-12-01 on these stores; `EXP
    a 1M store pays it for every year-long event. Suggest `+e.type` in `NEIGHBOUR_COMMON` (or `INDEXED BY`).
    (This benchmark sets the index aside while grouping and makes it again.)
 
-Not measured: 10M events on PostGIS (the store would be about 90 GB; 76 GB of disk are free here, and building
-on PostgreSQL is not written yet). Synthetic copies of 89 stories group into fewer, larger incidents than real
+Not measured: 10M events on PostGIS (the store would be about 90 GB; 65 GB of disk are free here). Synthetic copies of 89 stories group into fewer, larger incidents than real
 news would (1M events: 55,089 incidents, 50,822 of two or more events).
 """
 
