@@ -103,6 +103,19 @@ class Server:
 
 
 @contextmanager
+def app_on_test_store(tmp_path_factory, label: str, env: Optional[dict] = None) -> Iterator:
+    """`streamlit run app.py` on a fresh copy of the app tests' store (tests/app_data.py), for a
+    module's browser tests: the server, with `db` (its file) and `by_name` (build_store's events)."""
+    from tests.app_data import build_store
+    d = tmp_path_factory.mktemp(label)
+    db = d / "events.db"
+    by_name = build_store(db)
+    with streamlit_server("app.py", ROOT, d / "streamlit.log", env={"GEO_DB": str(db), **(env or {})}) as server:
+        server.db, server.by_name = db, by_name
+        yield server
+
+
+@contextmanager
 def streamlit_server(script: str, cwd: Path, log_path: Path, env: Optional[dict] = None,
                      args: tuple = (), timeout: float = 60.0) -> Iterator[Server]:
     """`streamlit run script` from `cwd` (so its .streamlit/config.toml applies), headless on a

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_data import TRIPOLI_LY, build_store
-from tests.browser import COUNT_JS, ROOT, TIMEOUT, assert_only_tiles_blocked, map_frame, settle, streamlit_server
+from tests.app_data import TRIPOLI_LY
+from tests.browser import COUNT_JS, TIMEOUT, app_on_test_store, assert_only_tiles_blocked, map_frame, settle
 from geo.store import Store
 from tests.test_app_browser import wait_caption
 
@@ -28,12 +28,7 @@ def table_names(page) -> list:
 
 @pytest.fixture(scope="module")
 def app(browser, tmp_path_factory):
-    d = tmp_path_factory.mktemp("app-big")
-    db = d / "events.db"
-    build_store(db)
-    env = {"GEO_DB": str(db), "GEO_MAX_PINS": "3", "GEO_TABLE_ROWS": "4"}
-    with streamlit_server("app.py", ROOT, d / "streamlit.log", env=env) as server:
-        server.db = db
+    with app_on_test_store(tmp_path_factory, "app-big", env={"GEO_MAX_PINS": "3", "GEO_TABLE_ROWS": "4"}) as server:
         yield server
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_data import SIBI, TRIPOLI_LY, build_store
-from tests.browser import ROOT, TIMEOUT, assert_only_tiles_blocked, map_frame, settle, streamlit_server
+from tests.app_data import SIBI, TRIPOLI_LY
+from tests.browser import TIMEOUT, app_on_test_store, assert_only_tiles_blocked, map_frame, settle
 from tests.test_app_browser import wait_caption, wait_map_centre
 
 N_ALL, N_REPORTED = 11, 10
@@ -20,10 +20,7 @@ N_ALL, N_REPORTED = 11, 10
 
 @pytest.fixture(scope="module")
 def app(browser, tmp_path_factory):
-    d = tmp_path_factory.mktemp("app-nav")
-    db = d / "events.db"
-    build_store(db)
-    with streamlit_server("app.py", ROOT, d / "streamlit.log", env={"GEO_DB": str(db)}) as server:
+    with app_on_test_store(tmp_path_factory, "app-nav") as server:
         yield server
 
 

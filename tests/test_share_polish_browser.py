@@ -21,20 +21,15 @@ import pytest
 
 from geo import export
 from geo.store import Store
-from tests.app_data import build_store
-from tests.browser import (COUNT_JS, ROOT, SCRIPT_STATE_JS, TIMEOUT, assert_only_tiles_blocked, query, settle,
-                           streamlit_server, watch)
+from tests.browser import (COUNT_JS, SCRIPT_STATE_JS, TIMEOUT, app_on_test_store, assert_only_tiles_blocked, query,
+                           settle, watch)
 
 SHARE_FRAME = "iframe[title*='geo_share']"
 
 
 @pytest.fixture(scope="module")
 def app(browser, tmp_path_factory):
-    d = tmp_path_factory.mktemp("app-share-polish")
-    db = d / "events.db"
-    build_store(db)
-    with streamlit_server("app.py", ROOT, d / "streamlit.log", env={"GEO_DB": str(db)}) as server:
-        server.db = db
+    with app_on_test_store(tmp_path_factory, "app-share-polish") as server:
         yield server
 
 
@@ -67,6 +62,8 @@ def my_snapshots(page, n: int) -> None:
 def test_copy_link_copies_the_pages_permalink_and_embed_code(browser, app):
     context = new_browser(browser, app)
     page, seen = visit(context, app, "/?start=2024-03-05&end=2024-03-14&type=protest,battle")
+    # the map reports where it looks after a pause and the link then holds it: copy once it has
+    page.wait_for_function("() => new URLSearchParams(location.search).has('zoom')", timeout=TIMEOUT)
     settle(page)
     frame = share_frame(page)
     frame.locator("#copy-link").click()
