@@ -106,11 +106,12 @@ def test_corrupt_file(corrupt_db, article, tmp_path):
 
 def test_a_file_damaged_past_its_header_fails_on_read_with_the_same_one_line_message(tmp_path):
     path = tmp_path / "events.db"
+    from tests.app_data import SIBI, _article, _event
     with Store.open(path) as store:
         for k in range(300):                    # enough rows to fill pages well past the header
-            store.add({"id": f"a{k}", "title": f"T{k}", "published": "2024-03-05", "url": None,
-                       "text": "Protesters gathered in Paris on Friday. " * 20 + str(k),
-                       "mentions": [], "dates": [], "events": []})
+            text = "Protesters gathered in Sibi on Friday. " * 20 + str(k)
+            store.add(_article(f"a{k}", f"T{k}", "2024-03-05", None, text,
+                               [_event(text, SIBI, "Sibi", "gathered", type="protest", date="2024-03-01")]))
     with contextlib.closing(sqlite3.connect(path)) as c:
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(path.read_bytes())
@@ -124,6 +125,8 @@ def test_a_file_damaged_past_its_header_fails_on_read_with_the_same_one_line_mes
     with Store.open(path) as store:             # the header and the schema still read
         with pytest.raises(StoreCorrupt, match="events.db is damaged or not an SQLite database"):
             store.articles(with_text=True)      # reaches the damaged rows
+        with pytest.raises(StoreCorrupt, match="events.db is damaged or not an SQLite database"):
+            list(store.iter_view_events())      # and so does a streamed export of the events
 
 
 def test_foreign_sqlite_database(tmp_path, article):

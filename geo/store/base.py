@@ -85,6 +85,7 @@ backend: `_begin`, `_failure`, `_claim_event_ids`, `_bbox_filter`, `_driver`, `_
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -531,15 +532,21 @@ class Store(ViewQueries):
         with self._lock:
             if self._conn is None:
                 raise StoreError("the store is closed")
-            try:
+            with self._reading():
                 return self._conn.execute(sql, params).fetchall()
-            except self._db_errors as exc:
-                # a file damaged past its header opens, then fails on the page a read reaches: the
-                # same one-line message as at open, never the driver's traceback
-                failure = self._failure(exc)
-                if failure is not None:
-                    raise failure from exc
-                raise
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """Reads inside: a driver error that says the database cannot be used becomes the store's
+        one-line message (a file damaged past its header opens, then fails on the page a read
+        reaches: the same message as at open, never the driver's traceback)."""
+        try:
+            yield
+        except self._db_errors as exc:
+            failure = self._failure(exc)
+            if failure is not None:
+                raise failure from exc
+            raise
 
     def _write(self):
         return _Transaction(self)

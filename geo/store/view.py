@@ -80,7 +80,7 @@ class ViewQueries:
         them (an export of a million events holds a few thousand in memory). Holds the store's lock
         until the stream is exhausted or closed."""
         from geo.store.base import _event_dict
-        with self._lock:
+        with self._lock, self._reading():
             sql, params = self._view_select(filters, newest_first, slim)
             for rows in self._stream(sql, params, batch):
                 for r in rows:
