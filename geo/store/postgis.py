@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from geo.exceptions import (StoreError, StoreFileError, StoreForeign, StoreFull, StoreLocked,  # noqa: F401
                             StoreReadOnly, StoreTooNew, StoreUnopenable)
-from geo.store.base import (SAMPLE_EVERY, BUSY_ENV, DEFAULT_BUSY_S, SHORT_SPAN_DAYS, _NODE_SQL, Store,
+from geo.store.base import (BUSY_ENV, DEFAULT_BUSY_S, SAMPLE_EVERY, SHORT_SPAN_DAYS, _NODE_SQL, Store,
                             _env_number, key_neighbour_sql, neighbour_common, neighbour_dates)
 
 try:
@@ -314,7 +314,6 @@ def _migration_1(conn: _PGConnection) -> None:
     conn.execute("INSERT INTO store_meta VALUES ('revision', '0'), ('events_seq', '0')")
 
 
-# Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 def _migration_2(conn: _PGConnection) -> None:
     """SQLite's schema 8: the latest news day read off an index."""
     conn.execute("CREATE INDEX articles_published ON articles(published)")
@@ -346,6 +345,7 @@ def _migration_5(conn: _PGConnection) -> None:
         conn.execute(f"CREATE INDEX {name} ON {table} USING GIN ({col} gin_trgm_ops)")
 
 
+# Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 MIGRATIONS: list[Callable[[_PGConnection], None]] = [
     _migration_1,
     _migration_2,

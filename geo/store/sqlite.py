@@ -41,9 +41,9 @@ from typing import Callable, Optional, Union
 from geo.exceptions import (StoreCorrupt, StoreError, StoreFileError, StoreForeign, StoreFull,  # noqa: F401
                             StoreLocked, StoreReadOnly, StoreTooNew, StoreUnopenable)
 from geo.store.base import (  # noqa: F401  (re-exported: the names this module always had)
-    SAMPLE_EVERY, AREA_KINDS, BUSY_ENV, CORRECTABLE, CORRECTION_KINDS, DATE_SOURCES, DEFAULT_BUSY_S, DEFAULT_DB, INCIDENT_KM,
+    AREA_KINDS, BUSY_ENV, CORRECTABLE, CORRECTION_KINDS, DATE_SOURCES, DEFAULT_BUSY_S, DEFAULT_DB, INCIDENT_KM,
     INCIDENT_SLACK_DAYS, MAX_INCIDENT_DAYS, MAX_MB_ENV, MENTION_CORRECTABLE, PRECISIONS,
-    PROJECT_ROOT, SHORT_SPAN_DAYS, SNAPSHOT_CHANGED, SNAPSHOT_ID_RE, AddOutcome, Store, _EVENT_COLUMNS,
+    PROJECT_ROOT, SAMPLE_EVERY, SHORT_SPAN_DAYS, SNAPSHOT_CHANGED, SNAPSHOT_ID_RE, AddOutcome, Store, _EVENT_COLUMNS,
     _NODE_SQL, _env_number, _event_dict, content_hash, day_bounds, fold_name, key_neighbour_sql,
     neighbour_common, neighbour_dates, new_snapshot_id, normalise_text, source_label)
 
@@ -279,10 +279,13 @@ def _migration_7(conn: sqlite3.Connection, has_rtree: bool) -> None:
     conn.execute("INSERT OR REPLACE INTO store_meta VALUES ('revision', '0')")
 
 
-# Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 def _migration_8(conn: sqlite3.Connection, has_rtree: bool) -> None:
     """The latest news day (the timeline's presets end there) read off an index."""
     conn.execute("CREATE INDEX articles_published ON articles(published)")
+
+
+# What the aggregate view queries read besides the dates (geo/store/view.py): in both date indexes.
+VIEW_COLUMNS = "hidden, role, type, lat, lon, incident_id"
 
 
 def _migration_9(conn: sqlite3.Connection, has_rtree: bool) -> None:
@@ -296,16 +299,13 @@ def _migration_9(conn: sqlite3.Connection, has_rtree: bool) -> None:
     conn.execute("CREATE INDEX events_newest ON events(day_start)")
 
 
-# What the aggregate view queries read besides the dates (geo/store/view.py): in both date indexes.
-VIEW_COLUMNS = "hidden, role, type, lat, lon, incident_id"
-
-
 def _migration_10(conn: sqlite3.Connection, has_rtree: bool) -> None:
     """A fixed sample of the events (those of one incident in SAMPLE_EVERY, by incident id) in its own
     narrow index: the density cells and the histogram of a very large view are read off it
     (geo/store/view.py)."""
     conn.execute(f"CREATE INDEX events_view_sample ON events(day_end, day_start, {VIEW_COLUMNS})"
                  f" WHERE COALESCE(incident_id, id) % {SAMPLE_EVERY} = 0")
+
 
 def _migration_11(conn: sqlite3.Connection, has_rtree: bool) -> None:
     """The text filter off an index (issue 12): trigram full-text indexes (FTS5) over the events'
@@ -334,6 +334,7 @@ def trigram_available() -> bool:
     return _can_create("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='trigram')")
 
 
+# Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_1,
     _migration_2,
