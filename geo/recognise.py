@@ -375,6 +375,7 @@ class Recogniser:
             score += 0.2 + 0.35 * importance + (0.1 if curated else 0.0)
             c.evidence.append(f"gazetteer:{max(places, key=_importance).kind}")
         # NER vote
+        label = None
         if ents is not None:
             label, relation = _ner_label(c.start, c.end, ents)
             if label in _NER_PLACE and relation == "exact":
@@ -441,8 +442,7 @@ class Recogniser:
             score += 0.05
         # capitalisation: sentence-initial or all-caps headline words prove nothing
         # (but a country opening a sentence is no capitalised common word: "Botswana lifted its ban")
-        label_now = _ner_label(c.start, c.end, ents)[0] if ents is not None else None
-        if _sentence_initial(text, c.start) and not c.demonym_of and not (importance >= 1.0 and label_now != "PERSON"):
+        if _sentence_initial(text, c.start) and not c.demonym_of and not (importance >= 1.0 and label != "PERSON"):
             score -= 0.15
             c.evidence.append("sentence-initial")
         if surface.isupper() and len(surface) > 3 and not places:
