@@ -59,6 +59,17 @@ def my_snapshots(page, n: int) -> None:
     page.get_by_text(re.compile(rf"^My snapshots \({n}\)$")).wait_for(timeout=TIMEOUT)
 
 
+def open_my_snapshots(context, server, n: int):
+    """A visit of March in this browser profile with the share panel open, listing `n` snapshots:
+    (page, what it fetched)."""
+    page, seen = visit(context, server, "/?start=2024-03-05&end=2024-03-14")
+    settle(page)
+    share_frame(page)
+    page.get_by_text("Share this view").click()
+    my_snapshots(page, n)
+    return page, seen
+
+
 def test_copy_link_copies_the_pages_permalink_and_embed_code(browser, app):
     context = new_browser(browser, app)
     page, seen = visit(context, app, "/?start=2024-03-05&end=2024-03-14&type=protest,battle")
@@ -87,11 +98,7 @@ def test_copy_link_copies_the_pages_permalink_and_embed_code(browser, app):
 
 def test_my_snapshots_are_this_browsers_and_can_be_renamed_and_deleted(browser, app):
     context = new_browser(browser, app)
-    page, seen = visit(context, app, "/?start=2024-03-05&end=2024-03-14")
-    settle(page)
-    share_frame(page)
-    page.get_by_text("Share this view").click()
-    my_snapshots(page, 0)
+    page, seen = open_my_snapshots(context, app, 0)
     title = page.get_by_label("Snapshot title")
     title.fill("March <b>quiet</b>")
     title.press("Enter")
@@ -105,20 +112,13 @@ def test_my_snapshots_are_this_browsers_and_can_be_renamed_and_deleted(browser, 
     page.close()
 
     # a later visit in this browser (a new session): the snapshot is still listed, from its storage
-    later, _ = visit(context, app, "/?start=2024-03-05&end=2024-03-14")
-    settle(later)
-    later.get_by_text("Share this view").click()
-    my_snapshots(later, 1)
+    later, _ = open_my_snapshots(context, app, 1)
     box = later.locator(f".st-key-my_snap_{snap['id']}")
     assert "March <b>quiet</b>" in box.inner_text() and f"?snapshot={snap['id']}" in box.inner_text()
 
     # another browser made none
     other_context = new_browser(browser, app)
-    other, _ = visit(other_context, app, "/?start=2024-03-05&end=2024-03-14")
-    settle(other)
-    share_frame(other)
-    other.get_by_text("Share this view").click()
-    my_snapshots(other, 0)
+    open_my_snapshots(other_context, app, 0)
     other_context.close()
 
     # the snapshot's own page copies its own link
