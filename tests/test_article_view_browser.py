@@ -137,6 +137,7 @@ def test_read_the_article_from_a_pins_popup(app, open_page):
     wait_query(page, read=str(app.article), event=str(app.ids["Kherson"]))
     view = article_view(page)
     view.get_by_text(TITLE, exact=True).wait_for(timeout=TIMEOUT)
+    view.locator("mark.art-event").nth(1).wait_for(timeout=TIMEOUT)     # the text streams in after the title
     assert marks(view, "event") == ["Mariupol", "Kherson"]
     settle(page)
     view.get_by_role("button", name="Close article").click()
