@@ -1035,7 +1035,7 @@ def share_bar(link: str, title: str = "Reported events") -> None:
     (``ss["_my_snaps"]``); snapshots made or deleted in this session reach it as `add`/`remove`."""
     pending = ss.setdefault("_snap_pending", {"add": [], "remove": []})
     mine = _share_bar(link=link, embed=views.embed_snippet(link, title), add=pending["add"],
-                      remove=pending["remove"], key="w_share", default=None)
+                      remove=pending["remove"], key="w_share", default=[])
     if isinstance(mine, list):
         kept = [x for x in mine if isinstance(x, dict) and isinstance(x.get("id"), str)
                 and isinstance(x.get("key"), str)][:200]
@@ -1078,7 +1078,7 @@ def my_snapshots(store: Store) -> None:
             when = str(snap["created_at"]).replace("T", " ").replace("+00:00", " UTC")[:23]
             st.markdown(f"**{md(snap['title'] or '(untitled)')}** · {snap['n_events']} event"
                         f"{'s' if snap['n_events'] != 1 else ''} · {md(when)}")
-            st.code(views.snapshot_link(base, sid), language=None, wrap_lines=True)
+            st.markdown(views.code_text(views.snapshot_link(base, sid)))
             if not can_edit():
                 continue
             title = st.text_input("Title", value=snap["title"], key=f"w_snap_name_{sid}", max_chars=200)
@@ -1114,7 +1114,7 @@ def sidebar_share(store: Store, shown: Optional[list], f: dict, n: int, view: vi
     with st.sidebar.expander("Share this view", expanded=False):
         st.caption("The link of exactly this view (dates, filters, map position, selected event); "
                    "“Copy link” over the map copies it")
-        st.code(link, language=None, wrap_lines=True)
+        st.markdown(views.code_text(link))
         st.text_area("Embed code: this view in another page (“Copy embed code” over the map copies it)",
                      value=views.embed_snippet(link), height=100, disabled=True)
         if can_edit() and shown is not None:
@@ -1123,7 +1123,7 @@ def sidebar_share(store: Store, shown: Optional[list], f: dict, n: int, view: vi
             st.caption(f"Share snapshot: narrow the view to at most {MAX_PINS:,} events to freeze it.")
         if ss.get("_snap_link"):
             st.success("Snapshot saved: its link")
-            st.code(ss["_snap_link"], language=None, wrap_lines=True)
+            st.markdown(views.code_text(ss["_snap_link"]))
         my_snapshots(store)
         download_buttons(shown, view, "Reported events", key="w_live", source=(store.path, f), n=n)
 

@@ -661,6 +661,14 @@ def snapshot_link(base: str, snapshot_id: str) -> str:
     return link(base, {Q_SNAPSHOT: snapshot_id})
 
 
+def code_text(url: str) -> str:
+    """Markdown showing a link as selectable code text. Inline code, not `st.code`: a code block
+    makes the browser load and parse Streamlit's 1.5 MB syntax highlighter on every page load,
+    before the map. A backtick, the one character that could end the code span, is
+    percent-encoded: the same URL."""
+    return "`" + str(url).replace("`", "%60") + "`"
+
+
 # --------------------------------------------------------------------------- timeline
 
 def presets(span_end, span_start=None, news_end=None) -> dict:

@@ -170,3 +170,8 @@ def store_location(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "events.db")
     return request.getfixturevalue("postgis_url")
+
+
+def shown_links(container) -> list:
+    """The links an AppTest container shows as code text (app.py `link_text`), in page order."""
+    return [m.value.strip("`") for m in container.markdown if m.value.startswith("`http")]

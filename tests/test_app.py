@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import views
-from tests.conftest import ROOT, SEED
+from tests.conftest import ROOT, SEED, shown_links
 
 APP = str(ROOT / "app.py")
 
@@ -224,7 +224,7 @@ def test_copy_link_shows_the_whole_view_and_the_map_position_reaches_the_url(db)
     q = at.query_params
     assert (q["start"], q["end"], q["country"], q["center"], q["zoom"]) == \
         ("2024-04-01", "2024-04-17", "AZ", "40.1235,46.5", "8")
-    links = [c.value for c in at.sidebar.code]
+    links = shown_links(at.sidebar)
     assert links == ["http://localhost:8501/?start=2024-04-01&end=2024-04-17&country=AZ&center=40.1235,46.5&zoom=8"
                      "&background=1"]
     # the map's first report, made before it is fitted to the events, is not a view to link
@@ -245,7 +245,7 @@ def test_share_snapshot_freezes_the_view_and_opens_read_only(db, geoparser):
     at.text_input(key="w_snap_title").set_value("April <b>2024</b>").run()
     at.button(key="w_snap_save").click().run()
     assert not at.exception
-    link = at.sidebar.code[-1].value
+    link = shown_links(at.sidebar)[-1]
     sid = re.fullmatch(r"http://localhost:8501/\?snapshot=([A-Za-z0-9_-]{22})", link)[1]
 
     # more news arrives; the live view grows, the snapshot does not

@@ -65,7 +65,7 @@ def leaflet_map(page):
 
 def copy_link(page) -> str:
     page.get_by_text("Share this view").click()
-    code = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").first
+    code = page.locator("[data-testid='stSidebar'] [data-testid='stMarkdownContainer'] code").first
     code.wait_for(timeout=TIMEOUT)
     return code.inner_text().strip()
 
@@ -116,7 +116,7 @@ def test_a_snapshot_keeps_its_events_after_more_news(browser, app):
     settle(page)
     page.get_by_role("button", name="Share snapshot").click()
     page.get_by_text("Snapshot saved").wait_for(timeout=TIMEOUT)
-    link = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").last.inner_text().strip()
+    link = page.locator("[data-testid='stSidebar'] [data-testid='stMarkdownContainer'] code").last.inner_text().strip()
     assert re.fullmatch(re.escape(server.url) + r"/\?snapshot=[A-Za-z0-9_-]{22}", link)
     page.context.close()
 

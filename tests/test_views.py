@@ -398,3 +398,9 @@ def test_presets_end_on_the_latest_news_not_on_an_event_scheduled_later():
     assert views.presets("2024-04-30", "2024-04-01")["Day"] == (date(2024, 4, 30), date(2024, 4, 30))
     assert views.presets("2024-04-30", "2024-04-10", news_end="2024-03-01")["Week"] == \
         (date(2024, 4, 10), date(2024, 4, 10))
+
+
+def test_a_shown_link_stays_one_code_span_whatever_its_text():
+    shown = views.code_text("http://h/?text=a`b`![x](http://evil/i.png)")
+    assert shown.startswith("`") and shown.endswith("`") and shown.count("`") == 2
+    assert "a%60b%60" in shown                                   # the same URL, percent-encoded
