@@ -398,3 +398,12 @@ def test_presets_end_on_the_latest_news_not_on_an_event_scheduled_later():
     assert views.presets("2024-04-30", "2024-04-01")["Day"] == (date(2024, 4, 30), date(2024, 4, 30))
     assert views.presets("2024-04-30", "2024-04-10", news_end="2024-03-01")["Week"] == \
         (date(2024, 4, 10), date(2024, 4, 10))
+
+
+def test_heatmap_state_round_trips_through_the_url():
+    v = views.ViewState(heat=True)
+    assert views.to_query(v)[views.Q_HEAT] == "1"
+    assert views.from_query(views.to_query(v)).heat is True
+    assert views.Q_HEAT not in views.to_query(views.ViewState())           # pins: the default, not in the URL
+    assert views.from_query({views.Q_HEAT: "nonsense"}).heat is False
+    assert views.from_query({}).heat is False
