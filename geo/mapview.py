@@ -444,6 +444,8 @@ class _Style(_VerbatimMacro):
         #map_div { height: 100vh !important; }
         .ev-heat-bar { height: 8px; margin: 3px 0 1px; border-radius: 2px; background: {{ this.heat_bar }}; }
         .ev-heat-scale { display: flex; justify-content: space-between; color: #666; }
+        .ev-heat-switch { margin-top: 4px; font: bold 11px sans-serif; color: #0b57d0; background: none; border: 0;
+                          padding: 0; cursor: pointer; text-decoration: underline; }
         .ev-popup { font: 12px/1.4 sans-serif; max-width: 340px; }
         .ev-popup .ev-title { display: block; font-size: 13px; margin-bottom: 2px; }
         .ev-popup p { margin: 2px 0; }
@@ -569,6 +571,28 @@ def _basemap_detail(inline: bool, urls: Mapping[str, str], center, zoom, box) ->
         import logging
         logging.getLogger(__name__).warning("offline basemap detail unavailable: %s", exc)
         return None
+
+
+# The legend's "Show as heatmap" / "Show the pins" button: inside the app (the map's frame is
+# served by the app, so it may reach the page around it) it flips the app's "Heatmap" toggle, whose
+# state is in the URL; elsewhere (an exported file) there is no toggle and no button.
+HEAT_SWITCH_JS = """function (div, label) {
+    function toggle() {
+        try {
+            var doc = window.parent !== window ? window.parent.document : null;
+            if (!doc) { return null; }
+            return Array.prototype.find.call(doc.querySelectorAll('input[role=switch]'), function (i) {
+                var l = i.closest('label');
+                return l && l.textContent.trim() === 'Heatmap';
+            }) || null;
+        } catch (err) { return null; }       // another origin: no way to the app's toggle
+    }
+    if (!toggle()) { return; }
+    var b = L.DomUtil.create('button', 'ev-heat-switch', div);
+    b.type = 'button';
+    b.textContent = label;
+    b.onclick = function () { var t = toggle(); if (t) { t.click(); } };
+}"""
 
 
 class _EventData(_VerbatimMacro):
@@ -808,6 +832,7 @@ class _EventData(_VerbatimMacro):
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'ev-legend');
                 div.innerHTML = D.legend;
+                ({{ this.switch_js }})(div, 'Show as heatmap');
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
@@ -823,6 +848,7 @@ class _EventData(_VerbatimMacro):
         super().__init__()
         self._name = "EventData"
         self.payload = payload
+        self.switch_js = HEAT_SWITCH_JS
 
 
 class _Caption(_VerbatimMacro):
@@ -1034,7 +1060,7 @@ def heat_legend_html(cells: Sequence[Mapping]) -> str:
     return (f'<div class="ev-legend-title">Event density · {about}{n:,} event{"s" if n != 1 else ""}</div>'
             '<div class="ev-heat-bar"></div>'
             f'<div class="ev-heat-scale"><span>fewer</span><span>{about}{top:,} in a cell</span></div>'
-            '<div class="ev-legend-n">counted per grid cell of this zoom; switch "Heatmap" off for the pins</div>')
+            '<div class="ev-legend-n">counted per grid cell of this zoom</div>')
 
 
 class _HeatLegend(_VerbatimMacro):
@@ -1046,6 +1072,7 @@ class _HeatLegend(_VerbatimMacro):
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'ev-legend ev-heat-legend');
                 div.innerHTML = {{ this.html }};
+                ({{ this.switch_js }})(div, 'Show the pins');
                 L.DomEvent.disableClickPropagation(div);
                 return div;
             };
@@ -1061,6 +1088,7 @@ class _HeatLegend(_VerbatimMacro):
         super().__init__()
         self._name = "HeatLegend"
         self.html, self.n = _js_json(html_text), int(n)
+        self.switch_js = HEAT_SWITCH_JS
 
 
 def heat_layer(cells: Sequence[Mapping]) -> folium.FeatureGroup:

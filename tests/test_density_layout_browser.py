@@ -102,6 +102,26 @@ def test_heatmap_toggle_draws_the_density_offline_and_hides_the_pins(app, open_p
     assert_only_tiles_blocked(seen)
 
 
+def test_the_maps_legend_switches_between_pins_and_heatmap(app, open_page):
+    page, seen = open_page(app, f"/?{WINDOW}")
+    wait_caption(page, N_REPORTED, N_ALL)
+    frame = map_frame(page)
+    frame.wait_for_function(f"() => ({COUNT_JS})().pins + ({COUNT_JS})().clustered > 0", timeout=TIMEOUT)
+    settle(page)
+    frame.get_by_role("button", name="Show as heatmap").click()
+    wait_query(page, heat="1")
+    frame.wait_for_function(f"() => ({HEAT_JS})() > 100 && ({COUNT_JS})().pins + ({COUNT_JS})().clustered === 0",
+                            timeout=TIMEOUT)
+    assert page.get_by_role("switch", name="Heatmap").is_checked()
+    settle(page)
+    frame.get_by_role("button", name="Show the pins").click()
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('heat')", timeout=TIMEOUT)
+    frame.wait_for_function(f"() => ({HEAT_JS})() === 0 && ({COUNT_JS})().pins + ({COUNT_JS})().clustered > 0",
+                            timeout=TIMEOUT)
+    assert not page.get_by_role("switch", name="Heatmap").is_checked()
+    assert_only_tiles_blocked(seen)
+
+
 def test_a_heatmap_link_opens_on_the_heatmap(app, open_page):
     page, seen = open_page(app, f"/?{WINDOW}&heat=1")
     wait_caption(page, N_REPORTED, N_ALL)

@@ -592,6 +592,9 @@ def test_heat_layer_is_fed_from_the_stores_cells_and_asks_for_no_cdn():
     assert ("heat_js", assets.current_urls()["heat_js"]) in build_map().default_js
     assert assets.vendor_source("heat_js").name == "leaflet_heat.min.js" and "heatLayer" in assets.vendor_text("heat_js")
     assert "Event density · 45 events" in html and "40 in a cell" in html
+    # both legends carry the switch to the other view (drawn only inside the app, next to its toggle)
+    assert "'Show the pins'" in html and mapview.HEAT_SWITCH_JS in html
+    assert "'Show as heatmap'" in build_map([ev(1)]).get_root().render()
     # an estimate is said to be one
     approx = mapview.heat_legend_html([dict(cells[0], approx=True)])
     assert "about 40 events" in approx
