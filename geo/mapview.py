@@ -78,7 +78,8 @@ CLUSTER_GREYS = {"small": ((150, 150, 150), (120, 120, 120)),
                  "medium": ((115, 115, 115), (85, 85, 85)),
                  "large": ((80, 80, 80), (45, 45, 45))}
 # The density (heat) layer: a sequential ramp (magma-like), from the store's per-cell counts.
-HEAT_GRADIENT = {0.2: "#fcfdbf", 0.45: "#fe9f6d", 0.7: "#de4968", 0.85: "#8c2981", 1.0: "#3b0f70"}
+# Its light end is still a colour on the light land (a one-event cell must show).
+HEAT_GRADIENT = {0.15: "#fbb47f", 0.4: "#f4777f", 0.65: "#c43c75", 0.85: "#7e2482", 1.0: "#3b0f70"}
 
 # Categorical colours by event type (geo.events.EVENT_TYPES), told apart on the grey land and
 # the blue sea; the date is on the timeline and the histogram, not on the pins.
@@ -1101,7 +1102,7 @@ def heat_layer(cells: Sequence[Mapping]) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name="events")
     data = heat_data(cells)
     if data:
-        heat = HeatMap(data, min_opacity=0.35, radius=HEAT_RADIUS, blur=HEAT_BLUR,
+        heat = HeatMap(data, min_opacity=0.45, radius=HEAT_RADIUS, blur=HEAT_BLUR,
                        gradient={str(k): v for k, v in HEAT_GRADIENT.items()}, control=False)
         heat.default_js = []          # per instance: folium's class list holds the CDN URL
         heat.add_to(fg)
