@@ -46,8 +46,17 @@ TOKEN_KEY = "w_editor_token"   # the password field: its value stays in st.sessi
 # The share bar: "Copy link", "Copy embed code", and the snapshots this browser made (its localStorage)
 _share_bar = components.declare_component("geo_share", path=str(Path(__file__).parent / "geo" / "components" / "share"))
 
-st.set_page_config(page_title="Reported events", layout="wide")
+# Streamlit's "auto" starts the sidebar collapsed on a narrow window (a phone), open on a desktop.
+st.set_page_config(page_title="Reported events", layout="wide", initial_sidebar_state="auto")
 ss = st.session_state
+# The map's height follows the window's: MAP_HEIGHT on a desktop, less on a short or narrow one
+# (never under 280 px). streamlit-folium sizes its frame in pixels; this rule overrides that, and
+# the map inside fills its frame (geo.mapview's style: #map_div at 100vh of the frame).
+LAYOUT_CSS = f"""<style>
+iframe[title="streamlit_folium.st_folium"] {{ height: clamp(280px, 68vh, {MAP_HEIGHT}px) !important; }}
+@media (max-width: 640px) {{ [data-testid=stMainBlockContainer] {{ padding-top: 3rem; }} }}
+</style>"""
+st.html(LAYOUT_CSS)
 
 
 # --------------------------------------------------------------------------- resources
@@ -249,7 +258,7 @@ def current_view() -> views.ViewState:
         selected=ss.get("selected"), center=center, zoom=zoom,
         types=tuple(ss.get("w_types", ())), actor=(ss.get("w_actor") or "").strip(),
         background=bool(ss.get("w_background", False)), min_sources=int(ss.get("w_min_sources") or 1),
-        article=ss.get("w_article"), reading=ss.get("reading"))
+        article=ss.get("w_article"), reading=ss.get("reading"), heat=bool(ss.get("w_heat", False)))
 
 
 def step_window(span) -> None:
@@ -289,6 +298,7 @@ def init_from_url(store: Store, span, opts: dict, news_end: Optional[str]) -> No
     ss["w_types"] = [t for t in v.types if t in opts["types"]]
     ss["w_actor"] = v.actor
     ss["w_background"] = v.background
+    ss["w_heat"] = v.heat
     ss["w_min_sources"] = v.min_sources
     ss["w_article"] = v.article if v.article is not None and store.article(v.article) else None
     ss["reading"] = v.reading if v.reading is not None and store.article(v.reading) else None
@@ -625,7 +635,9 @@ def fly_to_found() -> None:
 def navigation(bounds, link: str) -> None:
     """Above the map: a place search over the gazetteer (any spelling: "Kiev" finds Kyiv) that flies
     the map there, "Fit to events" (the view's events, whole), and the share bar (`share_bar`)."""
-    c1, c2, c3, c4 = st.columns([3, 3, 2, 3], vertical_alignment="bottom")
+    c1, c2, c3, c5, c4 = st.columns([3, 3, 2, 2, 3], vertical_alignment="bottom")
+    c5.toggle("Heatmap", key="w_heat", help="The events' density (counted per grid cell of the map's zoom) "
+              "instead of the pins: for large windows")
     with c4:
         share_bar(link)
     name = c1.text_input("Find a place", key="w_find", placeholder="a town, region or country",
@@ -686,15 +698,23 @@ def histogram(store: Store, memo: dict, f: dict, view: views.ViewState) -> None:
         st.altair_chart(chart, width="stretch")
 
 
+def heat_cells(store: Store, memo: dict, f: dict, view: views.ViewState) -> list:
+    """The view's events counted per grid cell of the map's zoom, for the heatmap (the store counts
+    them: no event is loaded, however big the view)."""
+    cell = views.cell_degrees(view.zoom or mapview.DEFAULT_ZOOM)
+    return remembered(memo, ("cells", cell, filters_key(f)), lambda: store.view_cells(cell, **f))
+
+
 def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState, rows_cache: dict,
-             selected: Optional[dict] = None):
+             selected: Optional[dict] = None, heat: Optional[list] = None):
     """The base map is the same on every rerun of a session (so streamlit-folium keeps it mounted,
     with the user's pan and zoom); the view's events (or, for a big view, their counts per cell)
     travel as `feature_group_to_add`, and a picked event moves the view through `center`/`zoom`."""
     base = ss.get("_base_view") or {}
     window = (view.start, view.end) if view.start and view.end else None
     m = mapview.build_map(center=base.get("center"), zoom=base.get("zoom"))
-    layer = (mapview.event_layer(shown, window=window, rows_cache=rows_cache, read_links=True) if shown is not None
+    layer = (mapview.heat_layer(heat) if heat is not None
+             else mapview.event_layer(shown, window=window, rows_cache=rows_cache, read_links=True) if shown is not None
              else mapview.density_layer(cells))
     if selected is not None and selected.get("id") != ss.get("_clicked"):
         mapview.mark_selected(layer, selected)        # picked in the table or a link
@@ -756,7 +776,7 @@ def events_table(store: Store, memo: dict, f: dict, shown: Optional[list], n: in
                  width="stretch", height=min(420, 38 + 35 * max(len(rows), 1)),
                  column_config={"id": None,
                                 "confidence": st.column_config.NumberColumn(format="%.2f"),
-                                "sentence": st.column_config.TextColumn(width="large")})
+                                **{c: st.column_config.TextColumn(width=w) for c, w in views.TABLE_WIDTHS.items()}})
     row = next((e for e in rows_events if e.get("id") == ss.get("selected")), None)
     if row is not None and row.get("article_id") is not None:
         st.button(f"Read the article of the selected row: “{md(row.get('title') or '(untitled)')}”",
@@ -1251,7 +1271,8 @@ def page(store: Store) -> None:
     if ss.pop("_fit_next", False) and bounds:
         fly_to(*views.fit_view(bounds, height_px=MAP_HEIGHT))
     navigation(bounds, views.permalink(page_base(), view))
-    draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")))
+    draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")),
+             heat=heat_cells(store, memo, f, view) if view.heat else None)
     article_view(store, memo)
 
     left, right = st.columns([3, 2])

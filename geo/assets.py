@@ -1,7 +1,8 @@
 """Local copies of the map's JavaScript/CSS and of the vector basemap: the map needs no network.
 
 Three ways to hand the assets to a browser, all built from the installed ``xstatic-*`` packages
-(Leaflet 1.9.3 = folium's Leaflet, jQuery 3.7.1, Leaflet.markercluster 1.4.1) and from
+(Leaflet 1.9.3 = folium's Leaflet, jQuery 3.7.1, Leaflet.markercluster 1.4.1), from folium's own
+copy of Leaflet.heat (the density layer, `geo.mapview.heat_layer`) and from
 ``data/countries.geojson`` (Natural Earth, simplified for display by `basemap_json`):
 
 * **Streamlit static serving (what the app uses).** ``.streamlit/config.toml`` sets
@@ -65,6 +66,8 @@ log = logging.getLogger(__name__)
 
 def _xstatic_dir(package: str) -> Path:
     import importlib
+    if package == "folium":       # Leaflet.heat ships inside folium (folium/templates/)
+        return Path(importlib.import_module("folium").__file__).parent / "templates"
     return Path(importlib.import_module(f"xstatic.pkg.{package}").BASE_DIR)
 
 
@@ -78,11 +81,14 @@ VENDOR_FILES: dict[str, tuple[str, str, str]] = {
     "markercluster_css": ("leaflet_markercluster", "MarkerCluster.css", "markercluster/MarkerCluster.css"),
     "markercluster_default_css": ("leaflet_markercluster", "MarkerCluster.Default.css",
                                   "markercluster/MarkerCluster.Default.css"),
+    # Leaflet.heat 0.2 (+ simpleheat), BSD-2-Clause, (c) Vladimir Agafonkin: the copy folium's
+    # HeatMap plugin would fetch from a CDN, taken from the installed folium package instead.
+    "heat_js": ("folium", "leaflet_heat.min.js", "leaflet-heat/leaflet-heat.js"),
 }
 # Images leaflet.css refers to (url(images/…)): the layer-control toggle and default marker.
 LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png", "marker-icon-2x.png", "marker-shadow.png")
 
-JS_KEYS = ("leaflet_js", "jquery_js", "markercluster_js")                  # load order matters
+JS_KEYS = ("leaflet_js", "jquery_js", "markercluster_js", "heat_js")       # load order matters
 CSS_KEYS = ("leaflet_css", "markercluster_css", "markercluster_default_css")
 
 _SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")

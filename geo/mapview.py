@@ -67,6 +67,19 @@ AREA_KINDS = frozenset({"country", "continent", "region", "admin1"})
 # Radius (m) of the translucent circle drawn for an area without an outline.
 AREA_RADIUS_M = {"admin1": 100_000, "region": 350_000, "country": 450_000, "continent": 1_500_000}
 _AREA_ORDER = {"continent": 0, "region": 1, "country": 2, "admin1": 3}   # big ones underneath
+# Areas are approximate places: an outline and a faint fill, in a pane under Leaflet's overlay
+# pane (400) and marker pane (600), so they never hide a pin or take its click.
+AREAS_PANE, AREAS_PANE_Z = "evAreas", 350
+AREA_STYLE = {"weight": 1.0, "opacity": 0.75, "fillOpacity": 0.06, "hoverFillOpacity": 0.16,
+              "circleDash": "4 4", "pane": AREAS_PANE}
+# Cluster bubbles: one neutral grey, darker as they hold more (markercluster's own thresholds:
+# small < 10, medium < 100, large), so they never read as a type (or date) colour.
+CLUSTER_GREYS = {"small": ((150, 150, 150), (120, 120, 120)),
+                 "medium": ((115, 115, 115), (85, 85, 85)),
+                 "large": ((80, 80, 80), (45, 45, 45))}
+# The density (heat) layer: a sequential ramp (magma-like), from the store's per-cell counts.
+# Its light end is still a colour on the light land (a one-event cell must show).
+HEAT_GRADIENT = {0.15: "#fbb47f", 0.4: "#f4777f", 0.65: "#c43c75", 0.85: "#7e2482", 1.0: "#3b0f70"}
 
 # Categorical colours by event type (geo.events.EVENT_TYPES), told apart on the grey land and
 # the blue sea; the date is on the timeline and the histogram, not on the pins.
@@ -375,8 +388,27 @@ class _VerbatimMacro(MacroElement):
             child.render(**kwargs)
 
 
+def cluster_css() -> str:
+    """CSS for markercluster's bubbles in `CLUSTER_GREYS` (prefixed with .leaflet-container to win
+    over MarkerCluster.Default.css's green/yellow/orange whatever order the sheets load in)."""
+    out = []
+    for size, ((r, g, b), (r2, g2, b2)) in CLUSTER_GREYS.items():
+        out.append(f".leaflet-container .marker-cluster-{size} {{ background-color: rgba({r},{g},{b},.35); }}")
+        out.append(f".leaflet-container .marker-cluster-{size} div {{ background-color: rgba({r2},{g2},{b2},.88); "
+                   "color: #fff; }")
+    return "\n        ".join(out)
+
+
 class _Style(_VerbatimMacro):
     """CSS for pins, legend and popups (a <style> in the head: streamlit-folium keeps those)."""
+
+    def __init__(self):
+        super().__init__()
+        self._name = "Style"
+        self.cluster_css = cluster_css()
+        self.area_hover = AREA_STYLE["hoverFillOpacity"]
+        self.heat_bar = "linear-gradient(to right, " + ", ".join(
+            f"{c} {round(float(k) * 100)}%" for k, c in sorted(HEAT_GRADIENT.items())) + ")"
     _template = Template("""
         {% macro header(this, kwargs) %}
         <style>
@@ -405,9 +437,16 @@ class _Style(_VerbatimMacro):
                      display: inline-block; vertical-align: middle; margin-right: 5px; text-align: center;
                      font: bold 9px/15px sans-serif; box-shadow: 0 0 0 1px #333; }
         .ev-ref { display: none; }
-        .marker-cluster-small, .marker-cluster-medium, .marker-cluster-large { background-color: rgba(90,90,90,.3); }
-        .marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div {
-                     background-color: rgba(70,70,70,.78); color: #fff; }
+        {{ this.cluster_css }}
+        path.ev-area { cursor: pointer; }
+        path.ev-area:hover { fill-opacity: {{ this.area_hover }}; stroke-opacity: 1; }
+        /* streamlit-folium sizes the map's box in pixels; the box follows its frame instead,
+           whose height the app sets from the window's (app.py, LAYOUT_CSS) */
+        #map_div { height: 100vh !important; }
+        .ev-heat-bar { height: 8px; margin: 3px 0 1px; border-radius: 2px; background: {{ this.heat_bar }}; }
+        .ev-heat-scale { display: flex; justify-content: space-between; color: #666; }
+        .ev-heat-switch { margin-top: 4px; font: bold 11px sans-serif; color: #0b57d0; background: none; border: 0;
+                          padding: 0; cursor: pointer; text-decoration: underline; }
         .ev-popup { font: 12px/1.4 sans-serif; max-width: 340px; }
         .ev-popup .ev-title { display: block; font-size: 13px; margin-bottom: 2px; }
         .ev-popup p { margin: 2px 0; }
@@ -447,6 +486,10 @@ class _Basemap(_VerbatimMacro):
             var pane = map.createPane('basemap');
             pane.style.zIndex = 150;
             pane.style.pointerEvents = 'none';
+            // event areas (countries, regions): under the overlay pane and far under the pins
+            if (!map.getPane({{ this.areas_pane|tojson }})) {
+                map.createPane({{ this.areas_pane|tojson }}).style.zIndex = {{ this.areas_z }};
+            }
             var style = {pane: 'basemap', interactive: false, bubblingMouseEvents: false,
                          color: '#8f8f8f', weight: 0.6, opacity: 1,
                          fillColor: '#efede8', fillOpacity: 1, className: 'basemap-country'};
@@ -473,6 +516,7 @@ class _Basemap(_VerbatimMacro):
         super().__init__()
         self._name = "Basemap"
         self.url, self.data, self.credits = url, data, list(credits)
+        self.areas_pane, self.areas_z = AREAS_PANE, AREAS_PANE_Z
 
 
 class _BasemapDetail(_VerbatimMacro):
@@ -528,6 +572,28 @@ def _basemap_detail(inline: bool, urls: Mapping[str, str], center, zoom, box) ->
         import logging
         logging.getLogger(__name__).warning("offline basemap detail unavailable: %s", exc)
         return None
+
+
+# The legend's "Show as heatmap" / "Show the pins" button: inside the app (the map's frame is
+# served by the app, so it may reach the page around it) it flips the app's "Heatmap" toggle, whose
+# state is in the URL; elsewhere (an exported file) there is no toggle and no button.
+HEAT_SWITCH_JS = """function (div, label) {
+    function toggle() {
+        try {
+            var doc = window.parent !== window ? window.parent.document : null;
+            if (!doc) { return null; }
+            return Array.prototype.find.call(doc.querySelectorAll('input[role=switch]'), function (i) {
+                var l = i.closest('label');
+                return l && l.textContent.trim() === 'Heatmap';
+            }) || null;
+        } catch (err) { return null; }       // another origin: no way to the app's toggle
+    }
+    if (!toggle()) { return; }
+    var b = L.DomUtil.create('button', 'ev-heat-switch', div);
+    b.type = 'button';
+    b.textContent = label;
+    b.onclick = function () { var t = toggle(); if (t) { t.click(); } };
+}"""
 
 
 class _EventData(_VerbatimMacro):
@@ -675,8 +741,11 @@ class _EventData(_VerbatimMacro):
             else { markers.forEach(function (m) { cluster.addLayer(m); }); }
             var areas = L.featureGroup(), areaParts = new Array(D.areas.length);
             for (var j = 0; j < D.areas.length; j++) {
-                var a = D.areas[j], c = T[a[4]] ? T[a[4]][1] : '#8c8c8c';
-                var opts = {color: c, weight: 1.2, opacity: 0.9, fillColor: c, fillOpacity: 0.18};
+                var a = D.areas[j], c = T[a[4]] ? T[a[4]][1] : '#8c8c8c', S = D.area_style;
+                // drawn lightly (outline, faint fill) in their own pane under the pins: a country
+                // mention is an approximate place, never a weight over the towns in it
+                var opts = {color: c, weight: S.weight, opacity: S.opacity, fillColor: c,
+                            fillOpacity: S.fillOpacity, pane: S.pane};
                 var layer;
                 if (a[0] !== null && D.shapes[a[0]]) {
                     opts.className = 'ev-area ev-country';
@@ -684,6 +753,7 @@ class _EventData(_VerbatimMacro):
                     layer.eachLayer(function (part) { part._ev = j; areaParts[j] = areaParts[j] || part; });
                 } else {
                     opts.className = 'ev-area ev-circle';
+                    opts.dashArray = S.circleDash;          // a circle is a guess at the area: dashed
                     opts.radius = a[3];
                     layer = L.circle([a[1], a[2]], opts);
                     layer._ev = j;
@@ -763,6 +833,7 @@ class _EventData(_VerbatimMacro):
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'ev-legend');
                 div.innerHTML = D.legend;
+                ({{ this.switch_js }})(div, 'Show as heatmap');
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
@@ -778,6 +849,7 @@ class _EventData(_VerbatimMacro):
         super().__init__()
         self._name = "EventData"
         self.payload = payload
+        self.switch_js = HEAT_SWITCH_JS
 
 
 class _Caption(_VerbatimMacro):
@@ -930,7 +1002,8 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
             "legend": legend_html(type_counts, len(events), n_incidents,
                                   multi=any(inc[1] > 1 for inc in incidents)),
             "window": [win[0].isoformat(), win[1].isoformat()] if win else None,
-            "read": bool(read_links), "cluster": bool(cluster), "list": bool(side_list)}
+            "read": bool(read_links), "cluster": bool(cluster), "list": bool(side_list),
+            "area_style": {k: AREA_STYLE[k] for k in ("weight", "opacity", "fillOpacity", "circleDash", "pane")}}
 
 
 def event_layer(events: Iterable[Mapping] = (), window=None, rows_cache: Optional[dict] = None, *,
@@ -966,6 +1039,74 @@ def density_layer(cells: Sequence[Mapping]) -> folium.FeatureGroup:
         folium.Marker(location=(c["lat"], c["lon"]), icon=folium.DivIcon(
             html=f'<div class="ev-cell-n" style="transform:translate(-50%,-50%);display:inline-block;'
                  f'font:600 11px sans-serif;color:#222">{c["n"]:,}</div>', icon_size=(0, 0))).add_to(fg)
+    return fg
+
+
+HEAT_RADIUS, HEAT_BLUR = 28, 22      # px: about a grid cell (`geo.views.cell_degrees`: ~64 px)
+
+
+def heat_data(cells: Sequence[Mapping]) -> list:
+    """[[lat, lon, weight]] for Leaflet.heat from `Store.view_cells` rows: the weight is the cell's
+    event count (the plugin scales by the largest)."""
+    return [[round(float(c["lat"]), 5), round(float(c["lon"]), 5), int(c["n"])]
+            for c in cells if c.get("lat") is not None and c.get("lon") is not None and c.get("n")]
+
+
+def heat_legend_html(cells: Sequence[Mapping]) -> str:
+    """The density layer's legend: what it counts, the colour ramp, the largest cell's count."""
+    n = sum(int(c.get("n") or 0) for c in cells)
+    top = max((int(c.get("n") or 0) for c in cells), default=0)
+    approx = any(c.get("approx") for c in cells)
+    about = "about " if approx else ""
+    return (f'<div class="ev-legend-title">Event density · {about}{n:,} event{"s" if n != 1 else ""}</div>'
+            '<div class="ev-heat-bar"></div>'
+            f'<div class="ev-heat-scale"><span>fewer</span><span>{about}{top:,} in a cell</span></div>'
+            '<div class="ev-legend-n">counted per grid cell of this zoom</div>')
+
+
+class _HeatLegend(_VerbatimMacro):
+    """The density layer's legend (numbers and our own words only), shown while the layer is."""
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (fg) {
+            var legend = L.control({position: 'bottomright'});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create('div', 'ev-legend ev-heat-legend');
+                div.innerHTML = {{ this.html }};
+                ({{ this.switch_js }})(div, 'Show the pins');
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            fg.on('add', function () { legend.addTo(fg._map); });
+            fg.on('remove', function () { legend.remove(); });
+            if (fg._map) { legend.addTo(fg._map); }
+            window.__heatCells = {{ this.n }};
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, html_text: str, n: int):
+        super().__init__()
+        self._name = "HeatLegend"
+        self.html, self.n = _js_json(html_text), int(n)
+        self.switch_js = HEAT_SWITCH_JS
+
+
+def heat_layer(cells: Sequence[Mapping]) -> folium.FeatureGroup:
+    """The view's density as a heatmap (folium's `HeatMap`, i.e. Leaflet.heat) over the store's
+    counts per grid cell (`Store.view_cells`): one weighted point per cell, so it costs the same
+    for 100 events or a million. Named "events" like `event_layer` (it takes its place; no pins).
+    Leaflet.heat is loaded with the map (`geo.assets` "heat_js", served locally): this instance
+    asks for no script of its own, so no CDN URL reaches the page."""
+    from folium.plugins import HeatMap
+    fg = folium.FeatureGroup(name="events")
+    data = heat_data(cells)
+    if data:
+        heat = HeatMap(data, min_opacity=0.45, radius=HEAT_RADIUS, blur=HEAT_BLUR,
+                       gradient={str(k): v for k, v in HEAT_GRADIENT.items()}, control=False)
+        heat.default_js = []          # per instance: folium's class list holds the CDN URL
+        heat.add_to(fg)
+    _HeatLegend(heat_legend_html(cells), len(data)).add_to(fg)
     return fg
 
 

@@ -46,6 +46,7 @@ Q_START, Q_END, Q_TEXT, Q_COUNTRY, Q_SOURCE, Q_KIND = "start", "end", "q", "coun
 Q_CONF, Q_EVENT, Q_CENTER, Q_ZOOM = "conf", "event", "center", "zoom"
 Q_TYPE, Q_ACTOR, Q_BACKGROUND, Q_MIN_SOURCES = "type", "actor", "background", "min_sources"
 Q_ARTICLE, Q_READ = "article", "read"    # one article's events only; the article being read
+Q_HEAT = "heat"              # ?heat=1: the map shows the density (heatmap) instead of the pins
 Q_SNAPSHOT = "snapshot"      # ?snapshot=ID opens a frozen snapshot instead of the live view
 MAX_SOURCES = 1000
 
@@ -127,6 +128,7 @@ class ViewState:
     min_sources: int = 1                  # only incidents reported by at least this many articles
     article: Optional[int] = None         # only this article's events ("show only this article")
     reading: Optional[int] = None         # the article open in the article view
+    heat: bool = False                    # the map shows the events' density (heatmap), not pins
 
 
 def _d(value) -> Optional[date]:
@@ -243,6 +245,8 @@ def to_query(state: ViewState) -> dict[str, str]:
         q[Q_ARTICLE] = str(state.article)
     if state.reading is not None:
         q[Q_READ] = str(state.reading)
+    if state.heat:
+        q[Q_HEAT] = "1"
     return q
 
 
@@ -306,7 +310,8 @@ def from_query(params: Mapping, data_span=None) -> ViewState:
     return ViewState(start=start, end=end, text=text, countries=countries, sources=sources,
                      kinds=kinds, min_confidence=conf, selected=selected, center=center, zoom=zoom,
                      types=types, actor=actor, background=background, min_sources=min_sources,
-                     article=an_id(Q_ARTICLE), reading=an_id(Q_READ))
+                     article=an_id(Q_ARTICLE), reading=an_id(Q_READ),
+                     heat=(get(Q_HEAT) or "").strip().lower() in ("1", "true", "yes", "on"))
 
 
 # --------------------------------------------------------------------------- filtering
@@ -793,16 +798,19 @@ def counts_frame(counts: Mapping[date, int], bucket: str):
 
 # --------------------------------------------------------------------------- table, selection, fixing
 
-TABLE_COLUMNS = ("id", "place", "type", "date", "title", "source", "sentence", "precision", "date source", "role",
+TABLE_COLUMNS = ("id", "place", "date", "title", "source", "sentence", "type", "precision", "date source", "role",
                  "actors", "sources", "incident", "kind", "country", "confidence", "corrected")
+# Width (px) of the table's first columns: place, date, title and source, and the sentence's start,
+# fit the events table's half of a 1280 px window with the sidebar open (~480 px); the rest scroll.
+TABLE_WIDTHS = {"place": 76, "date": 82, "title": 116, "source": 86, "sentence": 420}
 
 
 def table_rows(events: Iterable[Mapping]) -> list[dict]:
-    """One plain-text row per event for the events table (Streamlit renders cells as text): what,
-    where and when first, then the story (title, source, sentence), then the details."""
-    return [{"id": e.get("id"), "place": e.get("name"), "type": type_label(event_type(e)),
+    """One plain-text row per event for the events table (Streamlit renders cells as text): where
+    and when, then the story (title, source, sentence), then the type and the details."""
+    return [{"id": e.get("id"), "place": e.get("name"),
              "date": e.get("date") or "unknown", "title": e.get("title"), "source": source_of(e),
-             "sentence": e.get("sentence"), "precision": e.get("precision"),
+             "sentence": e.get("sentence"), "type": type_label(event_type(e)), "precision": e.get("precision"),
              "date source": e.get("date_source"), "role": role_of(e), "actors": ", ".join(actors_of(e)),
              "sources": n_sources_of(e), "incident": incident_of(e), "kind": e.get("kind"),
              "country": e.get("country_code"), "confidence": e.get("confidence"),

@@ -23,7 +23,7 @@ XSS = XSS_SCRIPT + XSS_IMG
 URL_RE = re.compile(r"https?://[^\s\"'<>()\\]+")
 # The only absolute URLs a page may contain: the OSM tile template and attribution/credit links
 # (plain <a href> the user may follow), Leaflet's own "Leaflet" credit link, the SVG namespace
-# and a comment in leaflet.css; the test events' article URLs.
+# and a comment in leaflet.css; the test events' article URLs; Leaflet.heat's credits.
 ALLOWED_URL_PREFIXES = (
     "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "https://www.openstreetmap.org/copyright",
@@ -34,6 +34,9 @@ ALLOWED_URL_PREFIXES = (
     "http://www.w3.org/2000/svg",
     "https://bugzilla.mozilla.org/show_bug.cgi?id=888319",
     "https://news.example.org/",
+    # comments crediting Leaflet.heat and simpleheat in folium's leaflet_heat.min.js (never fetched)
+    "https://github.com/Leaflet/Leaflet.heat", "https://leaflet.github.io/Leaflet.heat/",
+    "https://github.com/mourner/simpleheat",
 )
 CDN_HOSTS = ("jsdelivr", "cdnjs", "cloudflare", "code.jquery.com", "bootstrapcdn", "unpkg",
              "googleapis", "d3js.org", "fontawesome", "rawcdn", "gitcdn")
@@ -96,9 +99,10 @@ def test_rendered_map_uses_only_local_assets(tmp_path):
     m = build_map(events, window=("2024-03-01", "2024-03-31"))
     page = m.get_root().render()
     assert_no_cdn(page)
-    # Leaflet, jQuery (folium popups) and markercluster, from the static-serving paths
+    # Leaflet, jQuery (folium popups), markercluster and Leaflet.heat, from the static-serving paths
     srcs = re.findall(r'<script src="([^"]+)"', page)
-    assert [s.rsplit("/", 1)[-1] for s in srcs] == ["leaflet.js", "jquery.min.js", "leaflet.markercluster.js"]
+    assert [s.rsplit("/", 1)[-1] for s in srcs] == ["leaflet.js", "jquery.min.js", "leaflet.markercluster.js",
+                                                    "leaflet-heat.js"]
     assert srcs == [urls[k] for k in assets.JS_KEYS]
     assert all(s.startswith(assets.STATIC_URL_PREFIX) for s in srcs)
     hrefs = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
@@ -502,7 +506,7 @@ def test_map_inside_streamlit_loads_local_assets_offline(browser, tmp_path):
         scripts = frame.evaluate("[...document.scripts].map(s => s.src).filter(Boolean)")
         vendor = [s for s in scripts if "/app/static/vendor/" in s]
         assert [s.rsplit("/", 1)[-1] for s in vendor] == ["leaflet.js", "jquery.min.js",
-                                                         "leaflet.markercluster.js"]
+                                                         "leaflet.markercluster.js", "leaflet-heat.js"]
         assert all(s.startswith(base + "/") for s in scripts)
         assert "24 events" in frame.inner_text(".ev-legend")
         frame.evaluate("window.__mounted = 'once'")
@@ -532,3 +536,73 @@ def test_rows_cache_reuses_each_event_row_and_gives_the_same_payload():
     later = event_payload(events[5:], ("2024-03-05", "2024-03-20"), rows_cache=cache)
     assert later == event_payload(events[5:], ("2024-03-05", "2024-03-20"))
     assert all(cache[k][0] is rows_before[k] for k in rows_before)
+
+
+# --------------------------------------------------------------------------- visual weight and density (issue 13 item 6)
+
+def test_areas_are_drawn_lightly_in_a_pane_under_the_pins():
+    from geo import mapview
+    payload = event_payload([ev(1), ev(2, name="Ukraine", kind="country", lat=49.0, lon=32.0),
+                             ev(3, name="Europe", kind="continent", lat=50.0, lon=10.0)])
+    style = payload["area_style"]
+    assert style["fillOpacity"] <= 0.1 and style["weight"] <= 1.2          # an outline and a faint fill
+    assert style["pane"] == mapview.AREAS_PANE and style["circleDash"]      # a circle is dashed: approximate
+    # the pane is created with the base map, under Leaflet's overlay (400) and marker (600) panes
+    assert mapview.AREAS_PANE_Z < 400
+    html = build_map().get_root().render()
+    assert f"createPane(\"{mapview.AREAS_PANE}\").style.zIndex = {mapview.AREAS_PANE_Z}" in html
+    # the page's script draws every area with that style (not a fixed, heavier one)
+    layer = build_map()
+    event_layer(payload_events := [ev(2, name="Ukraine", kind="country", lat=49.0, lon=32.0)]).add_to(layer)
+    out = layer.get_root().render()
+    assert "fillOpacity: S.fillOpacity, pane: S.pane" in out and "fillOpacity: 0.18" not in out
+    assert payload_events
+
+
+def test_cluster_bubbles_are_neutral_greys_darker_by_size():
+    from geo import mapview
+    css = mapview.cluster_css()
+    html = build_map().get_root().render()
+    assert css in html
+    shades = []
+    for size in ("small", "medium", "large"):
+        m = re.search(rf"\.leaflet-container \.marker-cluster-{size} div {{ background-color: "
+                      rf"rgba\((\d+),(\d+),(\d+),", css)
+        assert m, size
+        r, g, b = map(int, m.groups())
+        assert r == g == b                                 # grey: no hue to mistake for a type or a date
+        shades.append(r)
+    assert shades == sorted(shades, reverse=True)          # more events, darker
+    for colour in TYPE_COLOURS.values():
+        assert colour not in css
+
+
+def test_heat_layer_is_fed_from_the_stores_cells_and_asks_for_no_cdn():
+    from geo import mapview
+    cells = [{"lat": 49.99, "lon": 36.23, "n": 40, "first": "2024-03-01", "last": "2024-03-09", "approx": False},
+             {"lat": 30.18, "lon": 67.0, "n": 3, "first": None, "last": None, "approx": False},
+             {"lat": None, "lon": 1.0, "n": 2}]
+    assert mapview.heat_data(cells) == [[49.99, 36.23, 40], [30.18, 67.0, 3]]     # weights = counts
+    m = build_map()
+    mapview.heat_layer(cells).add_to(m)
+    html = m.get_root().render()
+    assert "L.heatLayer(" in html and "[[49.99, 36.23, 40], [30.18, 67.0, 3]]" in html
+    assert not any(host in html for host in CDN_HOSTS)
+    # the plugin is loaded with the base map, from the local copy (folium's own leaflet_heat.min.js)
+    assert ("heat_js", assets.current_urls()["heat_js"]) in build_map().default_js
+    assert assets.vendor_source("heat_js").name == "leaflet_heat.min.js" and "heatLayer" in assets.vendor_text("heat_js")
+    assert "Event density · 45 events" in html and "40 in a cell" in html
+    # both legends carry the switch to the other view (drawn only inside the app, next to its toggle)
+    assert "'Show the pins'" in html and mapview.HEAT_SWITCH_JS in html
+    assert "'Show as heatmap'" in build_map([ev(1)]).get_root().render()
+    # an estimate is said to be one
+    approx = mapview.heat_legend_html([dict(cells[0], approx=True)])
+    assert "about 40 events" in approx
+    # no cells: a legend, no heat layer (nothing to draw)
+    empty = build_map()
+    mapview.heat_layer([]).add_to(empty)
+    assert "L.heatLayer(" not in empty.get_root().render()
+
+
+def test_standalone_file_inlines_the_heat_plugin():
+    assert "heatLayer" in assets.inline_head()

@@ -404,3 +404,12 @@ def test_a_shown_link_stays_one_code_span_whatever_its_text():
     shown = views.code_text("http://h/?text=a`b`![x](http://evil/i.png)")
     assert shown.startswith("`") and shown.endswith("`") and shown.count("`") == 2
     assert "a%60b%60" in shown                                   # the same URL, percent-encoded
+
+
+def test_heatmap_state_round_trips_through_the_url():
+    v = views.ViewState(heat=True)
+    assert views.to_query(v)[views.Q_HEAT] == "1"
+    assert views.from_query(views.to_query(v)).heat is True
+    assert views.Q_HEAT not in views.to_query(views.ViewState())           # pins: the default, not in the URL
+    assert views.from_query({views.Q_HEAT: "nonsense"}).heat is False
+    assert views.from_query({}).heat is False
