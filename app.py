@@ -1054,8 +1054,10 @@ def share_bar(link: str, title: str = "Reported events") -> None:
     localStorage (geo/components/share/index.html), which reports them back here
     (``ss["_my_snaps"]``); snapshots made or deleted in this session reach it as `add`/`remove`."""
     pending = ss.setdefault("_snap_pending", {"add": [], "remove": []})
+    held = ss.get("w_share") if isinstance(ss.get("w_share"), list) else []     # its last report
     mine = _share_bar(link=link, embed=views.embed_snippet(link, title), add=pending["add"],
-                      remove=pending["remove"], key="w_share", default=[])
+                      remove=pending["remove"], have=[x.get("id") for x in held if isinstance(x, dict)],
+                      key="w_share", default=[])
     if isinstance(mine, list):
         kept = [x for x in mine if isinstance(x, dict) and isinstance(x.get("id"), str)
                 and isinstance(x.get("key"), str)][:200]
