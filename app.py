@@ -1258,9 +1258,9 @@ def page(store: Store) -> None:
 
     st.caption(views.caption(n_shown, n_all, exact))
     if shown is not None:
-        incidents = views.group_incidents(shown)
-        if len(incidents) != len(shown):
-            st.caption(f"{len(incidents)} incident{'s' if len(incidents) != 1 else ''} on the map: events reported "
+        n_incidents = views.count_incidents(shown)
+        if n_incidents != len(shown):
+            st.caption(f"{n_incidents} incident{'s' if n_incidents != 1 else ''} on the map: events reported "
                        "by several articles are one pin")
     else:
         st.caption(f"Too many events to draw one by one (more than {MAX_PINS:,}): the grey circles count them "

@@ -472,6 +472,12 @@ def group_incidents(events: Iterable[Mapping]) -> list[list]:
     return out
 
 
+def count_incidents(events: Iterable[Mapping]) -> int:
+    """How many incidents `events` are (as `group_incidents` would group them, without ranking
+    each incident's members: a count for a caption)."""
+    return len({_incident_key(e) for e in events})
+
+
 def incident_actors(members: Iterable[Mapping]) -> list[str]:
     """Every source's actors, in order, each once (case-insensitively)."""
     seen, out = set(), []

@@ -326,6 +326,7 @@ def test_events_sharing_an_incident_are_one_group_with_the_representative_first(
     groups = views.group_incidents(views.filter_events(TYPED, ViewState(background=True), TSPAN))
     assert [[e["id"] for e in g] for g in groups] == [[3, 1, 2], [4], [5], [6]]
     assert views.n_articles(groups[0]) == 3
+    assert views.count_incidents(views.filter_events(TYPED, ViewState(background=True), TSPAN)) == len(groups) == 4
     # without the store's mark: the most frequent place, a stated date, the narrowest date, the most confident
     a, b = ev(21, incident_id=9, conf=0.5), ev(22, incident_id=9, conf=0.9)
     c = ev(23, incident_id=9, conf=0.99, day="2024-03", day_end="2024-03-31")
