@@ -232,6 +232,8 @@ def get_window():
 def slider_moved() -> None:
     """The slider was moved (its value differs from the one it was drawn with): that is the window."""
     win = ss.get("w_window")
+    if in_fragment_run():
+        return      # a widget outside the fragment reporting the value it was drawn with: not a move
     if win and tuple(win) != ss.get("_w_drawn"):
         set_window(*win)
 
@@ -571,6 +573,8 @@ def sidebar_add(store: Store) -> None:
 
 def typed_date(which: str, span) -> None:
     """A date typed into "From" or "To": the window, kept inside the span and in order (geo.views.typed_window)."""
+    if in_fragment_run():
+        return      # (stale: the boxes were drawn before playback moved the window)
     typed = ss.get("w_from" if which == "start" else "w_to")
     start, end, note = views.typed_window(which, typed, get_window(), span)
     if start and end:
@@ -579,11 +583,16 @@ def typed_date(which: str, span) -> None:
 
 
 def play_toggled(span) -> None:
-    """Auto-play switched on: with the window already at the end, playback starts over."""
+    """Auto-play switched on: with the window already at the end, playback starts over. Whether it
+    plays is ``ss["_playing"]``: the switch outside the fragment may report a stale value in a
+    fragment's run (it was drawn before playback stopped), which is ignored."""
+    if in_fragment_run():
+        return
+    ss["_playing"] = bool(ss.get("w_autoplay"))
     ss["_last_tick"] = time.monotonic()          # the first step comes one interval later
     ss.pop("_play_note", None)
     win = get_window()
-    if ss.get("w_autoplay") and win:
+    if ss["_playing"] and win:
         step = STEP_DAYS.get(ss.get("w_step", "week"), 7)
         mode = ss.get("w_play_mode", "window")
         if views.next_play_window(win[0], win[1], step, span, mode) is None:
@@ -625,6 +634,7 @@ def sidebar_timeline(span, news_end: Optional[str]) -> None:
         c2.button("Step ▶", key="w_play_step", on_click=step_window, args=(span,), width="stretch",
                   help="Move the window one step later (wraps round at the end)")
         speed = ss.get("w_speed", "1×")
+        ss["w_autoplay"] = bool(ss.get("_playing"))
         st.toggle("Auto-play", key="w_autoplay", on_change=play_toggled, args=(span,),
                   help=f"Step every {views.play_interval(PLAY_INTERVAL_S, speed):g} s; only the histogram and "
                        "the map follow while it plays (the table when it stops); it stops at the end")
@@ -1274,12 +1284,14 @@ def play_tick(store: Store, memo: dict, span) -> None:
     "Play step"; the window slides, or, cumulative, grows its end; with "Skip empty steps" a step
     showing no event jumps to the next that does, found on the view's events per day). At the end
     playback stops and the whole page reruns (the table, the sidebar's dates follow then)."""
-    if not ss.get("w_autoplay") or not in_fragment_run():
+    if not ss.get("_playing") or not in_fragment_run():
         return
     interval = views.play_interval(PLAY_INTERVAL_S, ss.get("w_speed", "1×"))
     now = time.monotonic()
     if now - ss.get("_last_tick", 0.0) < 0.8 * interval:
         return                               # a run of the fragment by a click or a pan, not its timer
+    if ss.get("_step_pending"):
+        return      # the last step's run was cut short by the next one (a slow machine): draw it first
     ss["_last_tick"] = now
     win = get_window()
     if not win:
@@ -1295,11 +1307,12 @@ def play_tick(store: Store, memo: dict, span) -> None:
     nxt = views.next_play_window(win[0], win[1], step, span, mode, days)
     ss["_play_steps"] = ss.get("_play_steps", 0) + 1
     if nxt is None:
-        ss["w_autoplay"] = False
+        ss["_playing"] = False
         ss["_play_note"] = ("Playback stopped at the end of the timeline." if days is None or win[1] >= views._span(span)[1]
                             else "Playback stopped: no later step has events.")
         st.rerun(scope="app")
     set_window(*nxt)
+    ss["_step_pending"] = True                # until this window has been drawn (end of `live_view`)
 
 
 def live_view(span) -> None:
@@ -1343,8 +1356,8 @@ def live_view(span) -> None:
         navigation(bounds, views.permalink(page_base(), view))
         draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")))
         if in_fragment_run():
-            ss["_fragment_runs"] = ss.get("_fragment_runs", 0) + 1
             update_url()
+        ss["_step_pending"] = False
 
 
 def update_url() -> None:
@@ -1390,7 +1403,7 @@ def page(store: Store) -> None:
         sidebar_add(store)
 
     # captions, histogram, navigation and map: one fragment, which alone reruns while playing
-    playing = bool(ss.get("w_autoplay")) and get_window() is not None
+    playing = bool(ss.get("_playing")) and get_window() is not None
     interval = views.play_interval(PLAY_INTERVAL_S, ss.get("w_speed", "1×")) if playing else None
     st.fragment(live_view, run_every=interval)(span)
 
