@@ -227,7 +227,24 @@ def sidebar_access() -> None:
 # --------------------------------------------------------------------------- state helpers
 
 def set_window(start: date, end: date) -> None:
-    ss["w_window"] = (start, end)
+    """The date window. It lives in ``ss["_window"]``; the sidebar's slider (key ``w_window``) and
+    typed dates show it and are set from it before they are drawn (`sidebar_timeline`), because the
+    playback fragment moves it without redrawing the sidebar (whose widgets keep showing, and
+    reporting, the value they were drawn with until the next full run)."""
+    ss["_window"] = (start, end)
+
+
+def get_window():
+    return ss.get("_window")
+
+
+def slider_moved() -> None:
+    """The slider was moved (its value differs from the one it was drawn with): that is the window."""
+    win = ss.get("w_window")
+    if in_fragment_run():
+        return      # a widget outside the fragment reporting the value it was drawn with: not a move
+    if win and tuple(win) != ss.get("_w_drawn"):
+        set_window(*win)
 
 
 def map_position() -> tuple:
@@ -249,7 +266,7 @@ def map_position() -> tuple:
 
 
 def current_view() -> views.ViewState:
-    win = ss.get("w_window") or (None, None)
+    win = get_window() or (None, None)
     center, zoom = map_position()
     return views.ViewState(
         start=win[0], end=win[1], text=ss.get("w_text", ""),
@@ -323,7 +340,7 @@ def keep_widgets_valid(span, opts: dict) -> None:
     """Widget values that no longer fit the data (a new span, a vanished source) are repaired
     before the widgets are drawn."""
     lo, hi = (date.fromisoformat(x) if x else None for x in span)
-    win = ss.get("w_window")
+    win = get_window()
     old_lo, old_hi = (date.fromisoformat(x) if x else None for x in (ss.get("_span") or (None, None)))
     if lo and hi:
         if not win or (old_lo, old_hi) != (lo, hi):
@@ -334,8 +351,8 @@ def keep_widgets_valid(span, opts: dict) -> None:
                 end = hi
             start, end = min(max(start, lo), hi), min(max(end, lo), hi)
             set_window(min(start, end), max(start, end))
-    elif "w_window" in ss:
-        del ss["w_window"]        # no dated events left: no window
+    elif "_window" in ss:
+        del ss["_window"]         # no dated events left: no window
     ss["_span"] = span
     for key, name in (("w_countries", "countries"), ("w_sources", "sources"), ("w_kinds", "kinds"),
                       ("w_types", "types")):
@@ -564,6 +581,34 @@ def sidebar_add(store: Store) -> None:
         st.sidebar.warning(md(warning))
 
 
+def typed_date(which: str, span) -> None:
+    """A date typed into "From" or "To": the window, kept inside the span and in order (geo.views.typed_window)."""
+    if in_fragment_run():
+        return      # (stale: the boxes were drawn before playback moved the window)
+    typed = ss.get("w_from" if which == "start" else "w_to")
+    start, end, note = views.typed_window(which, typed, get_window(), span)
+    if start and end:
+        set_window(start, end)
+    ss["_typed_note"] = note
+
+
+def play_toggled(span) -> None:
+    """Auto-play switched on: with the window already at the end, playback starts over. Whether it
+    plays is ``ss["_playing"]``: the switch outside the fragment may report a stale value in a
+    fragment's run (it was drawn before playback stopped), which is ignored."""
+    if in_fragment_run():
+        return
+    ss["_playing"] = bool(ss.get("w_autoplay"))
+    ss["_last_tick"] = time.monotonic()          # the first step comes one interval later
+    ss.pop("_play_note", None)
+    win = get_window()
+    if ss["_playing"] and win:
+        step = STEP_DAYS.get(ss.get("w_step", "week"), 7)
+        mode = ss.get("w_play_mode", "window")
+        if views.next_play_window(win[0], win[1], step, span, mode) is None:
+            set_window(*views.rewind_window(win[0], win[1], span, mode))
+
+
 def sidebar_timeline(span, news_end: Optional[str]) -> None:
     lo, hi = (date.fromisoformat(x) if x else None for x in span)
     st.sidebar.subheader("Time")
@@ -573,25 +618,21 @@ def sidebar_timeline(span, news_end: Optional[str]) -> None:
     if lo == hi:
         st.sidebar.text(f"All dated events are on {lo.isoformat()}.")
         return
-
-    autoplay = ss.get("w_autoplay", False)
-
-    @st.fragment(run_every=PLAY_INTERVAL_S if autoplay else None)
-    def ticker():
-        # Runs inline with the page and then every PLAY_INTERVAL_S on its own: only the timed
-        # runs advance the window (then the whole page reruns with it).
-        now = time.monotonic()
-        if ss.get("w_autoplay") and now - ss.get("_last_tick", now) >= 0.8 * PLAY_INTERVAL_S:
-            ss["_last_tick"] = now
-            step_window(span)
-            st.rerun(scope="app")
-        ss.setdefault("_last_tick", now)
-        if not ss.get("w_autoplay"):
-            ss["_last_tick"] = now
-
+    win = get_window() or (lo, hi)
+    # the widgets show the window as it is now (playback may have moved it since they were drawn)
+    ss["w_window"] = ss["_w_drawn"] = tuple(win)
+    ss["w_from"], ss["w_to"] = win
     with st.sidebar:
-        ticker()
-        st.slider("Dates", min_value=lo, max_value=hi, key="w_window", format="YYYY-MM-DD")
+        st.slider("Dates", min_value=lo, max_value=hi, key="w_window", format="YYYY-MM-DD", on_change=slider_moved)
+        # typed dates: any date is accepted by the boxes and then kept inside the data's span
+        wide_lo, wide_hi = date(max(1, lo.year - 50), 1, 1), date(min(9999, hi.year + 50), 12, 31)
+        c1, c2 = st.columns(2)
+        c1.date_input("From", key="w_from", min_value=wide_lo, max_value=wide_hi, format="YYYY-MM-DD",
+                      on_change=typed_date, args=("start", span), help=f"First day of the window ({lo} – {hi})")
+        c2.date_input("To", key="w_to", min_value=wide_lo, max_value=wide_hi, format="YYYY-MM-DD",
+                      on_change=typed_date, args=("end", span), help=f"Last day of the window ({lo} – {hi})")
+        if ss.get("_typed_note"):
+            st.caption(md(ss.pop("_typed_note")))
         st.caption("Quick windows (ending on the latest news day)")
         names = list(views.presets(hi, lo, news_end).items())
         for row in (names[:2], names[2:]):
@@ -602,7 +643,18 @@ def sidebar_timeline(span, news_end: Optional[str]) -> None:
         c1.selectbox("Play step", list(STEP_DAYS), index=1, key="w_step", format_func=lambda k: f"1 {k}")
         c2.button("Step ▶", key="w_play_step", on_click=step_window, args=(span,), width="stretch",
                   help="Move the window one step later (wraps round at the end)")
-        st.toggle("Auto-play", key="w_autoplay", help=f"Step every {PLAY_INTERVAL_S:g} s")
+        speed = ss.get("w_speed", "1×")
+        ss["w_autoplay"] = bool(ss.get("_playing"))
+        st.toggle("Auto-play", key="w_autoplay", on_change=play_toggled, args=(span,),
+                  help=f"Step every {views.play_interval(PLAY_INTERVAL_S, speed):g} s; only the histogram and "
+                       "the map follow while it plays (the table when it stops); it stops at the end")
+        st.radio("Speed", list(views.PLAY_SPEEDS), index=1, key="w_speed", horizontal=True)
+        st.radio("Playback", list(views.PLAY_MODES), index=0, key="w_play_mode", horizontal=True,
+                 format_func=lambda m: "slide the window" if m == "window" else "cumulative (grow the end)")
+        st.checkbox("Skip empty steps", value=True, key="w_skip_empty",
+                    help="A step that would show no event jumps to the next one that has some")
+        if ss.get("_play_note"):
+            st.caption(ss["_play_note"])
 
 
 def sidebar_filters(opts: dict) -> None:
@@ -666,9 +718,10 @@ def follow_the_data(store: Store, f: dict, n: int, bounds) -> None:
         fly_to(*views.fit_view(bounds, height_px=MAP_HEIGHT))
 
 
-def histogram(store: Store, memo: dict, f: dict, view: views.ViewState) -> None:
+def histogram(store: Store, memo: dict, f: dict, view: views.ViewState, span) -> None:
     """Incidents (one per happening, however many articles report it) per day/week/month, counted
-    by the store."""
+    by the store. Brushing a range on it (drag across the bars) makes that range, in whole days,
+    the window; a window of up to two months has a tick per day (or every few days), dated."""
     choice = ss.get("w_bucket", "auto")
     bucket = views.auto_bucket(view.start, view.end) if choice == "auto" else choice
     bars = remembered(memo, ("bars", bucket, filters_key(f)), lambda: store.view_histogram(bucket, **f))
@@ -688,14 +741,28 @@ def histogram(store: Store, memo: dict, f: dict, view: views.ViewState) -> None:
                                       alt.DateTime(year=hi.year, month=hi.month, date=hi.day)])
         else:
             scale = alt.Undefined
+        ticks = views.day_axis(view.start, view.end)
+        axis = (alt.Axis(format=ticks["format"], labelAngle=0,
+                         tickCount=alt.TimeIntervalStep(interval=ticks["interval"], step=ticks["step"]))
+                if ticks else alt.Undefined)
+        brush = alt.selection_interval(name="brush", encodings=["x"])
         chart = (alt.Chart(frame, height=130)
                  .mark_bar(color="#277f8e", stroke="#ffffff", strokeWidth=0.5)
-                 .encode(x=alt.X("period:T", title=f"events per {bucket}", scale=scale),
+                 .encode(x=alt.X("period:T", title=f"events per {bucket} (drag across the bars to pick dates)",
+                                 scale=scale, axis=axis),
                          x2="period_end:T",
                          y=alt.Y("events:Q", title=None, axis=alt.Axis(tickMinStep=1)),
                          y2=alt.datum(0),
-                         tooltip=[alt.Tooltip("period:T", title=f"{bucket} from"), "events:Q"]))
-        st.altair_chart(chart, width="stretch")
+                         tooltip=[alt.Tooltip("period:T", title=f"{bucket} from"), "events:Q"])
+                 .add_params(brush))
+        # a new key after each brush: the chart comes back without the old brush on it
+        gen = ss.setdefault("_brush_gen", 0)
+        event = st.altair_chart(chart, width="stretch", on_select="rerun", key=f"w_hist_{gen}")
+    picked = views.brushed_window(((event or {}).get("selection") or {}).get("brush"), span)
+    if picked is not None:
+        ss["_brush_gen"] = gen + 1
+        set_window(*picked)
+        st.rerun(scope="app")                # the sidebar's dates and the table follow
 
 
 def heat_cells(store: Store, memo: dict, f: dict, view: views.ViewState) -> list:
@@ -1061,10 +1128,13 @@ def share_bar(link: str, title: str = "Reported events") -> None:
     if isinstance(mine, list):
         kept = [x for x in mine if isinstance(x, dict) and isinstance(x.get("id"), str)
                 and isinstance(x.get("key"), str)][:200]
+        changed = kept != (ss.get("_my_snaps") or [])
         ss["_my_snaps"] = kept
         ids = {x["id"] for x in kept}
         pending["add"] = [x for x in pending["add"] if x["id"] not in ids]
         pending["remove"] = [i for i in pending["remove"] if i in ids]
+        if changed and in_fragment_run():
+            st.rerun(scope="app")            # "My snapshots" in the sidebar lists them
 
 
 def forget_snapshot(snapshot_id: str) -> None:
@@ -1201,40 +1271,16 @@ def snapshot_page(store: Store, snapshot_id: str) -> None:
         download_buttons(events, view, snap.title or "Snapshot", key="w_snap")
 
 
-def page(store: Store) -> None:
-    static_assets()
-    if store.count_articles() == 0 and can_edit():
-        fill_from_seeds(store)
+def in_fragment_run() -> bool:
+    """True while only a fragment reruns (its timer, or a widget inside it), not the whole page."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
-    memo = memo_for(store)
-    if ss.get("_only_article") is not None and "_init" in ss:      # "Show only this article on the map"
-        entry = article_entry(store, memo, ss.pop("_only_article"))
-        if entry is not None:
-            show_only_article(entry, store)
-    background = bool(ss.get("w_background")) if "_init" in ss else url_background()
-    # the timeline's range: reported events (+ background)
-    span = remembered(memo, ("span", background),
-                      lambda: store.date_span(role=None if background else "reported"))
-    opts = remembered(memo, "opts", store.filter_options)
-    n_all = remembered(memo, "n_all", store.count_view)
-    news_end = remembered(memo, "news_end", store.last_published)     # the presets end on the latest news
 
-    if "_init" not in ss:
-        init_from_url(store, span, opts, news_end)
-        ss["_base_view"] = base_view(store, memo, background)
-        ss["_init"] = True
-    keep_widgets_valid(span, opts)
-    take_table_pick(store)
-    take_table_pick(store, "_art_table")
-
-    st.sidebar.title("Reported events")
-    sidebar_access()
-    sidebar_timeline(span, news_end)
-    sidebar_filters(opts)
-    sidebar_article_filter(store, memo)
-    if can_edit():
-        sidebar_add(store)
-
+def view_data(store: Store, memo: dict, span) -> dict:
+    """What the view shows, as the store answers it: the view, its filters, the number of its events
+    (an estimate for a very large view), and its events (at most MAX_PINS) or their counts per cell."""
     view = current_view()
     f = views.store_filters(view, span, views.place_keys_named(gazetteer() if view.text else None, view.text))
     # (a very large view's number comes off the store's fixed sample: an estimate, said to be one)
@@ -1252,29 +1298,140 @@ def page(store: Store) -> None:
         else:
             cell = views.cell_degrees(view.zoom or mapview.DEFAULT_ZOOM)
             cells = remembered(memo, ("cells", cell, filters_key(fb)), lambda: store.view_cells(cell, **fb))
-    if shown is not None:
-        take_map_click(shown)
-        view = current_view()
+    return {"view": view, "f": f, "n": n_shown, "exact": exact, "shown": shown, "cells": cells}
 
-    st.caption(views.caption(n_shown, n_all, exact))
-    if shown is not None:
-        n_incidents = views.count_incidents(shown)
-        if n_incidents != len(shown):
-            st.caption(f"{n_incidents} incident{'s' if n_incidents != 1 else ''} on the map: events reported "
-                       "by several articles are one pin")
-    else:
-        st.caption(f"Too many events to draw one by one (more than {MAX_PINS:,}): the grey circles count them "
-                   "per area. Narrow the dates or filters to see the pins.")
-    if ss.get("_flash"):
-        st.success(ss.pop("_flash"))
-    histogram(store, memo, f, view)
-    bounds = remembered(memo, ("bounds", filters_key(f)), lambda: store.view_bounds(**f))
-    follow_the_data(store, f, n_shown, bounds)
-    if ss.pop("_fit_next", False) and bounds:
-        fly_to(*views.fit_view(bounds, height_px=MAP_HEIGHT))
-    navigation(bounds, views.permalink(page_base(), view))
-    draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")),
-             heat=heat_cells(store, memo, f, view) if view.heat else None)
+
+def play_tick(store: Store, memo: dict, span) -> None:
+    """While playing, each timed run of the live view moves the window one step (STEP_DAYS of
+    "Play step"; the window slides, or, cumulative, grows its end; with "Skip empty steps" a step
+    showing no event jumps to the next that does, found on the view's events per day). At the end
+    playback stops and the whole page reruns (the table, the sidebar's dates follow then)."""
+    if not ss.get("_playing") or not in_fragment_run():
+        return
+    interval = views.play_interval(PLAY_INTERVAL_S, ss.get("w_speed", "1×"))
+    now = time.monotonic()
+    if now - ss.get("_last_tick", 0.0) < 0.8 * interval:
+        return                               # a run of the fragment by a click or a pan, not its timer
+    if ss.get("_step_pending"):
+        return      # the last step's run was cut short by the next one (a slow machine): draw it first
+    ss["_last_tick"] = now
+    win = get_window()
+    if not win:
+        return
+    step = STEP_DAYS.get(ss.get("w_step", "week"), 7)
+    mode = ss.get("w_play_mode", "window")
+    days = None
+    if ss.get("w_skip_empty", True):
+        whole = dataclasses.replace(current_view(), start=None, end=None)
+        fw = views.store_filters(whole, span, views.place_keys_named(gazetteer() if whole.text else None, whole.text))
+        bars = remembered(memo, ("bars", "day", filters_key(fw)), lambda: store.view_histogram("day", **fw))
+        days = [p for p, n in bars if n]
+    nxt = views.next_play_window(win[0], win[1], step, span, mode, days)
+    ss["_play_steps"] = ss.get("_play_steps", 0) + 1
+    if nxt is None:
+        ss["_playing"] = False
+        ss["_play_note"] = ("Playback stopped at the end of the timeline." if days is None or win[1] >= views._span(span)[1]
+                            else "Playback stopped: no later step has events.")
+        st.rerun(scope="app")
+    set_window(*nxt)
+    ss["_step_pending"] = True                # until this window has been drawn (end of `live_view`)
+
+
+def live_view(span) -> None:
+    """The part of the page that follows the window on its own: the captions, the histogram, the
+    navigation bar and the map. A fragment (`page`): while playing it reruns every step by itself,
+    the rest of the page (sidebar, article view, table, panels) does not; whatever must reach the
+    rest of the page (a pin clicked, a range brushed, the end of playback) reruns the whole page."""
+    try:
+        opened = Store.open()
+    except StoreError as exc:
+        st.error(md(exc))
+        return
+    with opened:
+        store = access.GuardedStore(opened, why_not_edit, ss.setdefault("_snap_limiter", access.RateLimiter()))
+        memo = memo_for(store)
+        play_tick(store, memo, span)
+        d = view_data(store, memo, span)
+        view, f, n_shown, shown, cells = d["view"], d["f"], d["n"], d["shown"], d["cells"]
+        if shown is not None:
+            before = (ss.get("selected"), ss.get("reading"))
+            take_map_click(shown)
+            if (ss.get("selected"), ss.get("reading")) != before and in_fragment_run():
+                st.rerun(scope="app")            # the panels, the table and the article view follow
+            view = current_view()
+        st.caption(views.caption(n_shown, remembered(memo, "n_all", store.count_view), d["exact"]))
+        if shown is not None:
+            n_incidents = views.count_incidents(shown)
+            if n_incidents != len(shown):
+                st.caption(f"{n_incidents} incident{'s' if n_incidents != 1 else ''} on the map: events reported "
+                           "by several articles are one pin")
+        else:
+            st.caption(f"Too many events to draw one by one (more than {MAX_PINS:,}): the grey circles count them "
+                       "per area. Narrow the dates or filters to see the pins.")
+        if ss.get("_flash"):
+            st.success(ss.pop("_flash"))
+        histogram(store, memo, f, view, span)
+        bounds = remembered(memo, ("bounds", filters_key(f)), lambda: store.view_bounds(**f))
+        follow_the_data(store, f, n_shown, bounds)
+        if ss.pop("_fit_next", False) and bounds:
+            fly_to(*views.fit_view(bounds, height_px=MAP_HEIGHT))
+        navigation(bounds, views.permalink(page_base(), view))
+        draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")),
+                 heat=heat_cells(store, memo, f, view) if view.heat else None)
+        if in_fragment_run():
+            update_url()
+        ss["_step_pending"] = False
+
+
+def update_url() -> None:
+    """The address bar is always a link to this view."""
+    wanted = views.to_query(current_view())
+    if wanted != st.query_params.to_dict():
+        st.query_params.from_dict(wanted)
+
+
+def page(store: Store) -> None:
+    static_assets()
+    if store.count_articles() == 0 and can_edit():
+        fill_from_seeds(store)
+
+    memo = memo_for(store)
+    if ss.get("_only_article") is not None and "_init" in ss:      # "Show only this article on the map"
+        entry = article_entry(store, memo, ss.pop("_only_article"))
+        if entry is not None:
+            show_only_article(entry, store)
+    background = bool(ss.get("w_background")) if "_init" in ss else url_background()
+    # the timeline's range: reported events (+ background)
+    span = remembered(memo, ("span", background),
+                      lambda: store.date_span(role=None if background else "reported"))
+    opts = remembered(memo, "opts", store.filter_options)
+    remembered(memo, "n_all", store.count_view)
+    news_end = remembered(memo, "news_end", store.last_published)     # the presets end on the latest news
+
+    if "_init" not in ss:
+        init_from_url(store, span, opts, news_end)
+        ss["_base_view"] = base_view(store, memo, background)
+        ss["_init"] = True
+    keep_widgets_valid(span, opts)
+    take_table_pick(store)
+    take_table_pick(store, "_art_table")
+    ss["_full_runs"] = ss.get("_full_runs", 0) + 1
+
+    st.sidebar.title("Reported events")
+    sidebar_access()
+    sidebar_timeline(span, news_end)
+    sidebar_filters(opts)
+    sidebar_article_filter(store, memo)
+    if can_edit():
+        sidebar_add(store)
+
+    # captions, histogram, navigation and map: one fragment, which alone reruns while playing
+    playing = bool(ss.get("_playing")) and get_window() is not None
+    interval = views.play_interval(PLAY_INTERVAL_S, ss.get("w_speed", "1×")) if playing else None
+    st.fragment(live_view, run_every=interval)(span)
+
+    d = view_data(store, memo, span)           # (the fragment's answers, from the memo)
+    view, f, n_shown, shown = d["view"], d["f"], d["n"], d["shown"]
     article_view(store, memo)
 
     left, right = st.columns([3, 2])
@@ -1294,12 +1451,11 @@ def page(store: Store) -> None:
             corrections_panel(store)
 
     sidebar_share(store, shown, f, n_shown, view)
+    # (a run counter only a full run moves: the browser tests read it to tell a full run from the fragment's)
     st.caption("Place names: GeoNames (CC BY 4.0). Country outlines: Natural Earth.")
+    st.html(f'<span class="geo-full-runs" data-runs="{int(ss["_full_runs"])}" hidden></span>')
 
-    # The address bar is always a link to this view.
-    wanted = views.to_query(view)
-    if wanted != st.query_params.to_dict():
-        st.query_params.from_dict(wanted)
+    update_url()
 
 
 try:

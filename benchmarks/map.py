@@ -759,6 +759,118 @@ def report(args, info, n_events, server, browser) -> str:
     return "\n".join(out)
 
 
+# --------------------------------------------------------------------------- playback (issue 13)
+
+# sampled every 10 ms in the page: the URL (the app writes the window there at the end of each run),
+# the app's run state, and the map's legend in its iframe (drawn when the map has the step's layer)
+PLAYBACK_JS = """() => { window.__samples = [];
+    setInterval(() => {
+        const app = document.querySelector('[data-testid=stApp]');
+        const f = document.querySelector("iframe[title='streamlit_folium.st_folium']");
+        let legend = null;
+        try { const l = f && f.contentDocument.querySelector('.ev-legend'); legend = l ? l.innerText : null; } catch (e) {}
+        window.__samples.push([performance.now(), location.search,
+                               app ? app.getAttribute('data-test-script-state') : null, legend]);
+    }, 10); }"""
+
+
+def playback_steps(samples: list) -> list:
+    """Seconds per playback step: from the start of the run that moved the window (the app's run
+    state turning to running) until, after the URL shows the new window, the app is idle again and
+    the map's legend has been redrawn (its text settled for 50 ms)."""
+    out, run_start, prev_state, prev_url = [], None, None, None
+    i = 0
+    while i < len(samples):
+        t, url, state, legend = samples[i]
+        if state == "running" and prev_state != "running":
+            run_start = t
+        prev_state = state
+        if prev_url is not None and url != prev_url and run_start is not None:
+            j = i
+            while j < len(samples) and samples[j][2] == "running":
+                j += 1
+            k = j
+            while k + 5 < len(samples) and any(samples[m][3] != samples[k][3] for m in range(k, k + 5)):
+                k += 1
+            if k < len(samples):
+                out.append((samples[k][0] - run_start) / 1000)
+            run_start = None
+        prev_url = url
+        i += 1
+    return out
+
+
+def bench_playback(args, tmp: Path) -> dict:
+    """One playback step on tests/app_data.py's store (a one-day window stepping one day at a time
+    through 5 – 14 March 2024, 1×), in headless Chromium: before (the app of commit 343baf8, whose
+    ticker reruns the whole page each step) and after (the fragment: map and histogram only)."""
+    import subprocess
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+    from tests.app_data import build_store
+    from tests.browser import streamlit_server
+    old = ROOT / "_bench_app_343baf8.py"          # run from the project root, as app.py is
+    old.write_bytes(subprocess.run(["git", "show", "343baf8:app.py"], cwd=ROOT, capture_output=True,
+                                   check=True).stdout)
+    results = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for label, script in (("before: full-page rerun per step (343baf8)", old.name),
+                                  ("after: fragment rerun per step", "app.py")):
+                db = tmp / f"{len(results)}.db"
+                build_store(db)
+                steps = []
+                for run in range(args.runs):
+                    with streamlit_server(script, ROOT, tmp / f"log{len(results)}{run}.txt",
+                                          env={"GEO_DB": str(db)}) as server:
+                        page = browser.new_page(viewport=VIEWPORT)
+                        page.context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+                            (server.url, "data:", "blob:", "about:")) else r.abort())
+                        page.goto(server.url + "/?start=2024-03-05&end=2024-03-05")
+                        page.get_by_text("Showing 3 of 11 events").wait_for(timeout=120_000)
+                        page.frame_locator("iframe[title='streamlit_folium.st_folium']").locator(
+                            ".ev-legend").wait_for(timeout=60_000)
+                        page.wait_for_timeout(2000)
+                        page.get_by_role("combobox", name="Play step").click()
+                        page.get_by_role("option", name="1 day", exact=True).click()
+                        page.wait_for_timeout(1500)
+                        if script == "app.py":
+                            page.get_by_text("Skip empty steps", exact=True).click()    # every day, as before
+                            page.wait_for_timeout(1500)
+                        page.evaluate(PLAYBACK_JS)
+                        page.get_by_text("Auto-play", exact=True).click()
+                        page.wait_for_function("() => new URLSearchParams(location.search).get('start') === "
+                                               "'2024-03-14'", timeout=120_000)
+                        page.wait_for_timeout(1500)
+                        got = playback_steps(page.evaluate("() => window.__samples"))
+                        steps += got[1:]         # (the first: the switch's own run with it)
+                        log(f"playback {label}, run {run + 1}: " + ", ".join(f"{x * 1000:.0f}" for x in got) + " ms")
+                        page.close()
+                results[label] = steps
+            browser.close()
+    finally:
+        old.unlink(missing_ok=True)
+    return results
+
+
+def playback_report(results: dict, runs: int) -> str:
+    lines = ["## Playback step (issue 13)", "",
+             f"tests/app_data.py's store, a one-day window stepping a day at a time through 5 – 14 March 2024 "
+             f"at 1× (1.5 s a step), headless Chromium, network off; {runs} run(s) each. A step: from the start of the "
+             "run that moves the window until the app is idle again and the map's legend has been redrawn.", "",
+             "| app | steps timed | median ms | min ms | max ms |", "|---|---:|---:|---:|---:|"]
+    for label, xs in results.items():
+        if xs:
+            lines.append(f"| {label} | {len(xs)} | **{median(xs) * 1000:,.0f}** | {min(xs) * 1000:,.0f} | "
+                         f"{max(xs) * 1000:,.0f} |")
+        else:
+            lines.append(f"| {label} | 0 | – | – | – |")
+    lines += ["", f"- Load average {os.getloadavg()[0]:.1f} at the end (2 cores, shared with other work).",
+              "- `python benchmarks/map.py --playback [--runs N]`"]
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=100_000, help="events in the store (default 100,000)")
@@ -777,7 +889,21 @@ def main() -> int:
     ap.add_argument("--basemap", action="store_true",
                     help="only the basemap's first paint (seed store, zoom 3 and 8, before/after issue 13); "
                          "report to benchmarks/results/map_basemap.md unless --out")
+    ap.add_argument("--playback", action="store_true",
+                    help="only the playback step, before (343baf8: full-page rerun) and after (fragment); "
+                         "the report is appended to benchmarks/results/map.md unless --out")
     args = ap.parse_args()
+    if args.playback:
+        with tempfile.TemporaryDirectory() as tmp:
+            text = playback_report(bench_playback(args, Path(tmp)), args.runs)
+        if "--out" in sys.argv:
+            args.out.write_text(text + "\n", encoding="utf-8")
+        else:
+            old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+            old = old.split("\n## Playback step (issue 13)")[0].rstrip("\n")
+            args.out.write_text(old + "\n\n" + text + "\n", encoding="utf-8")
+        print(text)
+        return 0
     if args.basemap:
         out = args.out if "--out" in sys.argv else ROOT / "benchmarks" / "results" / "map_basemap.md"
         with tempfile.TemporaryDirectory() as tmp:

@@ -9,7 +9,9 @@
   (reported only unless the view shows background; type, actor, minimum sources, ...).
 * `group_incidents` — those events as incidents (one pin each: events sharing an incident id).
 * `data_span`, `opening_window` — the timeline's range and the window a fresh visit opens on.
-* `presets`, `play_step` — the timeline's quick windows and its play control.
+* `presets`, `play_step` — the timeline's quick windows and its step control; `next_play_window`,
+  `rewind_window`, `play_interval` — playback (window or cumulative, skipping empty steps);
+  `typed_window`, `brushed_window`, `day_axis` — typed dates, the histogram brush, its day ticks.
 * `histogram_frame` — events per day/week/month for the Altair chart.
 * `caption` — ``Showing N of M events`` (checks rely on this exact wording).
 * `article_from_text`, `save_uploads` — what the sidebar's paste and upload boxes feed to ingest.
@@ -1222,3 +1224,187 @@ def embed_snippet(link: str, title: str = "Reported events", height: int = EMBED
     """An ``<iframe>`` that shows the view of `link` on another page (attribute values escaped)."""
     return (f'<iframe src="{html.escape(embed_link(link), quote=True)}" title="{html.escape(title, quote=True)}" '
             f'width="100%" height="{int(height)}" style="border:0" loading="lazy"></iframe>')
+
+
+# --------------------------------------------------------------------------- the timeline (issue 13)
+
+PLAY_SPEEDS = {"0.5×": 0.5, "1×": 1.0, "2×": 2.0, "4×": 4.0}    # playback speed: steps per base interval
+PLAY_MODES = ("window", "cumulative")      # slide the window / keep its start and grow its end
+
+
+def play_interval(base_s: float, speed) -> float:
+    """Seconds between two playback steps at `speed` (a PLAY_SPEEDS label or a factor; 1× = base_s)."""
+    factor = PLAY_SPEEDS.get(speed, speed) if isinstance(speed, str) else speed
+    try:
+        factor = float(factor)
+    except (TypeError, ValueError):
+        factor = 1.0
+    return base_s / factor if factor > 0 else base_s
+
+
+def _any_between(days: Sequence[date], a: date, b: date) -> bool:
+    i = bisect.bisect_left(days, a)
+    return i < len(days) and days[i] <= b
+
+
+def next_play_window(start, end, step_days: int, span, mode: str = "window",
+                     event_days: Optional[Sequence] = None) -> Optional[tuple]:
+    """The window after one playback step, or None when playback is over (it stops there).
+
+    mode "window": the window moves `step_days` later keeping its width; the last step lands
+    flush with the span's end. mode "cumulative": the start stays, the end moves `step_days`
+    later (at most to the span's end). None once the window reaches the span's end.
+
+    event_days (the days that have events in the view, any order; `Store.view_histogram("day")`):
+    skip empty steps. A window step that would show none of them jumps to the next step that does;
+    a cumulative step that would add none grows to the next one that adds some. None when no
+    later step has any."""
+    lo, hi = _span(span)
+    s, e = _d(start) or lo, _d(end) or hi
+    if lo is None or hi is None or s is None or e is None or step_days <= 0 or e >= hi:
+        return None
+    step = timedelta(days=int(step_days))
+    days = sorted({d for d in (_d(x) for x in event_days or ()) if d is not None}) if event_days is not None else None
+    if mode == "cumulative":
+        new_end = min(e + step, hi)
+        if days is not None and not _any_between(days, e + timedelta(days=1), new_end):
+            i = bisect.bisect_right(days, e)
+            if i >= len(days) or days[i] > hi:
+                return None
+            k = -(-(days[i] - e).days // step.days)          # steps until that day is in
+            new_end = min(e + k * step, hi)
+        return s, new_end
+    width = e - s
+    if width >= hi - lo:
+        return None
+
+    def at(k: int) -> tuple:
+        ns = s + k * step
+        if ns + width > hi:
+            ns = hi - width
+        return ns, ns + width
+    ns, ne = at(1)
+    if days is None:
+        return ns, ne
+    while not _any_between(days, ns, ne):
+        if ne >= hi:
+            return None                 # the last window is empty too: nothing later to show
+        i = bisect.bisect_left(days, ns)
+        if i >= len(days) or days[i] > hi:
+            return None
+        d = days[i]                     # the next day with events, after this window
+        k = max(1, -(-((d - width) - s).days // step.days))
+        ns2, ne2 = at(k)
+        if ns2 <= ns:                   # no progress (cannot happen with k growing; be safe)
+            return None
+        ns, ne = ns2, ne2
+    return ns, ne
+
+
+def rewind_window(start, end, span, mode: str = "window") -> tuple:
+    """Where playback starts when it is started with the window at the span's end: the window
+    back at the span's start (same width), or, cumulative, the window shrunk to its first day."""
+    lo, hi = _span(span)
+    s, e = _d(start) or lo, _d(end) or hi
+    if lo is None or hi is None:
+        return s, e
+    if mode == "cumulative":
+        return s, s
+    width = min(e - s, hi - lo)
+    return lo, lo + width
+
+
+def typed_window(which: str, typed, window, span) -> tuple:
+    """The window after a date typed into the sidebar's "From" (`which` = "start") or "To" box:
+    (start, end, note). The date is kept inside the data's span (the note says where it went); a
+    start after the end moves the end to it and an end before the start moves the start (the note
+    says so); an empty or unreadable entry leaves the window as it was (note says so)."""
+    lo, hi = _span(span)
+    s, e = (_d(x) for x in (tuple(window or (None, None)) + (None, None))[:2])
+    s, e = s or lo, e or hi
+    d = _d(typed)
+    label = "start" if which == "start" else "end"
+    if d is None:
+        return s, e, f"No {label} date given: the window stays {s} – {e}."
+    note = None
+    if lo and d < lo:
+        note, d = f"{d} is before the first dated event ({lo}): the window {label}s there.", lo
+    elif hi and d > hi:
+        note, d = f"{d} is after the last dated event ({hi}): the window {label}s there.", hi
+    if which == "start":
+        s = d
+        if e is not None and s > e:
+            e, note = s, (note + " " if note else "") + f"The end moved to {s} too (it was before the start)."
+    else:
+        e = d
+        if s is not None and e < s:
+            s, note = e, (note + " " if note else "") + f"The start moved to {e} too (it was after the end)."
+    return s, e, note
+
+
+def _instant_day(value, ceil: bool) -> Optional[date]:
+    """The day of a chart instant: milliseconds since the epoch (UTC), an ISO date(time) string or a
+    date; rounded down (or up, `ceil`, when it is past midnight) to a whole day."""
+    from datetime import datetime, timezone
+    t = None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        try:
+            t = datetime.fromtimestamp(value / 1000.0, tz=timezone.utc).replace(tzinfo=None)
+        except (OverflowError, OSError, ValueError):
+            return None
+    elif isinstance(value, datetime):
+        t = value.replace(tzinfo=None) if value.tzinfo is None else \
+            value.astimezone(timezone.utc).replace(tzinfo=None)
+    elif isinstance(value, date):
+        return value
+    elif isinstance(value, str):
+        try:
+            t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if t.tzinfo is not None:
+            t = t.astimezone(timezone.utc).replace(tzinfo=None)
+    if t is None:
+        return None
+    day = t.date()
+    if ceil and t != datetime(day.year, day.month, day.day):
+        day += timedelta(days=1)
+    return day
+
+
+def brushed_window(selection, span, field: str = "period") -> Optional[tuple]:
+    """The window a range brushed on the histogram stands for, snapped to whole days: every day
+    the brush touches (its start rounded down, its end up; a brush ending at midnight ends the day
+    before), kept inside the data's span. `selection` is Streamlit's interval selection value,
+    ``{field: [low, high]}`` (instants as ms since the epoch or ISO strings); None when empty."""
+    if not isinstance(selection, Mapping):
+        return None
+    pair = selection.get(field)
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+        return None
+    a, b = _instant_day(min(pair, key=_sort_key), ceil=False), _instant_day(max(pair, key=_sort_key), ceil=True)
+    if a is None or b is None:
+        return None
+    b = max(a, b - timedelta(days=1))
+    lo, hi = _span(span)
+    a, b = _clamp(a, lo, hi), _clamp(b, lo, hi)
+    return (a, b) if a and b and a <= b else None
+
+
+def _sort_key(v):
+    return v if isinstance(v, (int, float)) else str(v)
+
+
+def day_axis(start, end) -> Optional[dict]:
+    """Ticks for the histogram's time axis over a short window: one per day (or every few days),
+    labelled with the date ("05 Mar"), never hours. None for windows over two months (the chart's
+    own ticks are fine there). Keys: format, interval, step."""
+    s, e = _d(start), _d(end)
+    if not s or not e:
+        return None
+    days = (e - s).days + 1
+    if days > 62:
+        return None
+    return {"format": "%d %b", "interval": "day", "step": max(1, -(-days // 10))}

@@ -414,3 +414,98 @@ def test_heatmap_state_round_trips_through_the_url():
     assert views.Q_HEAT not in views.to_query(views.ViewState())           # pins: the default, not in the URL
     assert views.from_query({views.Q_HEAT: "nonsense"}).heat is False
     assert views.from_query({}).heat is False
+
+
+# --------------------------------------------------------------------------- issue 13: the timeline
+
+TL_SPAN = ("2024-03-05", "2024-03-14")
+TL_DAYS = ["2024-03-05", "2024-03-07", "2024-03-09", "2024-03-10", "2024-03-12", "2024-03-13", "2024-03-14"]
+
+
+def test_playback_slides_the_window_and_stops_at_the_end():
+    d = date
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 6), 1, TL_SPAN) == (d(2024, 3, 6), d(2024, 3, 7))
+    # the last step lands flush with the end; from there playback is over (no wrapping)
+    assert views.next_play_window(d(2024, 3, 10), d(2024, 3, 12), 7, TL_SPAN) == (d(2024, 3, 12), d(2024, 3, 14))
+    assert views.next_play_window(d(2024, 3, 12), d(2024, 3, 14), 1, TL_SPAN) is None
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 14), 1, TL_SPAN) is None      # everything
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 6), 1, (None, None)) is None
+
+
+def test_cumulative_playback_keeps_the_start_and_grows_the_end():
+    d = date
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 5), 1, TL_SPAN, mode="cumulative") == \
+        (d(2024, 3, 5), d(2024, 3, 6))
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 12), 7, TL_SPAN, mode="cumulative") == \
+        (d(2024, 3, 5), d(2024, 3, 14))
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 14), 1, TL_SPAN, mode="cumulative") is None
+
+
+def test_skipping_empty_steps_jumps_to_the_next_window_with_events():
+    d = date
+    # one-day window: 6 March is empty, 7 March has events; 11 March empty, 12 March not
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 5), 1, TL_SPAN, event_days=TL_DAYS) == \
+        (d(2024, 3, 7), d(2024, 3, 7))
+    assert views.next_play_window(d(2024, 3, 10), d(2024, 3, 10), 1, TL_SPAN, event_days=TL_DAYS) == \
+        (d(2024, 3, 12), d(2024, 3, 12))
+    # without skipping the empty day is shown
+    assert views.next_play_window(d(2024, 3, 10), d(2024, 3, 10), 1, TL_SPAN) == (d(2024, 3, 11), d(2024, 3, 11))
+    # a two-day window stepping by two days lands on the step that holds the next event
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 6), 2, TL_SPAN, event_days=["2024-03-05", "2024-03-12"]) \
+        == (d(2024, 3, 11), d(2024, 3, 12))
+    # nothing later: playback is over
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 5), 1, TL_SPAN, event_days=["2024-03-05"]) is None
+    # cumulative: a step adding no event grows to the one that adds some
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 10), 1, TL_SPAN, mode="cumulative",
+                                  event_days=TL_DAYS) == (d(2024, 3, 5), d(2024, 3, 12))
+    assert views.next_play_window(d(2024, 3, 5), d(2024, 3, 7), 3, TL_SPAN, mode="cumulative",
+                                  event_days=["2024-03-05", "2024-03-14"]) == (d(2024, 3, 5), d(2024, 3, 14))
+
+
+def test_rewind_and_speed():
+    d = date
+    assert views.rewind_window(d(2024, 3, 12), d(2024, 3, 14), TL_SPAN) == (d(2024, 3, 5), d(2024, 3, 7))
+    assert views.rewind_window(d(2024, 3, 6), d(2024, 3, 14), TL_SPAN, "cumulative") == (d(2024, 3, 6), d(2024, 3, 6))
+    assert views.play_interval(1.5, "1×") == 1.5
+    assert views.play_interval(1.5, "4×") == 0.375
+    assert views.play_interval(1.5, "0.5×") == 3.0
+    assert views.play_interval(1.5, "garbage") == 1.5
+
+
+def test_typed_dates_are_kept_in_the_span_and_in_order():
+    d, win = date, (date(2024, 3, 7), date(2024, 3, 9))
+    assert views.typed_window("start", d(2024, 3, 6), win, TL_SPAN) == (d(2024, 3, 6), d(2024, 3, 9), None)
+    s, e, note = views.typed_window("start", d(2019, 1, 1), win, TL_SPAN)
+    assert (s, e) == (d(2024, 3, 5), d(2024, 3, 9)) and "before the first dated event (2024-03-05)" in note
+    s, e, note = views.typed_window("end", d(2030, 1, 1), win, TL_SPAN)
+    assert (s, e) == (d(2024, 3, 7), d(2024, 3, 14)) and "after the last dated event" in note
+    s, e, note = views.typed_window("start", d(2024, 3, 12), win, TL_SPAN)
+    assert (s, e) == (d(2024, 3, 12), d(2024, 3, 12)) and "end moved" in note
+    s, e, note = views.typed_window("end", d(2024, 3, 6), win, TL_SPAN)
+    assert (s, e) == (d(2024, 3, 6), d(2024, 3, 6)) and "start moved" in note
+    s, e, note = views.typed_window("end", None, win, TL_SPAN)
+    assert (s, e) == win and note
+
+
+def test_a_brushed_range_becomes_whole_days_inside_the_span():
+    d = date
+    ms = lambda y, m, day, h=0: (date(y, m, day) - date(1970, 1, 1)).days * 86_400_000 + h * 3_600_000  # noqa: E731
+    # from the middle of 7 March's bar to the middle of 9 March's: 7 – 9 March
+    assert views.brushed_window({"period": [ms(2024, 3, 7, 12), ms(2024, 3, 9, 12)]}, TL_SPAN) == \
+        (d(2024, 3, 7), d(2024, 3, 9))
+    # dragged right to left, ending exactly at midnight: the day before midnight is the last
+    assert views.brushed_window({"period": [ms(2024, 3, 10), ms(2024, 3, 8, 6)]}, TL_SPAN) == \
+        (d(2024, 3, 8), d(2024, 3, 9))
+    # ISO strings too; beyond the span: clamped
+    assert views.brushed_window({"period": ["2024-03-01T00:00:00.000Z", "2024-03-06T10:00:00Z"]}, TL_SPAN) == \
+        (d(2024, 3, 5), d(2024, 3, 6))
+    assert views.brushed_window({}, TL_SPAN) is None
+    assert views.brushed_window({"period": ["x", None]}, TL_SPAN) is None
+    assert views.brushed_window(None, TL_SPAN) is None
+
+
+def test_short_windows_get_a_day_axis():
+    assert views.day_axis(date(2024, 3, 5), date(2024, 3, 5)) == {"format": "%d %b", "interval": "day", "step": 1}
+    assert views.day_axis(date(2024, 3, 1), date(2024, 3, 31))["step"] == 4
+    assert views.day_axis(date(2024, 1, 1), date(2024, 12, 31)) is None
+    assert views.day_axis(None, None) is None
