@@ -192,3 +192,21 @@ def map_frame(page):
     frame = handle.content_frame()
     frame.wait_for_function("() => !!document.querySelector('.leaflet-container')", timeout=TIMEOUT)
     return frame
+
+
+def pick_option(page, label: str, option: str) -> None:
+    """Tick `option` in the multiselect labelled `label`: focus it and open its list with the
+    keyboard (a click on a box below the sidebar's fold scrolls it into view, and the scroll closes
+    the list it opened), then click the option; again if the list closed under us."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    for attempt in range(3):
+        box.focus()
+        if box.get_attribute("aria-expanded") != "true":
+            box.press("ArrowDown")
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=5000)
+            return
+        except Exception:   # noqa: BLE001 - the list closed (a rerun, a scroll): again
+            if attempt == 2:
+                raise
+            settle(page)

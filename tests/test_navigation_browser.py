@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app_data import SIBI, TRIPOLI_LY
-from tests.browser import TIMEOUT, app_on_test_store, assert_only_tiles_blocked, map_frame, settle
+from tests.browser import TIMEOUT, app_on_test_store, assert_only_tiles_blocked, map_frame, pick_option, settle
 from tests.test_app_browser import wait_caption, wait_map_centre
 
 N_ALL, N_REPORTED = 11, 10
@@ -73,8 +73,7 @@ def test_fit_to_events_frames_the_view_and_a_filter_change_follows_the_data(app,
                    [TRIPOLI_LY["lat"], TRIPOLI_LY["lon"]])
     wait_map_centre(page, TRIPOLI_LY["lat"], TRIPOLI_LY["lon"])     # the app knows where the map looks
     settle(page)
-    page.get_by_role("combobox", name="Event type", exact=True).click()
-    page.get_by_role("option", name="Explosion / remote violence", exact=True).click()
+    pick_option(page, "Event type", "Explosion / remote violence")
     page.keyboard.press("Escape")
     wait_caption(page, 3, N_ALL)                               # Sibi's three reports
     wait_map_centre(page, SIBI["lat"], SIBI["lon"])
