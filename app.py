@@ -1342,6 +1342,8 @@ def live_view(span) -> None:
     navigation bar and the map. A fragment (`page`): while playing it reruns every step by itself,
     the rest of the page (sidebar, article view, table, panels) does not; whatever must reach the
     rest of the page (a pin clicked, a range brushed, the end of playback) reruns the whole page."""
+    if in_fragment_run() and not ss.get("_playing") and map_position() != ss.get("_page_position"):
+        st.rerun(scope="app")       # a pan, a zoom, a fly-to: the sidebar's link and the table follow
     try:
         opened = Store.open()
     except StoreError as exc:
@@ -1428,6 +1430,7 @@ def page(store: Store) -> None:
     # captions, histogram, navigation and map: one fragment, which alone reruns while playing
     playing = bool(ss.get("_playing")) and get_window() is not None
     interval = views.play_interval(PLAY_INTERVAL_S, ss.get("w_speed", "1×")) if playing else None
+    ss["_page_position"] = map_position()
     st.fragment(live_view, run_every=interval)(span)
 
     d = view_data(store, memo, span)           # (the fragment's answers, from the memo)
