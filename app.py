@@ -1342,8 +1342,6 @@ def live_view(span) -> None:
     navigation bar and the map. A fragment (`page`): while playing it reruns every step by itself,
     the rest of the page (sidebar, article view, table, panels) does not; whatever must reach the
     rest of the page (a pin clicked, a range brushed, the end of playback) reruns the whole page."""
-    if in_fragment_run() and not ss.get("_playing") and map_position() != ss.get("_page_position"):
-        st.rerun(scope="app")       # a pan, a zoom, a fly-to: the sidebar's link and the table follow
     try:
         opened = Store.open()
     except StoreError as exc:
@@ -1362,7 +1360,10 @@ def live_view(span) -> None:
                 st.rerun(scope="app")            # the panels, the table and the article view follow
             view = current_view()
         st.caption(views.caption(n_shown, remembered(memo, "n_all", store.count_view), d["exact"]))
-        if shown is not None:
+        if view.heat:
+            st.caption("Heatmap: how many of these events lie in each part of the map (counted per grid cell of "
+                       "the zoom). Switch it off to see the pins.")
+        elif shown is not None:
             n_incidents = views.count_incidents(shown)
             if n_incidents != len(shown):
                 st.caption(f"{n_incidents} incident{'s' if n_incidents != 1 else ''} on the map: events reported "
@@ -1383,6 +1384,7 @@ def live_view(span) -> None:
         if in_fragment_run():
             update_url()
         ss["_step_pending"] = False
+
 
 
 def update_url() -> None:
@@ -1430,7 +1432,6 @@ def page(store: Store) -> None:
     # captions, histogram, navigation and map: one fragment, which alone reruns while playing
     playing = bool(ss.get("_playing")) and get_window() is not None
     interval = views.play_interval(PLAY_INTERVAL_S, ss.get("w_speed", "1×")) if playing else None
-    ss["_page_position"] = map_position()
     st.fragment(live_view, run_every=interval)(span)
 
     d = view_data(store, memo, span)           # (the fragment's answers, from the memo)

@@ -93,12 +93,15 @@ def test_heatmap_toggle_draws_the_density_offline_and_hides_the_pins(app, open_p
     legend = frame.inner_text(".ev-heat-legend")
     assert f"Event density · {N_REPORTED} events" in legend
     assert frame.evaluate("() => window.__heatCells") >= 3        # Pakistan, Ukraine, Libya, the US apart
+    page.get_by_text("Heatmap: how many of these events", exact=False).wait_for(timeout=TIMEOUT)  # the caption says so
+    assert page.get_by_text("incidents on the map", exact=False).count() == 0
     settle(page)
 
     page.get_by_text("Heatmap", exact=True).click()
     page.wait_for_function("() => !new URLSearchParams(location.search).has('heat')", timeout=TIMEOUT)
     frame.wait_for_function(f"() => ({HEAT_JS})() === 0 && ({COUNT_JS})().pins + ({COUNT_JS})().clustered > 0"
                             " && !document.querySelector('.ev-heat-legend')", timeout=TIMEOUT)
+    page.get_by_text("Heatmap: how many of these events", exact=False).wait_for(state="detached", timeout=TIMEOUT)
     assert_only_tiles_blocked(seen)
 
 
