@@ -113,3 +113,21 @@ def build_store(path) -> dict:
     for e in events:
         by_name.setdefault(e["name"], []).append(e)
     return by_name
+
+
+UKRAINE = {"name": "Ukraine", "lat": 49.0, "lon": 32.0, "country_code": "UA", "kind": "country",
+           "place_key": "country:UA"}       # the gazetteer's key of a country
+N_ALL_WITH_COUNTRY, N_REPORTED_WITH_COUNTRY = 12, 11     # build_store's events and one country-wide event
+
+
+def build_store_with_a_country_event(path) -> dict:
+    """`build_store` plus one country-wide event (Ukraine's parliament passing a law): an area on the
+    map with a town pin (Kharkiv) inside it. Returns the events by place name, as `build_store`."""
+    from geo.store import Store
+    by_name = build_store(path)
+    text = "Ukraine's parliament passed a law on mobilisation on 8 March 2024."
+    with Store.open(path) as store:
+        store.add(_article("ua-law", "Ukraine passes mobilisation law", "2024-03-08", None, text,
+                           [_event(text, UKRAINE, "Ukraine", "passed", type="legal", date="2024-03-08")]))
+        by_name["Ukraine"] = [e for e in store.events() if e["name"] == "Ukraine"]
+    return by_name

@@ -210,3 +210,17 @@ def pick_option(page, label: str, option: str) -> None:
             if attempt == 2:
                 raise
             settle(page)
+
+
+# Tag every pin's icon with the event its tooltip names (hovering binds the tooltip); returns how many.
+TAG_PINS_JS = """() => {
+    let n = 0;
+    for (const l of Object.values(window.map_div._layers)) {
+        if (l._ev === undefined || !l._icon) continue;
+        l.fire('mouseover', {}, true);
+        const tip = l.getTooltip() && l.getTooltip().getContent();
+        const ref = /\\[#(\\d+)\\]/.exec(typeof tip === 'string' ? tip : '');
+        if (ref) { l._icon.setAttribute('data-ev', ref[1]); n++; }
+    }
+    return n;
+}"""

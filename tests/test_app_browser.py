@@ -19,7 +19,7 @@ import pytest
 from geo import views
 from geo.store import Store
 from tests.browser import (COUNT_JS, OSM_TILES, ROOT, TIMEOUT, Server, assert_only_tiles_blocked, map_frame,
-                           query, settle, streamlit_server, wait_query)
+                           pick_option, query, settle, streamlit_server, wait_query)
 
 SEEDS = ROOT / "seeds"
 
@@ -186,19 +186,7 @@ def wait_map_centre(page, lat: float, lon: float) -> None:
 def choose(page, label: str, option: str) -> None:
     """Pick `option` in the selectbox labelled `label`: focus it, open its list with the keyboard
     (a click may land while the page scrolls, which closes the list), click the option."""
-    box = page.get_by_role("combobox", name=label, exact=True)
-    for attempt in range(3):
-        box.focus()
-        if box.get_attribute("aria-expanded") != "true":
-            box.press("ArrowDown")
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=5000)
-        except Exception:   # noqa: BLE001 - the list closed under us (a rerun): again
-            if attempt == 2:
-                raise
-            settle(page)
-            continue
-        break
+    pick_option(page, label, option)
     page.wait_for_function("([l, v]) => [...document.querySelectorAll('input[role=combobox]')]"
                            ".some(e => e.getAttribute('aria-label') === l && e.value === v)",
                            arg=[label, option], timeout=TIMEOUT)

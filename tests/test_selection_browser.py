@@ -13,44 +13,27 @@ from __future__ import annotations
 
 import pytest
 
-from geo.store import Store
-from tests.app_data import TRIPOLI_LY, _article, _event, build_store
-from tests.browser import ROOT, TIMEOUT, assert_only_tiles_blocked, map_frame, query, settle, streamlit_server, \
+from tests.app_data import N_ALL_WITH_COUNTRY, N_REPORTED_WITH_COUNTRY, TRIPOLI_LY, build_store_with_a_country_event
+from tests.browser import ROOT, TAG_PINS_JS, TIMEOUT, assert_only_tiles_blocked, map_frame, query, settle, streamlit_server, \
     wait_query
 from tests.test_app_browser import wait_caption
 
-N_ALL, N_REPORTED = 12, 11         # tests/app_data.py's store and one country-wide event
-UKRAINE = {"name": "Ukraine", "lat": 49.0, "lon": 32.0, "country_code": "UA", "kind": "country",
-           "place_key": "cc:UA"}
+N_ALL, N_REPORTED = N_ALL_WITH_COUNTRY, N_REPORTED_WITH_COUNTRY
 
 # Spread the two-pin cluster at Tripoli, then tag every pin's icon with the event its tooltip names.
-SPIDERFY_JS = """() => {
-    const m = window.map_div;
-    for (const l of Object.values(m._layers)) {
-        if (l.getChildCount && l.getChildCount() === 2 && l.spiderfy) { l.spiderfy(); }
-    }
-    let n = 0;
-    for (const l of Object.values(m._layers)) {
-        if (l._ev === undefined || !l._icon) continue;
-        l.fire('mouseover', {}, true);                 // binds its tooltip, as hovering does
-        const tip = l.getTooltip() && l.getTooltip().getContent();
-        const ref = /\\[#(\\d+)\\]/.exec(typeof tip === 'string' ? tip : '');
-        if (ref) { l._icon.setAttribute('data-ev', ref[1]); n++; }
-    }
-    return n;
-}"""
+SPIDERFY_JS = f"""() => {{
+    for (const l of Object.values(window.map_div._layers)) {{
+        if (l.getChildCount && l.getChildCount() === 2 && l.spiderfy) {{ l.spiderfy(); }}
+    }}
+    return ({TAG_PINS_JS})();
+}}"""
 
 
 @pytest.fixture(scope="module")
 def app(browser, tmp_path_factory):
     d = tmp_path_factory.mktemp("app-select")
     db = d / "events.db"
-    by_name = build_store(db)
-    text = "Ukraine's parliament passed a law on mobilisation on 8 March 2024."
-    with Store.open(db) as store:
-        store.add(_article("ua-law", "Ukraine passes mobilisation law", "2024-03-08", None, text,
-                           [_event(text, UKRAINE, "Ukraine", "passed", type="legal", date="2024-03-08")]))
-        by_name["Ukraine"] = [e for e in store.events() if e["name"] == "Ukraine"]
+    by_name = build_store_with_a_country_event(db)
     with streamlit_server("app.py", ROOT, d / "streamlit.log", env={"GEO_DB": str(db)}) as server:
         server.ids = {name: [e["id"] for e in events] for name, events in by_name.items()}
         yield server
