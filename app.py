@@ -1341,7 +1341,10 @@ def live_view(span) -> None:
     """The part of the page that follows the window on its own: the captions, the histogram, the
     navigation bar and the map. A fragment (`page`): while playing it reruns every step by itself,
     the rest of the page (sidebar, article view, table, panels) does not; whatever must reach the
-    rest of the page (a pin clicked, a range brushed, the end of playback) reruns the whole page."""
+    rest of the page (a pin clicked, a pan or zoom, a range brushed, the end of playback) reruns the
+    whole page."""
+    if in_fragment_run() and not ss.get("_playing") and map_position() != ss.get("_page_position"):
+        st.rerun(scope="app")       # a pan, a zoom, a fly-to: the sidebar's link and the table follow
     try:
         opened = Store.open()
     except StoreError as exc:
@@ -1396,8 +1399,12 @@ def update_url() -> None:
 
 def page(store: Store) -> None:
     static_assets()
+    # One slot, on every run, for what only some runs show above the map: the fragment after it keeps
+    # its place in the page, so a whole run after a fragment's run does not remount the map's frame.
+    notices = st.empty()
     if store.count_articles() == 0 and can_edit():
-        fill_from_seeds(store)
+        with notices.container():
+            fill_from_seeds(store)
 
     memo = memo_for(store)
     if ss.get("_only_article") is not None and "_init" in ss:      # "Show only this article on the map"
@@ -1432,6 +1439,7 @@ def page(store: Store) -> None:
     # captions, histogram, navigation and map: one fragment, which alone reruns while playing
     playing = bool(ss.get("_playing")) and get_window() is not None
     interval = views.play_interval(PLAY_INTERVAL_S, ss.get("w_speed", "1×")) if playing else None
+    ss["_page_position"] = map_position()
     st.fragment(live_view, run_every=interval)(span)
 
     d = view_data(store, memo, span)           # (the fragment's answers, from the memo)

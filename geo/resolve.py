@@ -73,6 +73,13 @@ class Resolver:
         focus_all = Counter(demonym_focus)
         for by_country in votes.values():
             focus_all.update(by_country)
+        # One sense per article: a name placed by its written parent ("COLUMBIA, Ky.") means the
+        # same place where the article later writes it alone ("of Columbia").
+        anchors: dict = {}
+        for i, r in enumerate(first):
+            if r and keys[i] not in anchors and _in_hierarchy(
+                    r[0].place, self._neighbour_keys(text, i, spans, cands, layout), self.gazetteer):
+                anchors[keys[i]] = r[0].place.key
         # Pass 2: with the article's country focus and spatial coherence, where a name never
         # votes for itself (19 mentions of "London" must not make the article British). Coherence
         # looks at the places of the neighbouring mentions only, so the work stays linear.
@@ -80,7 +87,7 @@ class Resolver:
         for i, s in enumerate(spans):
             focus = focus_all - votes[keys[i]] if keys[i] in votes else focus_all
             others = layout.nearby_places(i, chosen, keys)
-            ranked = self._rank(text, i, spans, cands, layout, +focus, others)
+            ranked = self._rank(text, i, spans, cands, layout, +focus, others, anchors.get(keys[i]))
             if not ranked:
                 mentions.append(Mention(span=s, place=None, score=0.0))
                 continue
@@ -146,7 +153,7 @@ class Resolver:
                     c.kind in ("country", "admin1", "continent", "region") or c.population >= 50_000
                     for c in cands[a]):
                 continue          # a list of places, not a little-known town and its parent
-            if any(c.country_code == p.country_code for c in cands[a] for p in areas):
+            if any(_inside(c, p) for c in cands[a] for p in areas):
                 continue          # the child is known in one of the parents: the ranking decides
             cands[a] = areas
 
@@ -179,13 +186,13 @@ class Resolver:
         return out
 
     # -- scoring --------------------------------------------------------------------------
-    def _rank(self, text, i, spans, cands, layout, focus, others) -> list:
+    def _rank(self, text, i, spans, cands, layout, focus, others, anchor=None) -> list:
         span, places = spans[i], cands[i]
         if not places:
             return []
         total_focus = sum(focus.values()) if focus else 0.0
         surface_key = fold(span.text)
-        neighbours = self._neighbour_keys(text, i, spans, layout)
+        neighbours = self._neighbour_keys(text, i, spans, cands, layout)
         children = self._child_candidates(text, i, spans, cands, layout)
         area_cue = _area_cue(text, span) or (0.4 if self._is_parent_slot(text, i, spans, layout) else 0.0)
         siblings = self._list_siblings(text, i, spans, cands, layout)
@@ -203,6 +210,8 @@ class Resolver:
             if total_focus and p.country_code:
                 s += FOCUS_WEIGHT * focus.get(p.country_code, 0.0) / total_focus
             if neighbours and _in_hierarchy(p, neighbours, self.gazetteer):
+                s += 0.9
+            elif anchor == p.key:
                 s += 0.9
             if children and _contains_any(p, children):     # "Atlanta and Savannah in Georgia"
                 s += 0.9
@@ -265,8 +274,10 @@ class Resolver:
         return out
 
     @staticmethod
-    def _neighbour_keys(text: str, i: int, spans: list, layout: "_Layout") -> set:
-        """Folded names written right after the span: 'X, Y', 'X in (the) Y (district)', 'X of Y'."""
+    def _neighbour_keys(text: str, i: int, spans: list, cands: list, layout: "_Layout") -> set:
+        """Folded names written right after the span: 'X, Y', 'X in (the) Y (district)', 'X of Y', with
+        the names of the areas Y may stand for, so that an abbreviation ("Columbia, Ky.", "Newark,
+        N.J.") names its state as fully as the state's name does."""
         keys = set()
         span = spans[i]
         j = layout.neighbour(i, 1)
@@ -276,6 +287,7 @@ class Resolver:
                 gap = text[span.end:o.start].lower()
                 if re.fullmatch(r"\s*(,|in|in the|of|of the|near|,\s*in|\(|-)\s*", gap):
                     keys.add(fold(o.text))
+                    keys.update(fold(c.name) for c in cands[j] if c.kind in ("admin1", "admin2", "country"))
             j = layout.neighbour(j, 1)
         return keys
 
@@ -382,6 +394,13 @@ def _in_hierarchy(p: Place, neighbour_keys: set, gz) -> bool:
         if c is not None and any(c in gz.lookup_folded(k) for k in neighbour_keys):
             return True
     return False
+
+
+def _inside(child: Place, area: Place) -> bool:
+    """Is the child in the area by the admin hierarchy (a country, or a first-level area by name)?"""
+    if child.country_code != area.country_code:
+        return False
+    return area.kind == "country" or fold(child.admin1) in (fold(area.name), bare_name(area.name))
 
 
 def _contains_any(p: Place, children: list) -> bool:

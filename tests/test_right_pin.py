@@ -2,6 +2,7 @@
 import pytest
 
 from geo.resolve import haversine_km
+from geo.text import fold as fold_text
 
 
 def _places(geoparser, text):
@@ -50,6 +51,21 @@ def test_a_town_unknown_in_its_written_province_is_placed_on_the_province_not_a_
     found = _places(geoparser, "Leaders met in Charlevoix, Quebec for the G7 summit.")
     assert found["Charlevoix"].place.country_code == "CA"          # not Charlevoix, Michigan
     assert found["Quebec"].place.country_code == "CA"
+
+
+def test_a_town_unknown_in_its_written_state_is_placed_on_that_state_not_a_namesake_in_another(geoparser):
+    # the gazetteer knows only Holliday, Texas: the pin goes on Missouri, not 850 km away in Texas
+    found = _places(geoparser, "The car skidded off the road south of Holliday, Missouri, on Friday.")
+    assert found["Holliday"].place.key == found["Missouri"].place.key == "adm1:US:Missouri"
+
+
+def test_a_dateline_state_abbreviation_places_the_town_and_its_later_mentions(geoparser):
+    text = ("COLUMBIA, Ky. (AP) — Police say James Suver, 25, of Columbia, had a single gunshot wound. "
+            "He was taken to a hospital in Columbia.")
+    columbias = [m for m in geoparser.geoparse(text) if fold_text(m.span.text) == "columbia"]
+    assert len(columbias) == 3
+    for m in columbias:                           # Columbia, Kentucky, not Columbia, South Carolina
+        assert (m.place.country_code, m.place.admin1) == ("US", "Kentucky"), m.place
 
 
 # -- abbreviations and case ---------------------------------------------------------------------------

@@ -64,11 +64,18 @@ def leaflet_map(page):
 
 
 def copy_link(page) -> str:
-    """What "Copy link" over the map copies (it follows the map as it moves, while the map alone
-    reruns; the sidebar's copy of the link is redrawn by the next whole-page run)."""
+    """What "Copy link" over the map copies."""
     from tests.test_share_polish_browser import share_frame
     button = share_frame(page).locator("#copy-link")
     return button.get_attribute("data-link").strip()
+
+
+def sidebar_link(page) -> str:
+    """The link shown in the sidebar's "Share this view" panel."""
+    page.get_by_text("Share this view").click()
+    code = page.locator("[data-testid='stSidebar'] [data-testid='stMarkdownContainer'] code").first
+    code.wait_for(timeout=TIMEOUT)
+    return code.inner_text().strip()
 
 
 def test_a_link_reproduces_the_view_in_a_fresh_browser(browser, app):
@@ -89,6 +96,7 @@ def test_a_link_reproduces_the_view_in_a_fresh_browser(browser, app):
     settle(page)
     link = copy_link(page)
     assert link.startswith(server.url + "/?") and "zoom=9" in link and "center=40.05,46.9" in link
+    assert sidebar_link(page) == link            # the pan reran the whole page: the sidebar follows too
     assert_only_tiles_blocked(seen)
     page.context.close()
 
