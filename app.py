@@ -227,10 +227,9 @@ def sidebar_access() -> None:
 # --------------------------------------------------------------------------- state helpers
 
 def set_window(start: date, end: date) -> None:
-    """The date window. It lives in ``ss["_window"]``; the sidebar's slider (key ``w_window``) and
-    typed dates show it and are set from it before they are drawn (`sidebar_timeline`), because the
-    playback fragment moves it without redrawing the sidebar (whose widgets keep showing, and
-    reporting, the value they were drawn with until the next full run)."""
+    """The date window. It lives in ``ss["_window"]``; the time bar's slider (key ``w_window``) and
+    typed dates show it and are set from it before they are drawn (`timeline`): playback, the
+    histogram's brush, a link and the presets move the window, not the widgets."""
     ss["_window"] = (start, end)
 
 
@@ -241,8 +240,6 @@ def get_window():
 def slider_moved() -> None:
     """The slider was moved (its value differs from the one it was drawn with): that is the window."""
     win = ss.get("w_window")
-    if in_fragment_run():
-        return      # a widget outside the fragment reporting the value it was drawn with: not a move
     if win and tuple(win) != ss.get("_w_drawn"):
         set_window(*win)
 
@@ -582,9 +579,6 @@ def sidebar_add(store: Store) -> None:
 
 
 def typed_date(which: str, span) -> None:
-    """A date typed into "From" or "To": the window, kept inside the span and in order (geo.views.typed_window)."""
-    if in_fragment_run():
-        return      # (stale: the boxes were drawn before playback moved the window)
     typed = ss.get("w_from" if which == "start" else "w_to")
     start, end, note = views.typed_window(which, typed, get_window(), span)
     if start and end:
@@ -592,13 +586,13 @@ def typed_date(which: str, span) -> None:
     ss["_typed_note"] = note
 
 
-def play_toggled(span) -> None:
-    """Auto-play switched on: with the window already at the end, playback starts over. Whether it
-    plays is ``ss["_playing"]``: the switch outside the fragment may report a stale value in a
-    fragment's run (it was drawn before playback stopped), which is ignored."""
-    if in_fragment_run():
-        return
-    ss["_playing"] = bool(ss.get("w_autoplay"))
+def play_pressed(span) -> None:
+    """Play or Stop pressed (a button, not a switch: a switch redrawn at every step could report its
+    value from the step before). Whether it plays is ``ss["_playing"]``; the live view's timer is
+    set by a whole-page run, which the live view asks for (``_play_changed``). With the window
+    already at the end, playback starts over."""
+    ss["_playing"] = not ss.get("_playing")
+    ss["_play_changed"] = True
     ss["_last_tick"] = time.monotonic()          # the first step comes one interval later
     ss.pop("_play_note", None)
     win = get_window()
@@ -609,52 +603,59 @@ def play_toggled(span) -> None:
             set_window(*views.rewind_window(win[0], win[1], span, mode))
 
 
-def sidebar_timeline(span, news_end: Optional[str]) -> None:
+def timeline(span, news_end: Optional[str]) -> None:
+    """The time bar under the map: the window's slider across the page, typed dates, quick windows,
+    stepping and playback. It is part of the live view, so moving it redraws the map first (only the
+    fragment reruns) and the rest of the page follows once the map is drawn (`live_view`)."""
     lo, hi = (date.fromisoformat(x) if x else None for x in span)
-    st.sidebar.subheader("Time")
     if not (lo and hi):
-        st.sidebar.caption("No dated events yet.")
+        st.caption("No dated events yet.")
         return
     if lo == hi:
-        st.sidebar.text(f"All dated events are on {lo.isoformat()}.")
+        st.caption(f"All dated events are on {lo.isoformat()}.")
         return
     win = get_window() or (lo, hi)
-    # the widgets show the window as it is now (playback may have moved it since they were drawn)
+    # the widgets show the window as it is now (playback or a link may have moved it); while it plays
+    # they only show it (a box redrawn at every step could report the step before as a change)
     ss["w_window"] = ss["_w_drawn"] = tuple(win)
     ss["w_from"], ss["w_to"] = win
-    with st.sidebar:
-        st.slider("Dates", min_value=lo, max_value=hi, key="w_window", format="YYYY-MM-DD", on_change=slider_moved)
-        # typed dates: any date is accepted by the boxes and then kept inside the data's span
-        wide_lo, wide_hi = date(max(1, lo.year - 50), 1, 1), date(min(9999, hi.year + 50), 12, 31)
-        c1, c2 = st.columns(2)
-        c1.date_input("From", key="w_from", min_value=wide_lo, max_value=wide_hi, format="YYYY-MM-DD",
-                      on_change=typed_date, args=("start", span), help=f"First day of the window ({lo} – {hi})")
-        c2.date_input("To", key="w_to", min_value=wide_lo, max_value=wide_hi, format="YYYY-MM-DD",
-                      on_change=typed_date, args=("end", span), help=f"Last day of the window ({lo} – {hi})")
-        if ss.get("_typed_note"):
-            st.caption(md(ss.pop("_typed_note")))
-        st.caption("Quick windows (ending on the latest news day)")
-        names = list(views.presets(hi, lo, news_end).items())
-        for row in (names[:2], names[2:]):
-            for col, (name, (s, e)) in zip(st.columns(2), row):
-                col.button(name, key=f"w_preset_{name.lower()}", on_click=set_window, args=(s, e),
-                           width="stretch")
-        c1, c2 = st.columns(2, vertical_alignment="bottom")
-        c1.selectbox("Play step", list(STEP_DAYS), index=1, key="w_step", format_func=lambda k: f"1 {k}")
-        c2.button("Step ▶", key="w_play_step", on_click=step_window, args=(span,), width="stretch",
-                  help="Move the window one step later (wraps round at the end)")
-        speed = ss.get("w_speed", "1×")
-        ss["w_autoplay"] = bool(ss.get("_playing"))
-        st.toggle("Auto-play", key="w_autoplay", on_change=play_toggled, args=(span,),
-                  help=f"Step every {views.play_interval(PLAY_INTERVAL_S, speed):g} s; only the histogram and "
-                       "the map follow while it plays (the table when it stops); it stops at the end")
-        st.radio("Speed", list(views.PLAY_SPEEDS), index=1, key="w_speed", horizontal=True)
-        st.radio("Playback", list(views.PLAY_MODES), index=0, key="w_play_mode", horizontal=True,
-                 format_func=lambda m: "slide the window" if m == "window" else "cumulative (grow the end)")
-        st.checkbox("Skip empty steps", value=True, key="w_skip_empty",
-                    help="A step that would show no event jumps to the next one that has some")
-        if ss.get("_play_note"):
-            st.caption(ss["_play_note"])
+    playing = bool(ss.get("_playing"))
+    st.slider("Dates", min_value=lo, max_value=hi, key="w_window", format="YYYY-MM-DD", on_change=slider_moved,
+              disabled=playing)
+    # typed dates: any date is accepted by the boxes and then kept inside the data's span
+    wide_lo, wide_hi = date(max(1, lo.year - 50), 1, 1), date(min(9999, hi.year + 50), 12, 31)
+    names = list(views.presets(hi, lo, news_end).items())
+    cols = st.columns([1.4, 1.4] + [1] * len(names), vertical_alignment="bottom")
+    cols[0].date_input("From", key="w_from", min_value=wide_lo, max_value=wide_hi, format="YYYY-MM-DD",
+                       on_change=typed_date, args=("start", span), help=f"First day of the window ({lo} – {hi})",
+                       disabled=playing)
+    cols[1].date_input("To", key="w_to", min_value=wide_lo, max_value=wide_hi, format="YYYY-MM-DD",
+                       on_change=typed_date, args=("end", span), help=f"Last day of the window ({lo} – {hi})",
+                       disabled=playing)
+    for col, (name, (s, e)) in zip(cols[2:], names):
+        col.button(name, key=f"w_preset_{name.lower()}", on_click=set_window, args=(s, e), width="stretch",
+                   help=f"{s} – {e} (ending on the latest news day)", disabled=playing)
+    if ss.get("_typed_note"):
+        # (kept through the fragment's run for the whole-page run that follows it)
+        st.caption(md(ss.get("_typed_note") if in_fragment_run() else ss.pop("_typed_note")))
+    c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1.4], vertical_alignment="bottom")
+    c1.selectbox("Play step", list(STEP_DAYS), index=1, key="w_step", format_func=lambda k: f"1 {k}")
+    c2.button("Step ▶", key="w_play_step", on_click=step_window, args=(span,), width="stretch",
+              help="Move the window one step later (wraps round at the end)", disabled=playing)
+    speed = ss.get("w_speed", "1×")
+    c3.button("■ Stop" if playing else "▶ Play", key="w_play", on_click=play_pressed, args=(span,),
+              width="stretch", type="primary" if playing else "secondary",
+              help=f"Step every {views.play_interval(PLAY_INTERVAL_S, speed):g} s; only the map, the histogram "
+                   "and this bar follow while it plays (the table when it stops); it stops at the end")
+    c4.checkbox("Skip empty steps", value=True, key="w_skip_empty",
+                help="A step that would show no event jumps to the next one that has some")
+    c1, c2 = st.columns(2)
+    c1.radio("Speed", list(views.PLAY_SPEEDS), index=1, key="w_speed", horizontal=True,
+             on_change=ss.__setitem__, args=("_play_changed", True))      # a new timer: a whole run
+    c2.radio("Playback", list(views.PLAY_MODES), index=0, key="w_play_mode", horizontal=True,
+             format_func=lambda m: "slide the window" if m == "window" else "cumulative (grow the end)")
+    if ss.get("_play_note"):
+        st.caption(ss["_play_note"])
 
 
 def sidebar_filters(opts: dict) -> None:
@@ -1337,14 +1338,14 @@ def play_tick(store: Store, memo: dict, span) -> None:
     ss["_step_pending"] = True                # until this window has been drawn (end of `live_view`)
 
 
-def live_view(span) -> None:
+def live_view(span, news_end: Optional[str] = None) -> None:
     """The part of the page that follows the window on its own: the captions, the histogram, the
     navigation bar and the map. A fragment (`page`): while playing it reruns every step by itself,
     the rest of the page (sidebar, article view, table, panels) does not; whatever must reach the
     rest of the page (a pin clicked, a pan or zoom, a range brushed, the end of playback) reruns the
     whole page."""
-    if in_fragment_run() and not ss.get("_playing") and map_position() != ss.get("_page_position"):
-        st.rerun(scope="app")       # a pan, a zoom, a fly-to: the sidebar's link and the table follow
+    if ss.pop("_play_changed", False) and in_fragment_run():
+        st.rerun(scope="app")       # Play or Stop pressed, or a new speed: the live view's timer is set by a whole run
     try:
         opened = Store.open()
     except StoreError as exc:
@@ -1376,7 +1377,6 @@ def live_view(span) -> None:
                        "per area. Narrow the dates or filters to see the pins.")
         if ss.get("_flash"):
             st.success(ss.pop("_flash"))
-        histogram(store, memo, f, view, span)
         bounds = remembered(memo, ("bounds", filters_key(f)), lambda: store.view_bounds(**f))
         follow_the_data(store, f, n_shown, bounds)
         if ss.pop("_fit_next", False) and bounds:
@@ -1384,9 +1384,16 @@ def live_view(span) -> None:
         navigation(bounds, views.permalink(page_base(), view))
         draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")),
                  heat=heat_cells(store, memo, f, view) if view.heat else None)
+        # under the map (whose frame the browser starts loading first): the histogram and the time bar
+        histogram(store, memo, f, view, span)
+        timeline(span, news_end)
+        ss["_step_pending"] = False
         if in_fragment_run():
             update_url()
-        ss["_step_pending"] = False
+            if not ss.get("_playing") and (get_window(), map_position()) != ss.get("_page_drawn"):
+                # a new window, a pan, a zoom, a fly-to: the map is drawn; now the table, the panels
+                # and the sidebar's link follow
+                st.rerun(scope="app")
 
 
 
@@ -1430,7 +1437,6 @@ def page(store: Store) -> None:
 
     st.sidebar.title("Reported events")
     sidebar_access()
-    sidebar_timeline(span, news_end)
     sidebar_filters(opts)
     sidebar_article_filter(store, memo)
     if can_edit():
@@ -1439,8 +1445,8 @@ def page(store: Store) -> None:
     # captions, histogram, navigation and map: one fragment, which alone reruns while playing
     playing = bool(ss.get("_playing")) and get_window() is not None
     interval = views.play_interval(PLAY_INTERVAL_S, ss.get("w_speed", "1×")) if playing else None
-    ss["_page_position"] = map_position()
-    st.fragment(live_view, run_every=interval)(span)
+    ss["_page_drawn"] = (get_window(), map_position())
+    st.fragment(live_view, run_every=interval)(span, news_end)
 
     d = view_data(store, memo, span)           # (the fragment's answers, from the memo)
     view, f, n_shown, shown = d["view"], d["f"], d["n"], d["shown"]

@@ -839,7 +839,10 @@ def bench_playback(args, tmp: Path) -> dict:
                             page.get_by_text("Skip empty steps", exact=True).click()    # every day, as before
                             page.wait_for_timeout(1500)
                         page.evaluate(PLAYBACK_JS)
-                        page.get_by_text("Auto-play", exact=True).click()
+                        if script == "app.py":
+                            page.get_by_role("button", name="▶ Play").click()
+                        else:                                # (the app before: a switch in the sidebar)
+                            page.get_by_text("Auto-play", exact=True).click()
                         page.wait_for_function("() => new URLSearchParams(location.search).get('start') === "
                                                "'2024-03-14'", timeout=120_000)
                         page.wait_for_timeout(1500)

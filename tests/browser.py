@@ -195,8 +195,8 @@ def map_frame(page):
 
 
 def pick_option(page, label: str, option: str) -> None:
-    """Tick `option` in the multiselect labelled `label`: focus it and open its list with the
-    keyboard (a click on a box below the sidebar's fold scrolls it into view, and the scroll closes
+    """Pick `option` in the multiselect or select box labelled `label`: focus it and open its list with
+    the keyboard (a click on a box below the sidebar's fold scrolls it into view, and the scroll closes
     the list it opened), then click the option; again if the list closed under us."""
     box = page.get_by_role("combobox", name=label, exact=True)
     for attempt in range(3):
