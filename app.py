@@ -388,7 +388,8 @@ def take_map_click(shown: list) -> None:
     moving the map). Every click counts (streamlit-folium numbers them), the same pin twice too;
     the clicked layer's tooltip names the event ("[#id]", hidden; bound before the click lands),
     so of several pins on one spot the clicked one is taken, and an area anywhere inside it. A
-    click whose tooltip names no shown event falls back to the event drawn at the clicked point."""
+    new tooltip naming no shown event falls back to the event drawn at the clicked point; a click on
+    a cluster bubble (no tooltip of its own) picks nothing."""
     out = ss.get("map") or {}
     obj, count = out.get("last_object_clicked"), out.get("last_object_clicked_count")
     if not obj or count == ss.get("_click_seen"):
@@ -400,8 +401,8 @@ def take_map_click(shown: list) -> None:
     by_id = {e["id"]: e for e in shown}
     e = by_id.get(views.tooltip_event_id(tip))
     if e is not None and not fresh and views.nearest_event([e], obj.get("lat"), obj.get("lng"), 2.0) is None:
-        e = None
-    if e is None:
+        e = None                  # a cluster bubble clicked (to spread it): no event is picked
+    elif e is None and fresh and tip:
         e = views.nearest_event(shown, obj.get("lat"), obj.get("lng"))
     if e is not None:
         ss["selected"] = ss["_clicked"] = e["id"]       # the pin marks itself: no ring, no redraw
@@ -748,7 +749,7 @@ def histogram(store: Store, memo: dict, f: dict, view: views.ViewState, span) ->
                 if ticks else alt.Undefined)
         brush = alt.selection_interval(name="brush", encodings=["x"])
         chart = (alt.Chart(frame, height=130)
-                 .mark_bar(color="#277f8e", stroke="#ffffff", strokeWidth=0.5)
+                 .mark_bar(color="#277f8e", stroke="#ffffff", strokeWidth=0.5, clip=True)
                  .encode(x=alt.X("period:T", title=f"events per {bucket} (drag across the bars to pick dates)",
                                  scale=scale, axis=axis),
                          x2="period_end:T",

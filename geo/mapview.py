@@ -66,7 +66,6 @@ POINT_KINDS = frozenset({"city", "landmark", "admin2"})
 AREA_KINDS = frozenset({"country", "continent", "region", "admin1"})
 # Radius (m) of the translucent circle drawn for an area without an outline.
 AREA_RADIUS_M = {"admin1": 100_000, "region": 350_000, "country": 450_000, "continent": 1_500_000}
-_AREA_ORDER = {"continent": 0, "region": 1, "country": 2, "admin1": 3}   # big ones underneath
 # Areas are approximate places: an outline and a faint fill, in a pane under Leaflet's overlay
 # pane (400) and marker pane (600), so they never hide a pin or take its click.
 AREAS_PANE, AREAS_PANE_Z = "evAreas", 350
@@ -289,7 +288,15 @@ def date_text(e: Mapping) -> str:
     d, d_end = e.get("date"), e.get("date_end")
     if not d:
         return "no date"
-    return f"{d} – {d_end}" if d_end and d_end != d else str(d)
+    if not d_end or d_end == d:
+        return str(d)
+    from geo.store import day_bounds
+    try:
+        own_end = _day(day_bounds(d, None)[1])
+    except (TypeError, ValueError):
+        own_end = None
+    # "2025-03" already ends on 31 March, "1800/1933" on the last day of 1933: no end to add
+    return str(d) if own_end is not None and str(d_end) <= own_end.isoformat() else f"{d} – {d_end}"
 
 
 def tooltip_text(e: Mapping, n_sources: int = 1) -> str:
@@ -603,6 +610,15 @@ class _EventData(_VerbatimMacro):
         (function (fg) {
             var D = {{ this.payload }};
             var E = D.events, icons = {};
+            if (!window.__pinsKeepScroll) {
+                // A pin or cluster is focusable (the keyboard reaches it); a mouse press on it must
+                // not focus it: focusing scrolls the page to show the whole map frame, the release
+                // lands elsewhere, and the click is lost.
+                window.__pinsKeepScroll = true;
+                document.addEventListener('mousedown', function (e) {
+                    if (e.target.closest && e.target.closest('.leaflet-marker-icon')) { e.preventDefault(); }
+                }, true);
+            }
             // Every string from an article is escaped here, as the HTML is put together.
             var ENT = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
             function esc(v) {
@@ -877,6 +893,22 @@ class _Caption(_VerbatimMacro):
 # --------------------------------------------------------------------------- layers and maps
 
 @lru_cache(maxsize=512)
+def _drawn_km2(key: tuple) -> float:
+    """About how much of the map an area group covers: its country's outline, else its circle."""
+    if key[0] == "country" and len(key) == 3:
+        return _outline_km2(key[1])
+    return math.pi * (AREA_RADIUS_M.get(key[0], AREA_RADIUS_M["region"]) / 1000) ** 2
+
+
+@lru_cache(maxsize=512)
+def _outline_km2(iso_a2: str) -> float:
+    from geo.shapes import country_shapes
+    geom = country_shapes().get(iso_a2.upper())
+    if geom is None:
+        return 0.0
+    return geom.area * 111.32 ** 2 * math.cos(math.radians(geom.centroid.y))
+
+
 def country_outline(iso_a2: str) -> Optional[dict]:
     """A country's outline as a GeoJSON geometry, simplified to its size (None if unknown)."""
     from geo.shapes import country_shapes
@@ -975,7 +1007,9 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
             points.append([round(float(e["lat"]), 6), round(float(e["lon"]), 6), incident(members)])
 
     areas, shapes = [], {}
-    for key, incs in sorted(groups.items(), key=lambda kv: _AREA_ORDER.get(kv[0][0], 9)):
+    # the biggest drawn underneath, so that a smaller area inside another (Puntland's circle in
+    # Somalia's outline) stays clickable
+    for key, incs in sorted(groups.items(), key=lambda kv: -_drawn_km2(kv[0])):
         incs.sort(key=lambda m: _sort_key_latest(m[0]), reverse=True)
         first = incs[0][0]
         shape_key = None

@@ -150,7 +150,7 @@ class Resolver:
                 continue
             areas = [c for c in cands[b] if c.kind in ("country", "admin1")]
             if not areas or max(cands[b], key=prior).kind not in ("country", "admin1") or any(
-                    c.kind in ("country", "admin1", "continent", "region") or c.population >= 50_000
+                    c.kind in ("country", "admin1", "continent", "region")
                     for c in cands[a]):
                 continue          # a list of places, not a little-known town and its parent
             if any(_inside(c, p) for c in cands[a] for p in areas):

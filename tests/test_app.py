@@ -211,6 +211,27 @@ def test_fix_this_pin_is_stored_and_survives_reingest(db, geoparser):
     assert (again["Khojaly"]["lat"], again["Khojaly"]["lon"]) == pytest.approx((39.92, 46.80))
 
 
+def test_a_click_on_a_cluster_bubble_selects_nothing(db):
+    at = new_app({"start": "2024-04-01", "end": "2024-04-30", "background": "1"})
+    assert "event" not in at.query_params
+    # a cluster bubble has no tooltip of its own: streamlit-folium reports the click with the last
+    # tooltip it saw (here none), at the bubble's middle, which may lie right next to a pin
+    khojaly = stored(db)["Khojaly"]
+    at.session_state["map"] = {"last_object_clicked": {"lat": khojaly["lat"], "lng": khojaly["lon"]},
+                               "last_object_clicked_count": 1, "last_object_clicked_tooltip": None,
+                               "last_clicked": None}
+    at.run()
+    assert not at.exception
+    assert "event" not in at.query_params
+    # a pin's click (its tooltip names it) selects it
+    at.session_state["map"] = {"last_object_clicked": {"lat": khojaly["lat"], "lng": khojaly["lon"]},
+                               "last_object_clicked_count": 2,
+                               "last_object_clicked_tooltip": f"Khojaly · 2024-04-17 [#{khojaly['id']}]",
+                               "last_clicked": None}
+    at.run()
+    assert at.query_params["event"] == str(khojaly["id"])
+
+
 # --------------------------------------------------------------------------- sharing
 
 def test_copy_link_shows_the_whole_view_and_the_map_position_reaches_the_url(db):

@@ -606,3 +606,22 @@ def test_heat_layer_is_fed_from_the_stores_cells_and_asks_for_no_cdn():
 
 def test_standalone_file_inlines_the_heat_plugin():
     assert "heatLayer" in assets.inline_head()
+
+
+def test_a_range_date_is_written_once_without_repeating_its_own_end():
+    from geo.mapview import date_text
+    assert date_text({"date": "2025-03", "date_end": "2025-03-31"}) == "2025-03"
+    assert date_text({"date": "1800/1933", "date_end": "1933-12-31"}) == "1800/1933"
+    assert date_text({"date": "2025-03-01", "date_end": "2025-03-05"}) == "2025-03-01 – 2025-03-05"
+    assert date_text({"date": "2025-03", "date_end": "2025-04-10"}) == "2025-03 – 2025-04-10"
+
+
+def test_a_smaller_area_inside_a_country_is_drawn_over_it_so_it_can_be_clicked():
+    # Puntland's circle lies inside Somalia's outline: drawn after it (on top), whatever their dates
+    somalia = ev(1, name="Somalia", kind="country", country_code="SO", lat=6.0, lon=47.0, date="2025-03-02",
+                 day_start="2025-03-02", day_end="2025-03-02")
+    puntland = ev(2, name="Puntland", kind="region", country_code="SO", lat=8.4, lon=48.5, date="2025-03-01",
+                  day_start="2025-03-01", day_end="2025-03-01")
+    for events in ([somalia, puntland], [puntland, somalia]):
+        areas = event_payload(events)["areas"]
+        assert [a[0] for a in areas] == ["SO", None], areas     # the outline first, then the circle
