@@ -138,6 +138,7 @@ def run_ingest(store: Store, batches: list, label: str) -> None:
     except StoreError as exc:
         st.error(str(exc))
         return
+    added = []
     with st.status(label, expanded=True) as status:
         bar = st.progress(0.0, text="Loading the geoparser…")
         gp = geoparser()
@@ -146,6 +147,9 @@ def run_ingest(store: Store, batches: list, label: str) -> None:
             summary = ingest(items, store, gp)
             lines.append(views.report_line(name, summary))
             warnings += views.undated_warnings(name, summary)
+            added += summary.article_ids
+    if added:
+        ss["_fit_articles"] = added             # the map frames the new articles' events (`live_view`)
         bar.progress(1.0, text="Done")
         status.update(label=f"{label}: done", state="complete", expanded=False)
     ss["_report"], ss["_report_warnings"] = lines, warnings
@@ -669,7 +673,8 @@ def sidebar_filters(opts: dict) -> None:
     sb.number_input("Minimum sources", min_value=1, max_value=views.MAX_SOURCES, step=1, key="w_min_sources",
                     help="Only incidents reported by at least this many articles")
     sb.text_input("Search place, title or sentence", key="w_text")
-    sb.multiselect("Country", opts["countries"], key="w_countries", format_func=country_name)
+    sb.multiselect("Country", opts["countries"], key="w_countries", format_func=country_name,
+                   on_change=ss.__setitem__, args=("_fit_next", True))     # the map frames the countries
     sb.multiselect("Source", opts["sources"], key="w_sources")
     sb.multiselect("Place kind", opts["kinds"], key="w_kinds")
     sb.slider("Minimum confidence", 0.0, 1.0, step=0.05, key="w_conf")
@@ -1382,6 +1387,11 @@ def live_view(span, news_end: Optional[str] = None) -> None:
         follow_the_data(store, f, n_shown, bounds)
         if ss.pop("_fit_next", False) and bounds:
             fly_to(*views.fit_view(bounds, height_px=MAP_HEIGHT))
+        new_articles = ss.pop("_fit_articles", None)
+        if new_articles:
+            fresh = views.union_bounds([store.view_bounds(**dict(f, article=a)) for a in new_articles[:200]])
+            if fresh:                             # (those in the view's dates and filters)
+                fly_to(*views.fit_view(fresh, height_px=MAP_HEIGHT))
         navigation(bounds, views.permalink(page_base(), view))
         draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")),
                  heat=heat_cells(store, memo, f, view) if view.heat else None)

@@ -927,6 +927,15 @@ _REF = re.compile(r"\[#(\d{1,12})\]\s*$")
 _READ_REF = re.compile(r"\[read #(\d{1,12})\]\s*$")
 
 
+def union_bounds(boxes) -> Optional[tuple]:
+    """The ((south, west), (north, east)) holding every given box (None ones skipped), or None."""
+    boxes = [b for b in boxes if b]
+    if not boxes:
+        return None
+    return ((min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)),
+            (max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)))
+
+
 def tooltip_event_id(tooltip) -> Optional[int]:
     """The event id a clicked marker's tooltip text refers to, or None."""
     if isinstance(tooltip, str):

@@ -143,6 +143,9 @@ def test_uploaded_files_are_added_with_a_report_per_file(db):
     n, m = counts(at)
     assert m == 6 and n == m - sum(e["role"] == "background" for e in stored(db).values())
     assert "Yerevan" in stored(db)
+    # the map frames what was just added (the new pins would be off the seed store's view)
+    lat, lon = (float(x) for x in at.query_params["center"].split(","))
+    assert (lat, lon) == pytest.approx((stored(db)["Yerevan"]["lat"], stored(db)["Yerevan"]["lon"]), abs=0.05)
     at.text_area(key="w_paste_0").set_value("Fire in Shusha\nApril 10, 2024\n\n"
                                             "A fire broke out in the town of Shusha, officials said.").run()
     at.button(key="w_add_text").click().run()
@@ -209,6 +212,17 @@ def test_fix_this_pin_is_stored_and_survives_reingest(db, geoparser):
     again = stored(db)
     assert again["Barda Rayon"]["corrected"] and again["Khojaly"]["corrected"]
     assert (again["Khojaly"]["lat"], again["Khojaly"]["lon"]) == pytest.approx((39.92, 46.80))
+
+
+def test_choosing_a_country_frames_its_events(db):
+    at = new_app({"start": "2024-04-01", "end": "2024-04-30", "background": "1", "center": "10,10", "zoom": "2"})
+    at.multiselect(key="w_countries").set_value(["AZ"]).run()
+    assert not at.exception
+    az = [e for e in stored(db).values() if e["country_code"] == "AZ" and e["lat"] is not None]
+    lat, lon = (float(x) for x in at.query_params["center"].split(","))
+    assert min(e["lat"] for e in az) - 1 <= lat <= max(e["lat"] for e in az) + 1
+    assert min(e["lon"] for e in az) - 1 <= lon <= max(e["lon"] for e in az) + 1
+    assert int(at.query_params["zoom"]) >= 5
 
 
 def test_a_click_on_a_cluster_bubble_selects_nothing(db):
