@@ -148,10 +148,10 @@ def run_ingest(store: Store, batches: list, label: str) -> None:
             lines.append(views.report_line(name, summary))
             warnings += views.undated_warnings(name, summary)
             added += summary.article_ids
-    if added:
-        ss["_fit_articles"] = added             # the map frames the new articles' events (`live_view`)
         bar.progress(1.0, text="Done")
         status.update(label=f"{label}: done", state="complete", expanded=False)
+    if added:
+        ss["_fit_articles"] = added             # the map frames the new articles' events (`live_view`)
     ss["_report"], ss["_report_warnings"] = lines, warnings
 
 
@@ -1345,13 +1345,13 @@ def play_tick(store: Store, memo: dict, span) -> None:
 
 
 def live_view(span, news_end: Optional[str] = None) -> None:
-    """The part of the page that follows the window on its own: the captions, the histogram, the
-    navigation bar and the map. A fragment (`page`): while playing it reruns every step by itself,
-    the rest of the page (sidebar, article view, table, panels) does not; whatever must reach the
-    rest of the page (a pin clicked, a pan or zoom, a range brushed, the end of playback) reruns the
-    whole page."""
+    """The part of the page that follows the window on its own: the captions, the navigation bar, the
+    map, and under it the histogram and the time bar. A fragment (`page`): while playing it reruns
+    every step by itself and the rest of the page (sidebar, article view, table, panels) does not; a
+    move of the time bar, a pan or a zoom reruns it first, and once the map is drawn the whole page
+    follows; a pin clicked, a range brushed and the end of playback rerun the whole page at once."""
     if ss.pop("_play_changed", False) and in_fragment_run():
-        st.rerun(scope="app")       # Play or Stop pressed, or a new speed: the live view's timer is set by a whole run
+        st.rerun(scope="app")       # Play/Stop pressed or a new speed: a whole run sets the timer
     try:
         opened = Store.open()
     except StoreError as exc:
@@ -1453,7 +1453,7 @@ def page(store: Store) -> None:
     if can_edit():
         sidebar_add(store)
 
-    # captions, histogram, navigation and map: one fragment, which alone reruns while playing
+    # captions, navigation, map, histogram and time bar: one fragment, which alone reruns while playing
     playing = bool(ss.get("_playing")) and get_window() is not None
     interval = views.play_interval(PLAY_INTERVAL_S, ss.get("w_speed", "1×")) if playing else None
     ss["_page_drawn"] = (get_window(), map_position())
