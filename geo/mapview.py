@@ -490,6 +490,10 @@ class _Basemap(_VerbatimMacro):
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function (map) {
+            // Leaflet focuses the map on a mouse press (for its arrow keys): without preventScroll the
+            // page scrolls to show the whole map frame, the release lands elsewhere, the click is lost
+            var box = map.getContainer();
+            box.focus = function (o) { HTMLElement.prototype.focus.call(box, Object.assign({preventScroll: true}, o || {})); };
             var pane = map.createPane('basemap');
             pane.style.zIndex = 150;
             pane.style.pointerEvents = 'none';
@@ -612,8 +616,7 @@ class _EventData(_VerbatimMacro):
             var E = D.events, icons = {};
             if (!window.__pinsKeepScroll) {
                 // A pin or cluster is focusable (the keyboard reaches it); a mouse press on it must
-                // not focus it: focusing scrolls the page to show the whole map frame, the release
-                // lands elsewhere, and the click is lost.
+                // not focus it (focusing scrolls the page to show it, as the map's own focus would).
                 window.__pinsKeepScroll = true;
                 document.addEventListener('mousedown', function (e) {
                     if (e.target.closest && e.target.closest('.leaflet-marker-icon')) { e.preventDefault(); }

@@ -97,3 +97,30 @@ def test_an_area_is_selected_by_a_click_inside_it(app, open_page):
                              " return p ? getComputedStyle(p).outlineStyle : null; }")
     assert outline in ("none", None)
     assert_only_tiles_blocked(seen)
+
+
+def test_a_real_click_on_a_pin_selects_it_when_the_map_reaches_below_the_window(app, browser):
+    """A window shorter than the page: the map's frame runs past its bottom edge. A press on a pin
+    must not scroll the page (focusing the pin did), or the release lands elsewhere and the click
+    is lost."""
+    from tests.browser import SCRIPT_STATE_JS, watch
+    lviv = app.ids["Lviv"][0]
+    page = browser.new_page(viewport={"width": 1400, "height": 700})
+    try:
+        seen = watch(page, (app.url + "/", "data:", "blob:", "about:"))
+        page.add_init_script(SCRIPT_STATE_JS)
+        page.goto(app.url + "/?start=2024-03-05&end=2024-03-14&center=49.8397,24.0297&zoom=10")
+        wait_caption(page, N_REPORTED, N_ALL)
+        frame = map_frame(page)
+        frame.wait_for_function(f"() => ({TAG_PINS_JS})() >= 1", timeout=TIMEOUT)
+        settle(page)
+        box = frame.locator(f".ev-pin[data-ev='{lviv}']").bounding_box()
+        frame_box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
+        assert box["y"] + box["height"] < 700 < frame_box["y"] + frame_box["height"]   # the case to test
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        wait_query(page, event=str(lviv))
+        # the page did not scroll under the pointer
+        assert page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()["y"] == frame_box["y"]
+        assert_only_tiles_blocked(seen)
+    finally:
+        page.close()
