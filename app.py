@@ -694,7 +694,7 @@ def fly_to_found() -> None:
 def navigation(bounds, link: str) -> None:
     """Above the map: a place search over the gazetteer (any spelling: "Kiev" finds Kyiv) that flies
     the map there, "Fit to events" (the view's events, whole), and the share bar (`share_bar`)."""
-    c1, c2, c3, c5, c4 = st.columns([3, 2.5, 2, 1.6, 4], vertical_alignment="bottom")
+    c1, c2, c3, c5, c4 = st.columns([2.6, 2, 1.8, 2, 3.8], vertical_alignment="bottom")
     c5.toggle("Heatmap", key="w_heat", help="The events' density (counted per grid cell of the map's zoom) "
               "instead of the pins: for large windows")
     with c4:
