@@ -1395,12 +1395,13 @@ def live_view(span, news_end: Optional[str] = None) -> None:
         navigation(bounds, views.permalink(page_base(), view))
         draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")),
                  heat=heat_cells(store, memo, f, view) if view.heat else None)
+        if in_fragment_run():
+            update_url()
         # under the map (whose frame the browser starts loading first): the histogram and the time bar
         histogram(store, memo, f, view, span)
         timeline(span, news_end)
-        ss["_step_pending"] = False
+        ss["_step_pending"] = False          # (last: a run cut short leaves the step to be drawn again)
         if in_fragment_run():
-            update_url()
             if not ss.get("_playing") and (get_window(), map_position()) != ss.get("_page_drawn"):
                 # a new window, a pan, a zoom, a fly-to: the map is drawn; now the table, the panels
                 # and the sidebar's link follow
