@@ -60,7 +60,9 @@ class Resolver:
         self._parents_for_unknown_children(text, spans, cands, layout)
         demonym_focus = self._demonym_countries(text)
         # Pass 1: priors, match quality, hierarchy and demonyms only.
-        first = [self._rank(text, i, spans, cands, layout, demonym_focus, None) for i in range(len(spans))]
+        # the names written right after each mention ("X, Y"): read once, used by both passes
+        after = [self._neighbour_keys(text, i, spans, cands, layout) for i in range(len(spans))]
+        first = [self._rank(text, i, spans, cands, layout, demonym_focus, None, after[i]) for i in range(len(spans))]
         chosen = [r[0].place if r else None for r in first]
         # Each mention votes for its country, weighted by how sure pass 1 was ("Canada" counts
         # fully, an ambiguous "London" only by its probability).
@@ -77,8 +79,7 @@ class Resolver:
         # same place where the article later writes it alone ("of Columbia").
         anchors: dict = {}
         for i, r in enumerate(first):
-            if r and keys[i] not in anchors and _in_hierarchy(
-                    r[0].place, self._neighbour_keys(text, i, spans, cands, layout), self.gazetteer):
+            if r and keys[i] not in anchors and after[i] and _in_hierarchy(r[0].place, after[i], self.gazetteer):
                 anchors[keys[i]] = r[0].place.key
         # Pass 2: with the article's country focus and spatial coherence, where a name never
         # votes for itself (19 mentions of "London" must not make the article British). Coherence
@@ -87,7 +88,7 @@ class Resolver:
         for i, s in enumerate(spans):
             focus = focus_all - votes[keys[i]] if keys[i] in votes else focus_all
             others = layout.nearby_places(i, chosen, keys)
-            ranked = self._rank(text, i, spans, cands, layout, +focus, others, anchors.get(keys[i]))
+            ranked = self._rank(text, i, spans, cands, layout, +focus, others, after[i], anchors.get(keys[i]))
             if not ranked:
                 mentions.append(Mention(span=s, place=None, score=0.0))
                 continue
@@ -186,13 +187,12 @@ class Resolver:
         return out
 
     # -- scoring --------------------------------------------------------------------------
-    def _rank(self, text, i, spans, cands, layout, focus, others, anchor=None) -> list:
+    def _rank(self, text, i, spans, cands, layout, focus, others, neighbours, anchor=None) -> list:
         span, places = spans[i], cands[i]
         if not places:
             return []
         total_focus = sum(focus.values()) if focus else 0.0
         surface_key = fold(span.text)
-        neighbours = self._neighbour_keys(text, i, spans, cands, layout)
         children = self._child_candidates(text, i, spans, cands, layout)
         area_cue = _area_cue(text, span) or (0.4 if self._is_parent_slot(text, i, spans, layout) else 0.0)
         siblings = self._list_siblings(text, i, spans, cands, layout)
