@@ -55,6 +55,12 @@ ss = st.session_state
 LAYOUT_CSS = f"""<style>
 iframe[title="streamlit_folium.st_folium"] {{ height: clamp(280px, 68vh, {MAP_HEIGHT}px) !important; }}
 @media (max-width: 640px) {{ [data-testid=stMainBlockContainer] {{ padding-top: 3rem; }} }}
+/* A range slider's two thumbs sit side by side, the start's right edge and the end's left edge on
+   their day, so a short window (one day) keeps both in reach instead of one hiding the other. */
+[data-testid=stSlider] div:has(> div > input[type=range][aria-label$="start"]) {{
+  transform: translate(-100%, -50%) !important; }}
+[data-testid=stSlider] div:has(> div > input[type=range][aria-label$="end"]) {{
+  transform: translate(0, -50%) !important; }}
 </style>"""
 st.html(LAYOUT_CSS)
 
@@ -917,8 +923,25 @@ def incident_panel(store: Store, event: dict) -> dict:
     return target
 
 
+FLASH_S = 4.0      # how long a confirmation stays: the runs that follow an action within it show it too
+
+
 def flash(text: str) -> None:
-    ss["_flash"] = text
+    """A confirmation over the map ("Snapshot deleted…"), shown by the next run and by those that
+    follow within FLASH_S (an action's run is often followed at once by another, e.g. a component's
+    report, which would otherwise wipe it before it can be read)."""
+    ss["_flash"] = (text, time.monotonic())
+
+
+def show_flash() -> None:
+    text, at = ss.get("_flash") or (None, 0.0)
+    if text is None:
+        return
+    if ss.get("_flash_shown") == at and time.monotonic() - at > FLASH_S:
+        ss.pop("_flash", None)
+        return
+    st.success(text)
+    ss["_flash_shown"] = at
 
 
 def fix_place(store: Store, event: dict) -> None:
@@ -1133,13 +1156,16 @@ def share_bar(link: str, title: str = "Reported events") -> None:
                       remove=pending["remove"], have=[x.get("id") for x in held if isinstance(x, dict)],
                       key="w_share", default=[])
     if isinstance(mine, list):
-        kept = [x for x in mine if isinstance(x, dict) and isinstance(x.get("id"), str)
-                and isinstance(x.get("key"), str)][:200]
-        changed = kept != (ss.get("_my_snaps") or [])
-        ss["_my_snaps"] = kept
-        ids = {x["id"] for x in kept}
+        reported = [x for x in mine if isinstance(x, dict) and isinstance(x.get("id"), str)
+                    and isinstance(x.get("key"), str)][:200]
+        ids = {x["id"] for x in reported}
         pending["add"] = [x for x in pending["add"] if x["id"] not in ids]
         pending["remove"] = [i for i in pending["remove"] if i in ids]
+        # until the browser confirms them, this session's own adds and deletes stand over its report
+        # (which lags one round trip: a snapshot just deleted would be listed again as gone)
+        kept = [x for x in reported if x["id"] not in pending["remove"]] + pending["add"]
+        changed = kept != (ss.get("_my_snaps") or [])
+        ss["_my_snaps"] = kept
         if changed and in_fragment_run():
             st.rerun(scope="app")            # "My snapshots" in the sidebar lists them
 
@@ -1149,6 +1175,7 @@ def forget_snapshot(snapshot_id: str) -> None:
     pending = ss.setdefault("_snap_pending", {"add": [], "remove": []})
     if snapshot_id not in pending["remove"]:
         pending["remove"].append(snapshot_id)
+    pending["add"] = [x for x in pending["add"] if x["id"] != snapshot_id]
     ss["_my_snaps"] = [x for x in ss.get("_my_snaps") or [] if x["id"] != snapshot_id]
 
 
@@ -1381,8 +1408,7 @@ def live_view(span, news_end: Optional[str] = None) -> None:
         else:
             st.caption(f"Too many events to draw one by one (more than {MAX_PINS:,}): the grey circles count them "
                        "per area. Narrow the dates or filters to see the pins.")
-        if ss.get("_flash"):
-            st.success(ss.pop("_flash"))
+        show_flash()
         bounds = remembered(memo, ("bounds", filters_key(f)), lambda: store.view_bounds(**f))
         follow_the_data(store, f, n_shown, bounds)
         if ss.pop("_fit_next", False) and bounds:

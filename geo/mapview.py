@@ -414,6 +414,7 @@ class _Style(_VerbatimMacro):
         self._name = "Style"
         self.cluster_css = cluster_css()
         self.area_hover = AREA_STYLE["hoverFillOpacity"]
+        self.fold_px = LEGEND_FOLD_WIDTH_PX
         self.heat_bar = "linear-gradient(to right, " + ", ".join(
             f"{c} {round(float(k) * 100)}%" for k, c in sorted(HEAT_GRADIENT.items())) + ")"
     _template = Template("""
@@ -429,6 +430,15 @@ class _Style(_VerbatimMacro):
         .ev-legend { background: rgba(255,255,255,.92); padding: 6px 8px; font: 11px/1.35 sans-serif;
                      color: #222; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); min-width: 190px; }
         .ev-legend-title { font-weight: bold; margin-bottom: 3px; }
+        .ev-legend-title:focus { outline: none; }
+        @media (max-width: {{ this.fold_px }}px) {
+            .ev-legend { min-width: 0; }
+            .ev-legend-title { cursor: pointer; margin-bottom: 0; }
+            .ev-legend-title::after { content: " \\25B8"; }
+            .ev-legend-open .ev-legend-title { margin-bottom: 3px; }
+            .ev-legend-open .ev-legend-title::after { content: " \\25BE"; }
+            .ev-legend:not(.ev-legend-open) > :not(.ev-legend-title) { display: none; }
+        }
         .ev-legend-swatch, .ev-legend-pin, .ev-legend-area { display: inline-block; vertical-align: middle;
                      margin-right: 5px; }
         .ev-pin span.ev-multi { width: 18px; height: 18px; margin: 0; font: bold 10px/15px sans-serif;
@@ -605,6 +615,26 @@ HEAT_SWITCH_JS = """function (div, label) {
     b.textContent = label;
     b.onclick = function () { var t = toggle(); if (t) { t.click(); } };
 }"""
+
+
+# On a narrow map (a phone, a 400 px window) the legend folds to its title line, which opens and
+# closes it (click, Enter or Space): unfolded it would cover a third of the map.
+LEGEND_FOLD_JS = """function (div) {
+    var title = div.querySelector('.ev-legend-title');
+    if (!title) { return; }
+    title.setAttribute('role', 'button');
+    title.tabIndex = 0;
+    title.setAttribute('aria-expanded', 'false');
+    function flip(ev) {
+        if (ev.type === 'keydown' && ev.key !== 'Enter' && ev.key !== ' ') { return; }
+        ev.preventDefault();
+        var open = div.classList.toggle('ev-legend-open');
+        title.setAttribute('aria-expanded', open ? 'true' : 'false');
+    }
+    title.addEventListener('click', flip);
+    title.addEventListener('keydown', flip);
+}"""
+LEGEND_FOLD_WIDTH_PX = 560
 
 
 class _EventData(_VerbatimMacro):
@@ -853,6 +883,7 @@ class _EventData(_VerbatimMacro):
                 var div = L.DomUtil.create('div', 'ev-legend');
                 div.innerHTML = D.legend;
                 ({{ this.switch_js }})(div, 'Show as heatmap');
+                ({{ this.fold_js }})(div);
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
@@ -868,7 +899,7 @@ class _EventData(_VerbatimMacro):
         super().__init__()
         self._name = "EventData"
         self.payload = payload
-        self.switch_js = HEAT_SWITCH_JS
+        self.switch_js, self.fold_js = HEAT_SWITCH_JS, LEGEND_FOLD_JS
 
 
 class _Caption(_VerbatimMacro):
@@ -1111,6 +1142,7 @@ class _HeatLegend(_VerbatimMacro):
                 var div = L.DomUtil.create('div', 'ev-legend ev-heat-legend');
                 div.innerHTML = {{ this.html }};
                 ({{ this.switch_js }})(div, 'Show the pins');
+                ({{ this.fold_js }})(div);
                 L.DomEvent.disableClickPropagation(div);
                 return div;
             };
@@ -1126,7 +1158,7 @@ class _HeatLegend(_VerbatimMacro):
         super().__init__()
         self._name = "HeatLegend"
         self.html, self.n = _js_json(html_text), int(n)
-        self.switch_js = HEAT_SWITCH_JS
+        self.switch_js, self.fold_js = HEAT_SWITCH_JS, LEGEND_FOLD_JS
 
 
 def heat_layer(cells: Sequence[Mapping]) -> folium.FeatureGroup:

@@ -2,12 +2,14 @@
 density drawn from the store's cells, the pins hidden, and back), a town pin inside a country's
 area taking its own click (and the country the clicks elsewhere in it), areas drawn lightly and
 cluster bubbles in greys, the 400 px layout (sidebar collapsed, the map visible and uncovered, its
-height following the window), and the events table (newest first, its story columns in view at
+height following the window, the legend folded to a line that unfolds it), and the events table (newest first, its story columns in view at
 1280 px, a picked row selecting its event).
 
 Skips when /usr/bin/chromium is missing, except with CI=true (then it fails).
 """
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -177,6 +179,16 @@ def test_a_400px_window_starts_with_the_sidebar_collapsed_and_the_map_fitting(ap
         # the map inside fills its frame
         inner = frame.evaluate("() => document.querySelector('.leaflet-container').getBoundingClientRect().height")
         assert abs(inner - box["height"]) <= 2
+        # the legend is folded to its title line, which unfolds it
+        legend = frame.locator(".ev-legend")
+        folded = legend.bounding_box()
+        assert folded["width"] * folded["height"] < 0.08 * box["width"] * box["height"], folded
+        assert not frame.locator(".ev-legend-type").first.is_visible()
+        frame.get_by_role("button", name=re.compile("^Event type")).click()
+        frame.locator(".ev-legend-type").first.wait_for(state="visible", timeout=TIMEOUT)
+        assert legend.bounding_box()["height"] > 2 * folded["height"]
+        frame.get_by_role("button", name=re.compile("^Event type")).press("Enter")
+        frame.locator(".ev-legend-type").first.wait_for(state="hidden", timeout=TIMEOUT)
         # a shorter window, a shorter map (never under 280 px)
         page.set_viewport_size({"width": 400, "height": 500})
         page.wait_for_function("([s, h]) => Math.abs(document.querySelector(s).getBoundingClientRect().height - h) > 20",
@@ -196,6 +208,7 @@ def test_a_desktop_window_keeps_the_map_height_and_the_sidebar(app, open_page):
     map_frame(page)
     settle(page)
     assert abs(frame_box(page)["height"] - 540) <= 1
+    assert map_frame(page).locator(".ev-legend-type").first.is_visible()       # a wide map: the legend unfolded
     sb = page.locator("[data-testid=stSidebar]").bounding_box()
     assert sb is not None and sb["x"] >= 0 and sb["width"] > 200
     assert_only_tiles_blocked(seen)

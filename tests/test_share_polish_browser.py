@@ -140,8 +140,17 @@ def test_my_snapshots_are_this_browsers_and_can_be_renamed_and_deleted(browser, 
     with Store.open(app.db) as s:
         assert [x["title"] for x in s.snapshots()] == ["March, renamed"]
     settle(later)
+    # (watch the page: the deleted snapshot must not come back, listed as gone, while the browser's
+    # storage catches up)
+    later.evaluate("""() => { window.__sawGone = false;
+        new MutationObserver(() => { if (document.body.textContent.includes("No longer in this map's database"))
+            window.__sawGone = true; }).observe(document.body, {childList: true, subtree: true, characterData: true}); }""")
     later.locator(f".st-key-my_snap_{snap['id']}").get_by_role("button", name="Delete").click()
+    later.get_by_text("Snapshot deleted: “March, renamed”; its link no longer opens").wait_for(timeout=TIMEOUT)
     my_snapshots(later, 0)
+    settle(later)
+    assert later.get_by_text("Snapshot deleted: “March, renamed”").is_visible()     # it stays to be read
+    assert not later.evaluate("window.__sawGone")
     with Store.open(app.db) as s:
         assert s.snapshots() == []
     assert later.evaluate("JSON.parse(localStorage.getItem('geo.snapshots.v1') || '[]').length") == 0

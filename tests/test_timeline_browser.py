@@ -1,5 +1,5 @@
 """Issue 13, the timeline, in the running app (Chromium, network off): typed From/To dates set the
-window (kept inside the data's span), brushing the histogram sets it, and playback runs in a
+window (kept inside the data's span), a one-day window's slider thumbs can each be dragged, brushing the histogram sets it, and playback runs in a
 fragment: the window advances (sliding, or cumulative), empty steps are skipped, the speed sets
 the pace, and the page outside the fragment does not rerun until playback stops at the end.
 
@@ -78,6 +78,33 @@ def test_typed_dates_set_the_window_and_out_of_range_is_kept_in_the_span(app, op
     assert_only_tiles_blocked(seen)
 
 
+def test_a_one_day_window_keeps_both_slider_thumbs_in_reach(app, open_page):
+    page, seen = open_page(app, "/?start=2024-03-09&end=2024-03-09")
+    ready(page, 1)
+    slider = page.locator("[data-testid=stSlider]").filter(has_text="Dates")
+    start, end = (slider.locator("div:has(> div > input[aria-label$='%s'])" % k) for k in ("start", "end"))
+    a, b = start.bounding_box(), end.bounding_box()
+    assert a["x"] + a["width"] <= b["x"] + 1, (a, b)          # side by side, neither hides the other
+    day = slider.locator("[data-testid=stSliderTickBar]").bounding_box()["width"] / 9     # 5–14 March
+    # the start thumb, dragged two days left, opens the window on 7 March; the end stays
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(a["x"] + a["width"] / 2 - day, a["y"] + a["height"] / 2, steps=4)
+    page.mouse.move(a["x"] + a["width"] / 2 - 2 * day, a["y"] + a["height"] / 2, steps=4)
+    page.mouse.up()
+    wait_query(page, start="2024-03-07", end="2024-03-09")
+    settle(page)
+    # and the end thumb, dragged one day right, closes it on 10 March
+    b = end.bounding_box()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2 + day, b["y"] + b["height"] / 2, steps=4)
+    page.mouse.up()
+    wait_query(page, start="2024-03-07", end="2024-03-10")
+    wait_caption(page, 3, N_ALL)                          # Quetta (7), Tripoli (9), 10 March
+    assert_only_tiles_blocked(seen)
+
+
 def test_brushing_the_histogram_sets_the_window_in_whole_days(app, open_page):
     page, seen = open_page(app, "/?start=2024-03-05&end=2024-03-14")
     ready(page, 10)
@@ -123,7 +150,11 @@ def start_playing(page, speed: str, mode: str = "slide the window", skip: bool =
 def wait_stopped(page, runs_before: int) -> None:
     """Playback has stopped: the button says Play again (drawn by a full run)."""
     page.get_by_role("button", name="▶ Play").wait_for(timeout=60_000)
-    page.wait_for_function(f"() => ({FULL_RUNS_JS})() > {runs_before + 1}", timeout=TIMEOUT)
+    try:
+        page.wait_for_function(f"() => ({FULL_RUNS_JS})() > {runs_before + 1}", timeout=TIMEOUT)
+    except Exception as exc:
+        raise AssertionError(f"no whole-page run after playback stopped: full runs {page.evaluate(FULL_RUNS_JS)} "
+                             f"(before Play: {runs_before}); addresses {recorded(page)}") from exc
 
 
 def recorded(page) -> list:
