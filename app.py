@@ -247,10 +247,28 @@ def get_window():
     return ss.get("_window")
 
 
+PLAYBACK_ECHO_S = 5.0    # how long after playback stops a time-bar value it showed is taken as an echo
+
+
+def echo_of_playback(start=None, end=None) -> bool:
+    """Whether a time-bar change is the browser sending back a window that playback drew, not the
+    user. While it plays the bar is redrawn at every step, and a request the browser sent before a
+    step's values reached it carries the step before's (the boxes and slider are read-only then, so
+    nothing they report is the user's); for a few seconds after it stops, the same for the windows
+    it went through. Such a value would move the window back (seen under load: the end of playback
+    jumping back a day)."""
+    if ss.get("_playing"):
+        return True
+    if time.monotonic() - ss.get("_play_stopped", float("-inf")) > PLAYBACK_ECHO_S:
+        return False
+    drawn = ss.get("_play_drawn") or set()
+    return any((start is None or start == s) and (end is None or end == e) for s, e in drawn)
+
+
 def slider_moved() -> None:
     """The slider was moved (its value differs from the one it was drawn with): that is the window."""
     win = ss.get("w_window")
-    if win and tuple(win) != ss.get("_w_drawn"):
+    if win and tuple(win) != ss.get("_w_drawn") and not echo_of_playback(*win):
         set_window(*win)
 
 
@@ -591,6 +609,8 @@ def sidebar_add(store: Store) -> None:
 
 def typed_date(which: str, span) -> None:
     typed = ss.get("w_from" if which == "start" else "w_to")
+    if echo_of_playback(**{which: typed}):
+        return
     start, end, note = views.typed_window(which, typed, get_window(), span)
     if start and end:
         set_window(start, end)
@@ -604,6 +624,10 @@ def play_pressed(span) -> None:
     already at the end, playback starts over."""
     ss["_playing"] = not ss.get("_playing")
     ss["_play_changed"] = True
+    if ss["_playing"]:
+        ss["_play_drawn"] = set()
+    else:
+        ss["_play_stopped"] = time.monotonic()
     ss["_last_tick"] = time.monotonic()          # the first step comes one interval later
     ss.pop("_play_note", None)
     win = get_window()
@@ -631,6 +655,8 @@ def timeline(span, news_end: Optional[str]) -> None:
     ss["w_window"] = ss["_w_drawn"] = tuple(win)
     ss["w_from"], ss["w_to"] = win
     playing = bool(ss.get("_playing"))
+    if playing:
+        ss.setdefault("_play_drawn", set()).add(tuple(win))
     st.slider("Dates", min_value=lo, max_value=hi, key="w_window", format="YYYY-MM-DD", on_change=slider_moved,
               disabled=playing)
     # typed dates: any date is accepted by the boxes and then kept inside the data's span
@@ -1364,6 +1390,7 @@ def play_tick(store: Store, memo: dict, span) -> None:
     ss["_play_steps"] = ss.get("_play_steps", 0) + 1
     if nxt is None:
         ss["_playing"] = False
+        ss["_play_stopped"] = time.monotonic()
         ss["_play_note"] = ("Playback stopped at the end of the timeline." if days is None or win[1] >= views._span(span)[1]
                             else "Playback stopped: no later step has events.")
         st.rerun(scope="app")

@@ -325,9 +325,9 @@ def prior(p: Place, own_name: bool = True) -> float:
     population = p.population or 0
     s = _KIND_PRIOR.get(p.kind, 0.0)
     if p.kind == "admin1":
-        # Our areas carry no alternate names: a big province (Ontario, Quebec) is taken to be as
-        # widely known as a well-known city. Some areas come without a population at all.
-        if population >= 1_000_000:
+        # Our areas carry no alternate names: a province of some size (Ontario, Quebec, Wyoming) is
+        # taken to be as widely known as a well-known city. Some areas come without a population.
+        if population >= ADMIN1_KNOWN_POPULATION:
             s += FAME_WEIGHT * math.log2(1 + ADMIN1_FAME) / 7
         population = population or ADMIN1_MIN_POPULATION
     s += math.log10(population + 10) / 6
@@ -342,6 +342,9 @@ CAPITAL_BONUS = 0.4
 FOCUS_WEIGHT = 1.4
 ADMIN1_MIN_POPULATION = 200_000
 ADMIN1_FAME = 20
+# The summed population from which a province counts as widely known: the sums run far under the
+# real figures for rural areas (Wyoming 414k, Vermont 271k), which then lost to towns named after them.
+ADMIN1_KNOWN_POPULATION = 200_000
 # What may stand between two members of a list of places.
 _LIST_GAP = re.compile(r"\s*(,|and|or|,\s*and|,\s*or|&|/)\s*")
 # Words that make a name a state, a province or a country rather than a town: "the state of X",

@@ -36,6 +36,17 @@ def test_a_capital_or_best_known_place_beats_a_small_namesake(geoparser, text, n
     assert place.country_code == country, (name, place)
 
 
+@pytest.mark.parametrize("text, name", [
+    ("Flooding hit Wyoming on Tuesday.", "Wyoming"),
+    ("The company is registered in Delaware.", "Delaware"),
+    ("Snow closed the roads in Vermont overnight.", "Vermont"),
+])
+def test_a_state_beats_the_towns_named_after_it(geoparser, text, name):
+    # (our states' populations are sums over their towns, far under the real ones for rural states)
+    place = _places(geoparser, text)[name].place
+    assert (place.kind, place.country_code) == ("admin1", "US"), place
+
+
 def test_xinjiang_is_the_region_not_a_village(geoparser):
     assert _places(geoparser, "Police in Xinjiang detained dozens of people.")["Xinjiang"].place.kind == "admin1"
 
