@@ -55,6 +55,14 @@ def type_date(page, label: str, value: str) -> None:
     page.get_by_text("Reported events").first.click()          # it is taken when the box loses focus
 
 
+def drag(page, frm: tuple, to: tuple, steps: int) -> None:
+    """A mouse press at `frm`, moved to `to` in `steps` moves, released there."""
+    page.mouse.move(*frm)
+    page.mouse.down()
+    page.mouse.move(*to, steps=steps)
+    page.mouse.up()
+
+
 def test_typed_dates_set_the_window_and_out_of_range_is_kept_in_the_span(app, open_page):
     page, seen = open_page(app, "/?start=2024-03-05&end=2024-03-14")
     ready(page, 10)
@@ -87,19 +95,14 @@ def test_a_one_day_window_keeps_both_slider_thumbs_in_reach(app, open_page):
     assert a["x"] + a["width"] <= b["x"] + 1, (a, b)          # side by side, neither hides the other
     day = slider.locator("[data-testid=stSliderTickBar]").bounding_box()["width"] / 9     # 5–14 March
     # the start thumb, dragged two days left, opens the window on 7 March; the end stays
-    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(a["x"] + a["width"] / 2 - day, a["y"] + a["height"] / 2, steps=4)
-    page.mouse.move(a["x"] + a["width"] / 2 - 2 * day, a["y"] + a["height"] / 2, steps=4)
-    page.mouse.up()
+    x, y = a["x"] + a["width"] / 2, a["y"] + a["height"] / 2
+    drag(page, (x, y), (x - 2 * day, y), steps=8)
     wait_query(page, start="2024-03-07", end="2024-03-09")
     settle(page)
     # and the end thumb, dragged one day right, closes it on 10 March
     b = end.bounding_box()
-    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(b["x"] + b["width"] / 2 + day, b["y"] + b["height"] / 2, steps=4)
-    page.mouse.up()
+    x, y = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+    drag(page, (x, y), (x + day, y), steps=4)
     wait_query(page, start="2024-03-07", end="2024-03-10")
     wait_caption(page, 3, N_ALL)                          # Quetta (7), Tripoli (9), 10 March
     assert_only_tiles_blocked(seen)
@@ -117,11 +120,7 @@ def test_brushing_the_histogram_sets_the_window_in_whole_days(app, open_page):
     y = pos["1"][1]                                       # inside the plot, at the height of one event
     x1 = (pos["07 Mar"][0] + pos["08 Mar"][0]) / 2       # the middle of 7 March's bar
     x2 = (pos["09 Mar"][0] + pos["10 Mar"][0]) / 2       # the middle of 9 March's bar
-    page.mouse.move(x1, y)
-    page.mouse.down()
-    page.mouse.move((x1 + x2) / 2, y, steps=5)
-    page.mouse.move(x2, y, steps=5)
-    page.mouse.up()
+    drag(page, (x1, y), (x2, y), steps=10)
     wait_query(page, start="2024-03-07", end="2024-03-09")
     wait_caption(page, 2, N_ALL)                          # Quetta (7 March), Tripoli (9 March)
     settle(page)
