@@ -247,28 +247,51 @@ def get_window():
     return ss.get("_window")
 
 
-PLAYBACK_ECHO_S = 5.0    # how long after playback stops a time-bar value it showed is taken as an echo
+ECHO_S = 5.0    # how long a time-bar value the app replaced may still come back from the browser
 
 
-def echo_of_playback(start=None, end=None) -> bool:
-    """Whether a time-bar change is the browser sending back a window that playback drew, not the
-    user. While it plays the bar is redrawn at every step, and a request the browser sent before a
-    step's values reached it carries the step before's (the boxes and slider are read-only then, so
-    nothing they report is the user's); for a few seconds after it stops, the same for the windows
-    it went through. Such a value would move the window back (seen under load: the end of playback
-    jumping back a day)."""
+def show_in_widget(key: str, value) -> None:
+    """Put a value the app chose (a preset, playback, the span growing, a link) in a time-bar
+    widget. The value it showed before may still come back: a request the browser sent before the
+    new value reached it carries the old one, and Streamlit takes that for the user's change and
+    calls its `on_change` (seen in CI: "Show background" widening the window, then a stale "From"
+    putting it back). So the replaced value is remembered for a few seconds as an echo."""
+    old = ss.get(key)
+    now = time.monotonic()
+    gone = ss.setdefault("_replaced", {}).setdefault(key, {})
+    if not ss.get("_playing"):       # (while playing, every step's values stay echoes until the stop)
+        for v in [v for v, t in gone.items() if now - t > ECHO_S]:
+            del gone[v]
+    if old is not None and old != value:
+        gone[old] = now
+    gone.pop(value, None)
+    ss[key] = value
+
+
+def is_echo(key: str, value) -> bool:
+    """Whether a time-bar change is the browser sending back a value the app replaced, not the
+    user: always while playback runs (the bar only shows the window then), else within `ECHO_S` of
+    the replacement."""
     if ss.get("_playing"):
         return True
-    if time.monotonic() - ss.get("_play_stopped", float("-inf")) > PLAYBACK_ECHO_S:
-        return False
-    drawn = ss.get("_play_drawn") or set()
-    return any((start is None or start == s) and (end is None or end == e) for s, e in drawn)
+    at = (ss.get("_replaced") or {}).get(key, {}).get(value)
+    return at is not None and time.monotonic() - at <= ECHO_S
+
+
+def stop_playback() -> None:
+    """Playback ends (Stop, or the end of the timeline): every value it showed may still come back
+    for `ECHO_S` from now."""
+    ss["_playing"] = False
+    now = time.monotonic()
+    for gone in (ss.get("_replaced") or {}).values():
+        for v in gone:
+            gone[v] = now
 
 
 def slider_moved() -> None:
     """The slider was moved (its value differs from the one it was drawn with): that is the window."""
     win = ss.get("w_window")
-    if win and tuple(win) != ss.get("_w_drawn") and not echo_of_playback(*win):
+    if win and tuple(win) != ss.get("_w_drawn") and not is_echo("w_window", tuple(win)):
         set_window(*win)
 
 
@@ -609,7 +632,7 @@ def sidebar_add(store: Store) -> None:
 
 def typed_date(which: str, span) -> None:
     typed = ss.get("w_from" if which == "start" else "w_to")
-    if echo_of_playback(**{which: typed}):
+    if is_echo("w_from" if which == "start" else "w_to", typed):
         return
     start, end, note = views.typed_window(which, typed, get_window(), span)
     if start and end:
@@ -622,12 +645,11 @@ def play_pressed(span) -> None:
     value from the step before). Whether it plays is ``ss["_playing"]``; the live view's timer is
     set by a whole-page run, which the live view asks for (``_play_changed``). With the window
     already at the end, playback starts over."""
-    ss["_playing"] = not ss.get("_playing")
-    ss["_play_changed"] = True
-    if ss["_playing"]:
-        ss["_play_drawn"] = set()
+    if ss.get("_playing"):
+        stop_playback()
     else:
-        ss["_play_stopped"] = time.monotonic()
+        ss["_playing"] = True
+    ss["_play_changed"] = True
     ss["_last_tick"] = time.monotonic()          # the first step comes one interval later
     ss.pop("_play_note", None)
     win = get_window()
@@ -652,11 +674,11 @@ def timeline(span, news_end: Optional[str]) -> None:
     win = get_window() or (lo, hi)
     # the widgets show the window as it is now (playback or a link may have moved it); while it plays
     # they only show it (a box redrawn at every step could report the step before as a change)
-    ss["w_window"] = ss["_w_drawn"] = tuple(win)
-    ss["w_from"], ss["w_to"] = win
+    show_in_widget("w_window", tuple(win))
+    ss["_w_drawn"] = tuple(win)
+    show_in_widget("w_from", win[0])
+    show_in_widget("w_to", win[1])
     playing = bool(ss.get("_playing"))
-    if playing:
-        ss.setdefault("_play_drawn", set()).add(tuple(win))
     st.slider("Dates", min_value=lo, max_value=hi, key="w_window", format="YYYY-MM-DD", on_change=slider_moved,
               disabled=playing)
     # typed dates: any date is accepted by the boxes and then kept inside the data's span
@@ -1389,8 +1411,7 @@ def play_tick(store: Store, memo: dict, span) -> None:
     nxt = views.next_play_window(win[0], win[1], step, span, mode, days)
     ss["_play_steps"] = ss.get("_play_steps", 0) + 1
     if nxt is None:
-        ss["_playing"] = False
-        ss["_play_stopped"] = time.monotonic()
+        stop_playback()
         ss["_play_note"] = ("Playback stopped at the end of the timeline." if days is None or win[1] >= views._span(span)[1]
                             else "Playback stopped: no later step has events.")
         st.rerun(scope="app")

@@ -312,6 +312,28 @@ def test_unknown_or_malformed_snapshot_ids_get_a_clear_message(db, bad):
     assert ("is not a snapshot id" in at.error[0].value) or ("no snapshot with id" in at.error[0].value)
 
 
+def test_a_stale_time_bar_value_after_the_app_moved_the_window_does_not_move_it_back(db):
+    """"Show background" widens the window to the new span; a request the browser sent before the
+    new dates reached it carries the old "From" (seen in CI: the window snapping back). That old
+    value is an echo and leaves the window alone; a date the user types is taken as before."""
+    from tests.app_data import build_store
+    build_store(db)
+    at = new_app()
+    assert at.slider(key="w_window").value == (date(2024, 3, 5), date(2024, 3, 14))
+    at.toggle(key="w_background").set_value(True).run()
+    widened = (date(2022, 9, 10), date(2024, 3, 14))
+    assert at.slider(key="w_window").value == widened
+    at.date_input(key="w_from").set_value(date(2024, 3, 5)).run()        # the echo
+    assert at.slider(key="w_window").value == widened and at.query_params["start"] == "2022-09-10"
+    at.date_input(key="w_from").set_value(date(2023, 1, 2)).run()        # the user
+    assert at.slider(key="w_window").value == (date(2023, 1, 2), date(2024, 3, 14))
+    # a preset moves the window; the slider's old value coming back is an echo too
+    at.button(key="w_preset_everything").click().run()
+    assert at.slider(key="w_window").value == widened
+    at.slider(key="w_window").set_value((date(2023, 1, 2), date(2024, 3, 14))).run()
+    assert at.slider(key="w_window").value == widened
+
+
 def test_a_big_store_opens_on_its_latest_month(db):
     """Over 20,000 events: the first view is the latest month, not a 20,000-pin map."""
     from datetime import timedelta
