@@ -42,7 +42,7 @@ import json
 import math
 import re
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Iterable, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
@@ -944,9 +944,16 @@ def _outline_km2(iso_a2: str) -> float:
 
 
 def country_outline(iso_a2: str) -> Optional[dict]:
-    """A country's outline as a GeoJSON geometry, simplified to its size (None if unknown)."""
+    """A country's outline as a GeoJSON geometry, simplified to its size (None if unknown). Made
+    once per country (simplifying Russia's takes ~50 ms; a map of a busy month draws ~100 of them
+    at every step); the dict is shared, so callers must not change it."""
+    return _country_outline((iso_a2 or "").upper())
+
+
+@cache
+def _country_outline(iso_a2: str) -> Optional[dict]:
     from geo.shapes import country_shapes
-    geom = country_shapes().get((iso_a2 or "").upper())
+    geom = country_shapes().get(iso_a2)
     if geom is None:
         return None
     minx, miny, maxx, maxy = geom.bounds
