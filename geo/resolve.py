@@ -30,7 +30,7 @@ MAX_ALTERNATIVES = 5          # alternatives kept per mention, best first (what 
 # same-named province ("Moscow") mean the city unless the text says "province".
 _KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 1.3, "admin1": 0.1,
                "admin2": -0.3, "city": 0.15,
-               "airport": 0.7}   # an airport only beats a small town of its name ("Heathrow", Florida)
+               "airport": 0.7, "natural": 0.5}   # an airport only beats a small town of its name ("Heathrow", Florida)
 _STRIP_WORDS = ADMIN_WORDS | {"monastery", "town", "village", "island", "islands", "valley", "the", "river"}
 _QUALIFIERS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
                "upper", "lower", "greater", "northeast", "northwest", "southeast", "southwest", "inner",
@@ -331,6 +331,8 @@ def prior(p: Place, own_name: bool = True) -> float:
             s += FAME_WEIGHT * math.log2(1 + ADMIN1_FAME) / 7
         population = population or ADMIN1_MIN_POPULATION
     s += math.log10(population + 10) / 6
+    if p.kind == "natural":      # no population: known by its rank on the map (see gazetteer._add_natural)
+        s += FAME_WEIGHT * math.log2(1 + p.fame) / 7 * (1.0 if own_name else 0.2)
     if p.kind == "city":
         known = FAME_WEIGHT * math.log2(1 + p.fame) / 7 + (CAPITAL_BONUS if p.feature == "PPLC" else 0.0)
         s += known if own_name else 0.2 * known

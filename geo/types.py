@@ -26,7 +26,7 @@ class Place:
     lat: float
     lon: float
     country_code: str
-    kind: str                 # continent | country | region | admin1 | admin2 | city | landmark
+    kind: str                 # continent | country | region | admin1 | admin2 | city | landmark | airport | natural
     population: int = 0
     admin1: str = ""
     admin2: str = ""

@@ -144,6 +144,33 @@ def test_towns_airports_and_seats_of_government_are_found_where_they_are(geopars
     assert _near(_places(geoparser, text)[surface].place, lat, lon, km=25)
 
 
+
+@pytest.mark.parametrize("text, surface, lat, lon, km", [
+    ("The Nile flooded villages south of Aswan on Sunday.", "Nile", 22.7, 32.0, 500),
+    ("Fighting spread along the Euphrates on Tuesday.", "Euphrates", 33.5, 43.2, 500),
+    ("The Danube burst its banks on Monday.", "Danube", 46.8, 19.0, 500),
+    ("Two climbers died on Mount Everest on Monday.", "Mount Everest", 27.99, 86.93, 25),
+    ("Two climbers died on Everest on Monday.", "Everest", 27.99, 86.93, 25),
+    ("Smugglers crossed the Sahara in trucks.", "Sahara", 23.0, 13.0, 1000),
+    ("Snow closed roads across the Alps.", "Alps", 46.5, 10.0, 300),
+    ("A ferry sank on Lake Victoria on Thursday.", "Lake Victoria", -1.0, 33.0, 200),
+])
+def test_rivers_mountains_deserts_and_lakes_are_places(geoparser, text, surface, lat, lon, km):
+    """Natural Earth's physical features are in the gazetteer: the small NER model calls the Nile an
+    ORG and the Danube a PERSON, but "the" before a river's or a desert's name says what it is."""
+    m = _places(geoparser, text)[surface]
+    assert m.place.kind == "natural" and _near(m.place, lat, lon, km=km)
+
+
+def test_a_nationality_or_minor_river_name_stays_a_word(geoparser):
+    """"French" and "Republican" are also rivers (Natural Earth), but only as "French River" and
+    "Republican River": the nationality word still names its country, the party word nothing."""
+    found = {m.span.text: m.place for m in geoparser.geoparse(
+        "Officials said French diplomats met Republican senators on the Republican River.") if m.place}
+    assert found["French"].kind == "country" and found["French"].country_code == "FR"
+    assert "Republican" not in found and found["Republican River"].kind == "natural"
+
+
 # -- a confidence that means something -----------------------------------------------------------------
 
 def test_a_clear_capital_scores_high_and_a_guess_scores_lower(geoparser):
