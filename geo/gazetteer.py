@@ -137,7 +137,7 @@ class Gazetteer:
 
 
 def _sources_stamp() -> str:
-    """Changes when the supplement or this builder changes."""
+    """Changes when the supplement, the natural features or this builder changes."""
     parts = [str(INDEX_VERSION)]
     for p in (SUPPLEMENT, NATURAL, Path(__file__)):
         try:

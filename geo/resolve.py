@@ -30,7 +30,8 @@ MAX_ALTERNATIVES = 5          # alternatives kept per mention, best first (what 
 # same-named province ("Moscow") mean the city unless the text says "province".
 _KIND_PRIOR = {"country": 1.6, "continent": 1.4, "region": 1.1, "landmark": 1.3, "admin1": 0.1,
                "admin2": -0.3, "city": 0.15,
-               "airport": 0.7, "natural": 0.5}   # an airport only beats a small town of its name ("Heathrow", Florida)
+               "airport": 0.7,    # an airport only beats a small town of its name ("Heathrow", Florida)
+               "natural": 0.5}    # a river or range: its rank on the map adds the rest (`prior`)
 _STRIP_WORDS = ADMIN_WORDS | {"monastery", "town", "village", "island", "islands", "valley", "the", "river"}
 _QUALIFIERS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
                "upper", "lower", "greater", "northeast", "northwest", "southeast", "southwest", "inner",
