@@ -950,6 +950,13 @@ def country_outline(iso_a2: str) -> Optional[dict]:
     return _country_outline((iso_a2 or "").upper())
 
 
+def warm_country_outlines() -> None:
+    """Make every country's outline now (the app does it in the background when it starts)."""
+    from geo.shapes import country_shapes
+    for code in country_shapes():
+        _country_outline(code)
+
+
 @cache
 def _country_outline(iso_a2: str) -> Optional[dict]:
     from geo.shapes import country_shapes
