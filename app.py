@@ -89,6 +89,12 @@ def static_assets() -> bool:
     return True
 
 
+def view_details():
+    """Where the map's popups' contents go as static files (None: inline, static serving is off)."""
+    from geo import assets
+    return assets.view_details()
+
+
 @st.cache_resource(show_spinner=False)
 def outlines_warmed() -> bool:
     """Country outlines simplified for the map once per process, in the background from the first
@@ -101,22 +107,28 @@ def outlines_warmed() -> bool:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _revision_memo(path: str, revision: int) -> dict:
     """What the app derived from one revision of one store (filter choices, spans, the events of
-    recent views, the map's rows cache), shared by the sessions; a write starts a new one."""
-    return {}
+    recent views, the map's rows cache), shared by the sessions; a write starts a new one. Its
+    "details_key" names the popups' files of this revision (`mapview.event_layer`)."""
+    return {"details_key": f"{path}:{revision}:{time.time_ns()}"}
 
 
 def memo_for(store: Store) -> dict:
     if store.path == ":memory:":
-        return ss.setdefault("_memory_memo", {}).setdefault(store.revision(), {})
+        memos = ss.setdefault("_memory_memo", {})
+        if store.revision() not in memos:
+            memos[store.revision()] = {"details_key": f":memory:{id(memos)}:{store.revision()}:{time.time_ns()}"}
+        return memos[store.revision()]
     return _revision_memo(store.path, store.revision())
 
 
 def remembered(memo: dict, key, compute):
     """memo[key], computed once; the events of at most MEMO_VIEWS views are kept (the oldest goes)."""
     if key not in memo:
-        views_kept = [k for k in memo if isinstance(k, tuple) and k[0] == "events"]
-        if isinstance(key, tuple) and key[0] == "events" and len(views_kept) >= MEMO_VIEWS:
-            del memo[views_kept[0]]
+        kind = key[0] if isinstance(key, tuple) and key[0] in ("events", "layer") else None
+        if kind:                         # a view's events and its map layer: the MEMO_VIEWS latest
+            kept = [k for k in list(memo) if isinstance(k, tuple) and k[0] == kind]
+            for old in kept[:len(kept) - MEMO_VIEWS + 1]:
+                memo.pop(old, None)
         memo[key] = compute()
     return memo[key]
 
@@ -842,16 +854,15 @@ def heat_cells(store: Store, memo: dict, f: dict, view: views.ViewState) -> list
     return remembered(memo, ("cells", cell, filters_key(f)), lambda: store.view_cells(cell, **f))
 
 
-def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState, rows_cache: dict,
-             selected: Optional[dict] = None, heat: Optional[list] = None):
+def draw_map(shown: Optional[list], cells: Optional[list], view: views.ViewState, memo: dict,
+             selected: Optional[dict] = None, heat: Optional[list] = None, layer_key=None):
     """The base map is the same on every rerun of a session (so streamlit-folium keeps it mounted,
     with the user's pan and zoom); the view's events (or, for a big view, their counts per cell)
     travel as `feature_group_to_add`, and a picked event moves the view through `center`/`zoom`."""
     base = ss.get("_base_view") or {}
-    window = (view.start, view.end) if view.start and view.end else None
     m = mapview.build_map(center=base.get("center"), zoom=base.get("zoom"))
     layer = (mapview.heat_layer(heat) if heat is not None
-             else mapview.event_layer(shown, window=window, rows_cache=rows_cache, read_links=True) if shown is not None
+             else mapview.layer_from_json(layer_json(memo, layer_key, shown, view)) if shown is not None
              else mapview.density_layer(cells))
     if selected is not None and selected.get("id") != ss.get("_clicked"):
         mapview.mark_selected(layer, selected)        # picked in the table or a link
@@ -1373,23 +1384,73 @@ def view_data(store: Store, memo: dict, span) -> dict:
     """What the view shows, as the store answers it: the view, its filters, the number of its events
     (an estimate for a very large view), and its events (at most MAX_PINS) or their counts per cell."""
     view = current_view()
-    f = views.store_filters(view, span, views.place_keys_named(gazetteer() if view.text else None, view.text))
+    f = view_filters(view, span)
+    return dict(view=view, f=f, **view_content(store, memo, view, f, (ss.get("map") or {}).get("bounds")))
+
+
+def view_filters(view: views.ViewState, span) -> dict:
+    return views.store_filters(view, span, views.place_keys_named(gazetteer() if view.text else None, view.text))
+
+
+def view_content(store: Store, memo: dict, view: views.ViewState, f: dict, map_bounds) -> dict:
+    """`view_data`'s answers for a view and the map's bounds (no session state: `read_ahead` runs it
+    in a thread too). ``layer``: the memo key of the map layer drawing ``shown``."""
     # (a very large view's number comes off the store's fixed sample: an estimate, said to be one)
     n_shown, exact = remembered(memo, ("estimate", filters_key(f)), lambda: store.estimate_view(**f))
     # a view small enough is drawn pin by pin; a bigger one as counts per grid cell of the map's zoom
-    shown, cells = None, None
+    shown, cells, layer = None, None, None
     if n_shown <= MAX_PINS:
-        shown = view_events(store, memo, f)
+        shown, layer = view_events(store, memo, f), ("layer", filters_key(f))
     else:
         # zoomed in on part of a big view: the pins there when they are few enough, else counts per cell
-        box = views.padded_bbox((ss.get("map") or {}).get("bounds"))
+        box = views.padded_bbox(map_bounds)
         fb = dict(f, bbox=box) if box else f
         if box and remembered(memo, ("estimate", filters_key(fb)), lambda: store.estimate_view(**fb))[0] <= MAX_PINS:
-            shown = view_events(store, memo, fb)
+            shown, layer = view_events(store, memo, fb), ("layer", filters_key(fb))
         else:
             cell = views.cell_degrees(view.zoom or mapview.DEFAULT_ZOOM)
             cells = remembered(memo, ("cells", cell, filters_key(fb)), lambda: store.view_cells(cell, **fb))
-    return {"view": view, "f": f, "n": n_shown, "exact": exact, "shown": shown, "cells": cells}
+    return {"n": n_shown, "exact": exact, "shown": shown, "cells": cells, "layer": layer}
+
+
+def layer_json(memo: dict, key, shown: list, view: views.ViewState) -> str:
+    """The map layer of a view's events (its script's data), made once per revision and view."""
+    window = (view.start, view.end) if view.start and view.end else None
+    return remembered(memo, key, lambda: mapview.event_layer_json(
+        shown, window=window, rows_cache=memo.setdefault("rows", {}), read_links=True, details=view_details(),
+        details_key=memo.get("details_key")))
+
+
+def read_ahead(store: Store, memo: dict, view: views.ViewState, span) -> None:
+    """Read the next step's window (what Step ▶ and playback show next) and lay out its map layer in
+    a background thread while the analyst looks at this one: the step then only sends it (a month of
+    5,000 events at 100k: its events and layer take ~0.25 s to make). One at a time per revision."""
+    if store.path == ":memory:" or memo.get("_reading_ahead") or not (view.start and view.end) or view.heat:
+        return
+    nxt = views.play_step(view, STEP_DAYS.get(ss.get("w_step", "week"), 7), span)
+    if ss.get("_playing") and ss.get("w_play_mode", "window") != "window":
+        win = views.next_play_window(view.start, view.end, STEP_DAYS.get(ss.get("w_step", "week"), 7), span,
+                                     ss.get("w_play_mode"), None)
+        if win:
+            nxt = dataclasses.replace(view, start=win[0], end=win[1])
+    if (nxt.start, nxt.end) == (view.start, view.end):
+        return
+    f, bounds = view_filters(nxt, span), (ss.get("map") or {}).get("bounds")
+    memo["_reading_ahead"] = True
+
+    def work() -> None:
+        try:
+            with Store.open() as s:                # the app's store (GEO_DB), as `live_view` opens it
+                d = view_content(s, memo, nxt, f, bounds)
+                if d["shown"] is not None:
+                    layer_json(memo, d["layer"], d["shown"], nxt)
+        except Exception as exc:  # noqa: BLE001 - reading ahead is a bonus: the step reads it itself
+            print(f"read-ahead of {nxt.start}…{nxt.end} failed: {exc}", flush=True)
+        finally:
+            memo.pop("_reading_ahead", None)
+
+    import threading
+    threading.Thread(target=work, name="read-ahead", daemon=True).start()
 
 
 def play_tick(store: Store, memo: dict, span) -> None:
@@ -1476,13 +1537,14 @@ def live_view(span, news_end: Optional[str] = None) -> None:
             if fresh:                             # (those in the view's dates and filters)
                 fly_to(*views.fit_view(fresh, height_px=MAP_HEIGHT))
         navigation(bounds, views.permalink(page_base(), view))
-        draw_map(shown, cells, view, memo.setdefault("rows", {}), visible_event(store, ss.get("selected")),
-                 heat=heat_cells(store, memo, f, view) if view.heat else None)
+        draw_map(shown, cells, view, memo, visible_event(store, ss.get("selected")),
+                 heat=heat_cells(store, memo, f, view) if view.heat else None, layer_key=d["layer"])
         if in_fragment_run():
             update_url()
         # under the map (whose frame the browser starts loading first): the histogram and the time bar
         histogram(store, memo, f, view, span)
         timeline(span, news_end)
+        read_ahead(opened, memo, view, span)
         ss["_step_pending"] = False          # (last: a run cut short leaves the step to be drawn again)
         if in_fragment_run():
             if not ss.get("_playing") and (get_window(), map_position()) != ss.get("_page_drawn"):
@@ -1585,3 +1647,4 @@ with _opened:
         snapshot_page(_store, _snapshot)
     else:
         page(_store)
+

@@ -751,6 +751,11 @@ IDLE_JS = """() => {
     return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
         && performance.now() - window.__lastChange > 1500;
 }"""
+IDLE_AFTER_JS = """t => {
+    const app = document.querySelector('[data-testid=stApp]');
+    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && performance.now() - Math.max(window.__lastChange, t) > 1500;
+}"""
 FRESH_LAYER_JS = f"""() => {{
     const els = [...document.querySelectorAll({LAYER_SEL!r})];
     return els.length > 0 && els.every(e => !e.hasAttribute('data-old'));
@@ -825,7 +830,10 @@ def first_map(page, url: str, timeout_ms: int) -> dict:
     frame = _frame(page, timeout_ms)
     frame.wait_for_function(FRESH_LAYER_JS, timeout=timeout_ms, polling=50)
     t_map = time.perf_counter() - t_nav
-    page.wait_for_function(IDLE_JS, timeout=timeout_ms, polling=100)
+    # idle counted from the drawing on: the map reports its position once it has drawn, which reruns
+    # the app (the fragment, then the page); a click before that lands in those reruns
+    drawn_at = _now_ms(page)
+    page.wait_for_function(IDLE_AFTER_JS, arg=drawn_at, timeout=timeout_ms, polling=100)
     idle_at = page.evaluate("window.__lastChange")          # ms since the page's time origin
     return {"map_s": t_map, "idle_s": idle_at / 1000, "layer": frame.evaluate(COUNT_LAYER_JS),
             "runs": page.evaluate("window.__runs")}

@@ -658,6 +658,37 @@ class _EventData(_VerbatimMacro):
                 return v === null || v === undefined ? '' : String(v).replace(/[&<>"']/g, function (c) { return ENT[c]; });
             }
             var I = D.incidents, T = D.types;
+            // The popups' contents (sentences, other candidates, actors, articles) come apart from the
+            // pins when the app drew them (`split_details`): fetched now, put in place, and every popup
+            // already opened is filled in.
+            var DET = D.details ? 'loading' : 'inline', bound = [];
+            window.__eventDetails = DET;
+            function detailsArrived(det) {
+                det.s.forEach(function (v, k) { E[k][4] = v; });
+                det.a.forEach(function (v, k) { E[k][9] = v; });
+                det.c.forEach(function (v, k) { E[k][11] = v; });
+                D.articles = det.articles;
+                detailsState('loaded');
+            }
+            function detailsState(state) {
+                DET = state;
+                if (window.__eventLayer === fg) { window.__eventDetails = state; }
+                bound.forEach(function (b) { b[0].setPopupContent(b[1](b[2])); });
+            }
+            function fetchDetails(tries) {
+                fetch(D.details).then(function (r) {
+                    if (!r.ok) { throw new Error('HTTP ' + r.status); }
+                    return r.json();
+                }).then(detailsArrived, function () {
+                    if (tries < 6) { setTimeout(function () { fetchDetails(tries + 1); }, 250 * (tries + 1)); }
+                    else { detailsState('failed'); }
+                });
+            }
+            if (D.details) { fetchDetails(0); }
+            function pending() {
+                return DET === 'loading' ? '<p class="ev-pending"><i>Loading the sources\u2026</i></p>'
+                    : '<p class="ev-pending"><i>The sources could not be loaded: reload the page to see them.</i></p>';
+            }
             function typeOf(e) { return T[e[10]] || [e[10], '#8c8c8c']; }
             function ref(id) { return '<span class="ev-ref">[#' + esc(id) + ']</span>'; }
             // incident i: [event rows (representative first), number of sources, representative's id]
@@ -695,6 +726,10 @@ class _EventData(_VerbatimMacro):
                     + '"></span><b class="ev-type">' + esc(t[0]) + '</b>'
                     + (n > 1 ? ' \u00b7 <b class="ev-n">reported by ' + n + ' sources</b>' : '')
                     + (e[14] ? ' \u00b7 <i class="ev-role">background (history or context)</i>' : '') + '</p>';
+                if (DET === 'loading' || DET === 'failed') {
+                    return h + '<p class="ev-date">' + dateLine(e) + '</p>' + pending() + '<p><b>' + esc(e[0])
+                        + '</b> \u00b7 geocode confidence ' + esc(e[7]) + '</p></div>';
+                }
                 var acts = [], had = {};                 // every source's actors, once each
                 ks.forEach(function (k) { E[k][11].forEach(function (a) {
                     var key = a.toLowerCase();
@@ -762,6 +797,7 @@ class _EventData(_VerbatimMacro):
                     if (el) { el.classList.add('ev-picked'); }
                     if (!l.getPopup()) {
                         l.bindPopup(popupOfRow(rows[l._ev]), popupOptions);
+                        if (DET === 'loading') { bound.push([l, popupOfRow, rows[l._ev]]); }
                         l.openPopup(l.getLatLng ? undefined : e.latlng);
                     }
                 });
@@ -1088,18 +1124,60 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
             "area_style": {k: AREA_STYLE[k] for k in ("weight", "opacity", "fillOpacity", "circleDash", "pane")}}
 
 
+# The fields of an event row only a popup shows: the sentence, the other candidates, the actors.
+_DETAIL_FIELDS = (4, 9, 11)
+
+
+def split_details(payload: dict) -> dict:
+    """Take what only the popups show out of `payload` (in place) and return it: per event row its
+    sentence, other candidates and actors, and the articles' rows. The rest draws the pins, areas,
+    tooltips and legend; `_EventData`'s script fetches these once the layer is drawn."""
+    rows = payload["events"]
+    details = {"s": [r[4] for r in rows], "a": [r[9] for r in rows], "c": [r[11] for r in rows],
+               "articles": payload["articles"]}
+    payload["events"] = [r[:4] + [None] + r[5:9] + [[]] + r[10:11] + [[]] + r[12:] for r in rows]
+    payload["articles"] = []
+    return details
+
+
 def event_layer(events: Iterable[Mapping] = (), window=None, rows_cache: Optional[dict] = None, *,
-                read_links: bool = False, cluster: bool = True, side_list: bool = False) -> folium.FeatureGroup:
-    """The events as one FeatureGroup named "events" (for streamlit-folium's
-    ``feature_group_to_add``): one clustered pin per incident for towns/landmarks/admin2,
+                read_links: bool = False, cluster: bool = True, side_list: bool = False,
+                details=None, details_key: Optional[str] = None) -> folium.FeatureGroup:
+    """The events as one FeatureGroup named "events" (see `event_layer_json`, which says what it
+    draws, and `layer_from_json`)."""
+    return layer_from_json(event_layer_json(events, window, rows_cache, read_links=read_links, cluster=cluster,
+                                            side_list=side_list, details=details, details_key=details_key))
+
+
+def layer_from_json(payload_json: str) -> folium.FeatureGroup:
+    """The FeatureGroup drawing a payload made by `event_layer_json` (which the app keeps per view)."""
+    fg = folium.FeatureGroup(name="events")
+    _EventData(payload_json).add_to(fg)
+    return fg
+
+
+def event_layer_json(events: Iterable[Mapping] = (), window=None, rows_cache: Optional[dict] = None, *,
+                     read_links: bool = False, cluster: bool = True, side_list: bool = False,
+                     details=None, details_key: Optional[str] = None) -> str:
+    """What draws the events as one FeatureGroup named "events" (for streamlit-folium's
+    ``feature_group_to_add``), as the script's JSON: one clustered pin per incident for towns/landmarks/admin2,
     translucent outlines or circles for countries/regions, coloured by type; tooltips
     ``place · date · type``, popups with every source (see `event_payload`), and the type legend
     (shown while the layer is on the map). `window`: the view's dates ((start, end) dates or ISO
-    strings). `rows_cache`, `read_links`, `cluster`, `side_list`: see `event_payload`."""
-    fg = folium.FeatureGroup(name="events")
-    _EventData(_js_json(event_payload(list(events), window, rows_cache, read_links=read_links, cluster=cluster,
-                                      side_list=side_list))).add_to(fg)
-    return fg
+    strings). `rows_cache`, `read_links`, `cluster`, `side_list`: see `event_payload`.
+
+    `details` (a `geo.assets.ViewDetails`, the app's): the popups' contents go to a static file the
+    map fetches after drawing (`split_details`), named by `details_key` (the store and its revision:
+    the same view of the same data is written once) and the events shown. Without it (exports,
+    snapshots, a file opened offline) everything is inline."""
+    payload = event_payload(list(events), window, rows_cache, read_links=read_links, cluster=cluster,
+                            side_list=side_list)
+    if details is not None and payload["events"] and not side_list:
+        key = (details_key or "") + "|" + ("1" if read_links else "0") + "|" + ",".join(
+            str(r[13]) for r in payload["events"])
+        body = split_details(payload)
+        payload["details"] = details.url(key, lambda: body)
+    return _js_json(payload)
 
 
 DENSITY_COLOUR = "#5b6770"      # neutral: it must not read as a date or a type
@@ -1286,3 +1364,4 @@ def standalone_html(events: Iterable[Mapping] = (), *, title: str = "Reported ev
         _Caption(caption).add_to(m)
     m.get_root().title = html.escape(title)
     return m.get_root().render()
+

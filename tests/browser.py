@@ -160,14 +160,18 @@ new MutationObserver(() => { window.__lastChange = performance.now(); })
     .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});"""
 SETTLED_JS = """() => {
     const app = document.querySelector('[data-testid=stApp]');
+    const map = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    let details = null;                   // the popups' contents, fetched once the pins are drawn
+    try { details = map && map.contentWindow.__eventDetails; } catch (e) { details = null; }
     return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && performance.now() - window.__lastChange > 1000;
+        && performance.now() - window.__lastChange > 1000 && details !== 'loading';
 }"""
 
 
 def settle(page) -> None:
     """Wait until the app has been idle for a second (the map reports its position back once it
-    has drawn, which reruns the app: interacting meanwhile may hit a widget being replaced)."""
+    has drawn, which reruns the app: interacting meanwhile may hit a widget being replaced) and the
+    map's popups have their contents."""
     page.wait_for_function(SETTLED_JS, timeout=TIMEOUT)
 
 

@@ -625,3 +625,109 @@ def test_a_smaller_area_inside_a_country_is_drawn_over_it_so_it_can_be_clicked()
     for events in ([somalia, puntland], [puntland, somalia]):
         areas = event_payload(events)["areas"]
         assert [a[0] for a in areas] == ["SO", None], areas     # the outline first, then the circle
+
+
+# --------------------------------------------------------------------------- popups' contents apart
+
+def test_the_app_sends_the_pins_and_writes_the_popups_contents_once_per_view(tmp_path):
+    """With a `ViewDetails` the rerun carries what draws pins, areas, tooltips and the legend; the
+    sentences, other candidates, actors and articles go to one file per view, written once."""
+    events = [ev(i, actors=["Police"]) for i in range(6)] + [xss_event()]
+    details = assets.ViewDetails(tmp_path)
+    page = build_map(events).get_root().render()         # inline: what exports and snapshots get
+    inline = decode_payload(page)
+    m = build_map()
+    m.get_root().render()
+    from streamlit_folium import _get_feature_group_string
+    js = _get_feature_group_string(event_layer(events, details=details, details_key="store:1"), m)
+    split = json.loads(re.search(r"var D = (\{.*?\});\n", js).group(1))
+    assert "Shelling was reported" not in js and "Riots " not in js and "news.example.org" not in js
+    assert split["articles"] == [] and all(r[4] is None and r[9] == [] and r[11] == [] for r in split["events"])
+    assert [r[0] for r in split["events"]] == [r[0] for r in inline["events"]]     # tooltips still work
+    assert split["points"] == inline["points"] and split["incidents"] == inline["incidents"]
+    url = split["details"]
+    assert url.startswith("../../app/static/views/") and url.endswith(".json")
+    file = tmp_path / "views" / url.rsplit("/", 1)[1]
+    got = json.loads(file.read_text(encoding="utf-8"))
+    assert got["s"] == [r[4] for r in inline["events"]] and got["a"] == [r[9] for r in inline["events"]]
+    assert got["c"] == [r[11] for r in inline["events"]] and got["articles"] == inline["articles"]
+    # the same view again: the same file, not written anew; another revision or view: another file
+    stamp = file.stat().st_mtime_ns
+    again = _get_feature_group_string(event_layer(events, details=details, details_key="store:1"), m)
+    assert json.loads(re.search(r"var D = (\{.*?\});\n", again).group(1))["details"] == url
+    assert file.stat().st_mtime_ns >= stamp and len(list((tmp_path / "views").glob("*.json"))) == 1
+    other = _get_feature_group_string(event_layer(events, details=details, details_key="store:2"), m)
+    assert json.loads(re.search(r"var D = (\{.*?\});\n", other).group(1))["details"] != url
+    assert not list((tmp_path / "views").glob(".tmp-*"))        # no half-written file left
+
+
+def test_only_the_newest_view_files_are_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(assets, "VIEW_FILES_KEPT", 3)
+    details = assets.ViewDetails(tmp_path)
+    urls = []
+    for k in range(5):
+        urls.append(details.url(f"view {k}", lambda: {"s": [], "a": [], "c": [], "articles": []}))
+        import os
+        os.utime(tmp_path / "views" / urls[-1].rsplit("/", 1)[1], ns=(k * 10**9, k * 10**9 + 10**12))
+    kept = sorted(p.name for p in (tmp_path / "views").glob("*.json"))
+    assert len(kept) == 3 and urls[0].rsplit("/", 1)[1] not in kept
+
+
+APP_DETAILS = '''
+import json, os
+import streamlit as st
+from streamlit_folium import st_folium
+from geo import assets
+from geo.mapview import build_map, event_layer
+
+here = os.path.dirname(os.path.abspath(__file__))
+assets.ensure_static_assets(os.path.join(here, "static"))
+events = json.load(open(os.path.join(here, "events.json")))
+st_folium(build_map(), feature_group_to_add=event_layer(events, details=assets.view_details(), details_key="t:1"),
+          center=(49.5, 30.0), zoom=5, height=450, use_container_width=True, returned_objects=[], key="map")
+'''
+
+
+def test_popups_fetch_their_contents_after_the_pins_are_drawn(browser, tmp_path):
+    """In Streamlit the popups' sentences and sources come from the app's static files, offline;
+    a popup opened before they arrive says so and is filled in when they do."""
+    (tmp_path / "app.py").write_text(APP_DETAILS, encoding="utf-8")
+    events = [ev(i, lat=48.5 + (i % 6) * 0.4, lon=28.0 + (i // 6) * 0.5) for i in range(12)] + [xss_event()]
+    (tmp_path / "events.json").write_text(json.dumps(events), encoding="utf-8")
+    with streamlit_server("app.py", tmp_path, tmp_path / "streamlit.log", env={"PYTHONPATH": str(ROOT)},
+                          args=("--server.enableStaticServing", "true"), timeout=30) as server:
+        base = server.url
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        seen = watch(page, (base + "/", "data:", "blob:", "about:"))
+        held = []                                # the details request, held back until released
+        page.route("**/app/static/views/*.json", lambda r: held.append(r))
+        page.goto(base + "/")
+        page.locator(STREAMLIT_FOLIUM_IFRAME).wait_for(timeout=20_000)
+        frame = next(f for f in page.frames if "streamlit_folium.st_folium" in f.url)
+        frame.wait_for_function("() => document.querySelector('.ev-legend') &&"
+                                " document.querySelector('.ev-legend').innerText.includes('13 events')", timeout=20_000)
+        assert frame.evaluate("window.__eventDetails") == "loading"
+        early = frame.evaluate("window.__eventLayer.eventPopupHtml(0)")
+        assert "Loading the sources" in early and "Shelling was reported" not in early
+        # a popup opened now says the sources are on their way …
+        frame.evaluate("window.map_div.setView([48.5, 28.0], 11, {animate: false})")
+        pin = frame.locator(".ev-pin").first
+        pin.wait_for(timeout=10_000)
+        pin.click()
+        popup = frame.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=10_000)
+        assert "Loading the sources" in popup.inner_text()
+        while not held:
+            page.wait_for_timeout(50)
+        held[0].continue_()
+        # … and is filled in when they arrive
+        frame.wait_for_function("() => document.querySelector('.leaflet-popup-content blockquote')", timeout=10_000)
+        assert "Shelling was reported in Town" in popup.inner_text() and "Loading" not in popup.inner_text()
+        frame.wait_for_function("() => window.__eventDetails === 'loaded'", timeout=10_000)
+        html = [frame.evaluate("i => window.__eventLayer.eventPopupHtml(i)", i) for i in range(13)]
+        assert any("Shelling was reported in <mark>Town" in h for h in html)
+        assert any("&lt;script&gt;window.__xss" in h for h in html)      # still escaped as it is put in
+        assert not any("Loading the sources" in h for h in html)
+        assert frame.evaluate("window.__xss === undefined")
+        assert_only_tiles_blocked(seen)
+        page.close()
