@@ -1647,4 +1647,3 @@ with _opened:
         snapshot_page(_store, _snapshot)
     else:
         page(_store)
-

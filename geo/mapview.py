@@ -1124,10 +1124,6 @@ def event_payload(events: Sequence[Mapping], window=None, rows_cache: Optional[d
             "area_style": {k: AREA_STYLE[k] for k in ("weight", "opacity", "fillOpacity", "circleDash", "pane")}}
 
 
-# The fields of an event row only a popup shows: the sentence, the other candidates, the actors.
-_DETAIL_FIELDS = (4, 9, 11)
-
-
 def split_details(payload: dict) -> dict:
     """Take what only the popups show out of `payload` (in place) and return it: per event row its
     sentence, other candidates and actors, and the articles' rows. The rest draws the pins, areas,
@@ -1364,4 +1360,3 @@ def standalone_html(events: Iterable[Mapping] = (), *, title: str = "Reported ev
         _Caption(caption).add_to(m)
     m.get_root().title = html.escape(title)
     return m.get_root().render()
-
