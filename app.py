@@ -1427,10 +1427,10 @@ def read_ahead(store: Store, memo: dict, view: views.ViewState, span) -> None:
     5,000 events at 100k: its events and layer take ~0.25 s to make). One at a time per revision."""
     if store.path == ":memory:" or memo.get("_reading_ahead") or not (view.start and view.end) or view.heat:
         return
-    nxt = views.play_step(view, STEP_DAYS.get(ss.get("w_step", "week"), 7), span)
+    step = STEP_DAYS.get(ss.get("w_step", "week"), 7)
+    nxt = views.play_step(view, step, span)
     if ss.get("_playing") and ss.get("w_play_mode", "window") != "window":
-        win = views.next_play_window(view.start, view.end, STEP_DAYS.get(ss.get("w_step", "week"), 7), span,
-                                     ss.get("w_play_mode"), None)
+        win = views.next_play_window(view.start, view.end, step, span, ss.get("w_play_mode"), None)
         if win:
             nxt = dataclasses.replace(view, start=win[0], end=win[1])
     if (nxt.start, nxt.end) == (view.start, view.end):

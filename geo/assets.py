@@ -217,10 +217,23 @@ def _static_serving_enabled() -> bool | None:
 def _write_if_changed(path: Path, data: bytes) -> None:
     if path.exists() and hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest():
         return
+    _write_atomically(path, data)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all (a browser never reads half a file), through a temporary
+    file of this writer's own (sessions and the app's read-ahead thread may write at once) whose
+    ``.tmp`` name no reader or pruner of ``*.json`` ever sees."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)                           # atomic: a browser never reads half a file
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def ensure_static_assets(static_dir: str | Path | None = None, *,
@@ -288,7 +301,7 @@ class ViewDetails:
     """The popups' contents of a drawn view — each event's sentence, other candidates and actors, and
     the articles' titles and links, about three quarters of a busy view's data — as a static file
     the map fetches once it is drawn, instead of riding in the rerun that draws the pins (a month
-    of 5,000 events: 2.5 MB → 0.6 MB per step). Files are named by a hash of the caller's key (the
+    of 5,000 events: 2.5 MB → 0.7 MB per step). Files are named by a hash of the caller's key (the
     store, its revision and the events shown), written once, and the newest `VIEW_FILES_KEPT` kept.
     What they hold is what the app shows anyone who opens it (see README, "Serving a team safely")."""
 
@@ -297,8 +310,8 @@ class ViewDetails:
         self.prefix = url_prefix + VIEWS_SUBDIR + "/"
         self._lock = threading.Lock()
 
-    def url(self, key: str, make) -> str:
-        """The URL of the details for `key`, writing `make()` (a JSON-able object) the first time."""
+    def url(self, key: str, details) -> str:
+        """The URL of the details for `key`, writing `details` (a JSON-able object) the first time."""
         name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".json"
         path = self.dir / name
         if path.exists():
@@ -307,17 +320,7 @@ class ViewDetails:
             except OSError:
                 pass
             return self.prefix + name
-        data = json.dumps(make(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)                  # whole or not at all: the map never reads half a file
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        _write_atomically(path, json.dumps(details, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         self._prune()
         return self.prefix + name
 

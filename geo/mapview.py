@@ -1171,8 +1171,7 @@ def event_layer_json(events: Iterable[Mapping] = (), window=None, rows_cache: Op
     if details is not None and payload["events"] and not side_list:
         key = (details_key or "") + "|" + ("1" if read_links else "0") + "|" + ",".join(
             str(r[13]) for r in payload["events"])
-        body = split_details(payload)
-        payload["details"] = details.url(key, lambda: body)
+        payload["details"] = details.url(key, split_details(payload))
     return _js_json(payload)
 
 

@@ -485,17 +485,27 @@ st.write("clicked:", (out or {}).get("last_object_clicked_tooltip"))
 '''
 
 
+def streamlit_app_on(tmp_path, app: str, events: list):
+    """`app` served by Streamlit with static serving on, next to an events.json of `events`."""
+    (tmp_path / "app.py").write_text(app, encoding="utf-8")
+    (tmp_path / "events.json").write_text(json.dumps(events), encoding="utf-8")
+    return streamlit_server("app.py", tmp_path, tmp_path / "streamlit.log", env={"PYTHONPATH": str(ROOT)},
+                            args=("--server.enableStaticServing", "true"), timeout=30)
+
+
+def offline_page(browser, base: str):
+    """A page that may load only from the app (and data:/blob:), and what it tried to load."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    return page, watch(page, (base + "/", "data:", "blob:", "about:"))
+
+
 def test_map_inside_streamlit_loads_local_assets_offline(browser, tmp_path):
     """st_folium + static serving: Leaflet & co. come from /app/static/vendor, the basemap too,
     no request leaves the machine, and a new event layer replaces the old one in place."""
-    (tmp_path / "app.py").write_text(APP, encoding="utf-8")
     events = [ev(i, lat=48.5 + (i % 6) * 0.4, lon=28.0 + (i // 6) * 0.5) for i in range(24)]
-    (tmp_path / "events.json").write_text(json.dumps(events), encoding="utf-8")
-    with streamlit_server("app.py", tmp_path, tmp_path / "streamlit.log", env={"PYTHONPATH": str(ROOT)},
-                          args=("--server.enableStaticServing", "true"), timeout=30) as server:
+    with streamlit_app_on(tmp_path, APP, events) as server:
         base = server.url
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
-        seen = watch(page, (base + "/", "data:", "blob:", "about:"))
+        page, seen = offline_page(browser, base)
         page.goto(base + "/")
         page.get_by_text("asset mode: static").wait_for(timeout=20_000)
         page.locator(STREAMLIT_FOLIUM_IFRAME).wait_for(timeout=20_000)
@@ -658,7 +668,7 @@ def test_the_app_sends_the_pins_and_writes_the_popups_contents_once_per_view(tmp
     assert file.stat().st_mtime_ns >= stamp and len(list((tmp_path / "views").glob("*.json"))) == 1
     other = _get_feature_group_string(event_layer(events, details=details, details_key="store:2"), m)
     assert json.loads(re.search(r"var D = (\{.*?\});\n", other).group(1))["details"] != url
-    assert not list((tmp_path / "views").glob(".tmp-*"))        # no half-written file left
+    assert not list((tmp_path / "views").glob("*.tmp"))         # no half-written file left
 
 
 def test_only_the_newest_view_files_are_kept(tmp_path, monkeypatch):
@@ -666,7 +676,7 @@ def test_only_the_newest_view_files_are_kept(tmp_path, monkeypatch):
     details = assets.ViewDetails(tmp_path)
     urls = []
     for k in range(5):
-        urls.append(details.url(f"view {k}", lambda: {"s": [], "a": [], "c": [], "articles": []}))
+        urls.append(details.url(f"view {k}", {"s": [], "a": [], "c": [], "articles": []}))
         import os
         os.utime(tmp_path / "views" / urls[-1].rsplit("/", 1)[1], ns=(k * 10**9, k * 10**9 + 10**12))
     kept = sorted(p.name for p in (tmp_path / "views").glob("*.json"))
@@ -691,14 +701,10 @@ st_folium(build_map(), feature_group_to_add=event_layer(events, details=assets.v
 def test_popups_fetch_their_contents_after_the_pins_are_drawn(browser, tmp_path):
     """In Streamlit the popups' sentences and sources come from the app's static files, offline;
     a popup opened before they arrive says so and is filled in when they do."""
-    (tmp_path / "app.py").write_text(APP_DETAILS, encoding="utf-8")
     events = [ev(i, lat=48.5 + (i % 6) * 0.4, lon=28.0 + (i // 6) * 0.5) for i in range(12)] + [xss_event()]
-    (tmp_path / "events.json").write_text(json.dumps(events), encoding="utf-8")
-    with streamlit_server("app.py", tmp_path, tmp_path / "streamlit.log", env={"PYTHONPATH": str(ROOT)},
-                          args=("--server.enableStaticServing", "true"), timeout=30) as server:
+    with streamlit_app_on(tmp_path, APP_DETAILS, events) as server:
         base = server.url
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
-        seen = watch(page, (base + "/", "data:", "blob:", "about:"))
+        page, seen = offline_page(browser, base)
         held = []                                # the details request, held back until released
         page.route("**/app/static/views/*.json", lambda r: held.append(r))
         page.goto(base + "/")
