@@ -227,6 +227,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)              # served files: readable as a plain write would leave them
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

@@ -127,6 +127,9 @@ def test_a_town_pin_inside_a_country_takes_its_own_click(app, open_page):
     # the country is drawn lightly, in a pane under the pins
     fill = frame.evaluate("() => +getComputedStyle(document.querySelector('path.ev-area.ev-country')).fillOpacity")
     assert 0 < fill <= 0.1
+    # (leaflet.css, which stacks the panes, is a link the map's frame loads beside its scripts)
+    frame.wait_for_function("() => getComputedStyle(window.map_div.getPane('markerPane')).zIndex !== 'auto'",
+                            timeout=TIMEOUT)
     panes = frame.evaluate("() => { const p = document.querySelector('path.ev-area').closest('.leaflet-pane');"
                            " return [+getComputedStyle(p).zIndex, +getComputedStyle(window.map_div.getPane('markerPane')).zIndex]; }")
     assert panes[0] < panes[1]
