@@ -1421,11 +1421,15 @@ def layer_json(memo: dict, key, shown: list, view: views.ViewState) -> str:
         details_key=memo.get("details_key")))
 
 
-def read_ahead(store: Store, memo: dict, view: views.ViewState, span) -> None:
+READ_AHEAD_MIN_EVENTS = 1000   # a smaller view is read in less time than a thread and a store take to start
+
+
+def read_ahead(store: Store, memo: dict, view: views.ViewState, span, n_shown: int) -> None:
     """Read the next step's window (what Step ▶ and playback show next) and lay out its map layer in
     a background thread while the analyst looks at this one: the step then only sends it (a month of
     5,000 events at 100k: its events and layer take ~0.25 s to make). One at a time per revision."""
-    if store.path == ":memory:" or memo.get("_reading_ahead") or not (view.start and view.end) or view.heat:
+    if (store.path == ":memory:" or memo.get("_reading_ahead") or not (view.start and view.end) or view.heat
+            or n_shown < READ_AHEAD_MIN_EVENTS):
         return
     step = STEP_DAYS.get(ss.get("w_step", "week"), 7)
     nxt = views.play_step(view, step, span)
@@ -1544,7 +1548,7 @@ def live_view(span, news_end: Optional[str] = None) -> None:
         # under the map (whose frame the browser starts loading first): the histogram and the time bar
         histogram(store, memo, f, view, span)
         timeline(span, news_end)
-        read_ahead(opened, memo, view, span)
+        read_ahead(opened, memo, view, span, n_shown)
         ss["_step_pending"] = False          # (last: a run cut short leaves the step to be drawn again)
         if in_fragment_run():
             if not ss.get("_playing") and (get_window(), map_position()) != ss.get("_page_drawn"):

@@ -170,6 +170,10 @@ def test_playback_slides_the_window_in_a_fragment_and_stops_at_the_end(app, open
     page.wait_for_function(reached, arg="2024-03-08", timeout=TIMEOUT)
     # ... while the rest of the page did not rerun (no full run); the time bar under the map follows
     assert page.evaluate(FULL_RUNS_JS) == runs
+    # (the boxes come later in the same run than the address bar: give them that run to arrive)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stDateInput]')]"
+                           ".filter(d => /^From/.test(d.innerText.trim()))"
+                           ".some(d => d.querySelector('input').value >= '2024-03-08')", timeout=5000)
     assert typed_boxes(page)[0] >= "2024-03-08"
     page.wait_for_function(reached, arg="2024-03-11", timeout=TIMEOUT)
     assert page.evaluate(FULL_RUNS_JS) == runs
