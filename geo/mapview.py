@@ -857,7 +857,7 @@ class _EventData(_VerbatimMacro):
                 D.areas.forEach(function (a, j) { items.push([a[6][0], areaParts[j], [a[1], a[2]], a[0] !== null ? 5 : 6]); });
                 function dayOf(it) { var d = E[I[it[0]][0][0]][1]; return /^\d/.test(d) ? d : ''; }
                 items.sort(function (x, y) { return dayOf(y) < dayOf(x) ? -1 : dayOf(y) > dayOf(x) ? 1 : 0; });
-                var list = L.control({position: 'topleft'});
+                var list = L.control({position: 'topleft'}), listTurn = 0;
                 list.onAdd = function (map) {
                     var div = L.DomUtil.create('div', 'ev-list');
                     div.innerHTML = '<div class="ev-list-head">' + esc(items.length) + ' on the map \u00b7 click to go there</div>'
@@ -877,11 +877,27 @@ class _EventData(_VerbatimMacro):
                         var it = items[+row.getAttribute('data-k')], layer = it[1];
                         div.querySelectorAll('.ev-list-item.ev-on').forEach(function (x) { x.classList.remove('ev-on'); });
                         row.classList.add('ev-on');
-                        function open() { if (layer) { layer.fire('click', {latlng: L.latLng(it[2])}, true); } }
-                        map.setView(it[2], Math.max(map.getZoom(), it[3]));
-                        if (layer && cluster.zoomToShowLayer && layer instanceof L.Marker) {
-                            cluster.zoomToShowLayer(layer, open);
-                        } else { open(); }
+                        // Only the latest click counts: an earlier one's move or popup still pending
+                        // must not take the map away from it
+                        var turn = ++listTurn, moved = false;
+                        function open() { if (layer && turn === listTurn) { layer.fire('click', {latlng: L.latLng(it[2])}, true); } }
+                        // Each step waits until the map and its clusters are still: a zoom animation's end
+                        // puts back the zoom it set out for (undoing a setView made during it, e.g. the
+                        // opening fit), and zoomToShowLayer called while clusters split waits for a
+                        // 'moveend' it then ignores, so the popup never opens
+                        function go() {
+                            if (turn !== listTurn) { return; }
+                            if (map._animatingZoom) { map.once('zoomend', go); return; }
+                            if (cluster._inZoomAnimation) { cluster.once('animationend', go); return; }
+                            if (!moved) {
+                                moved = true;
+                                map.setView(it[2], Math.max(map.getZoom(), it[3]), {animate: false});
+                                go();
+                            } else if (layer && cluster.zoomToShowLayer && layer instanceof L.Marker) {
+                                cluster.zoomToShowLayer(layer, open);
+                            } else { open(); }
+                        }
+                        go();
                     });
                     return div;
                 };

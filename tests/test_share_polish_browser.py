@@ -200,6 +200,28 @@ def test_exported_html_lists_its_events_and_a_click_takes_the_map_there(browser,
     page.close()
 
 
+def test_a_list_line_clicked_while_the_map_still_moves_opens_its_popup(browser, march, tmp_path):
+    """An analyst clicking down the list does not wait for the last move to finish: each click still
+    ends on that line's place with its popup open."""
+    events, opts = march
+    out = tmp_path / "march.html"
+    out.write_text(export.to_html(events, opts), encoding="utf-8")
+    page, seen = open_file(browser, out)
+    items = page.locator(".ev-list .ev-list-item")
+    items.first.wait_for(timeout=TIMEOUT)
+    others = [k for k in range(items.count()) if "Lviv" not in items.nth(k).inner_text()]
+    assert others, "the March list should hold places besides Lviv"
+    for k in others[:3]:                       # moves started and not waited for
+        items.nth(k).click()
+    page.locator(".ev-list-item", has_text="Lviv · 2024-03-12").click()
+    page.wait_for_function("() => !!document.querySelector('.leaflet-popup .ev-popup')"
+                           " && document.querySelector('.leaflet-popup .ev-popup').innerText.includes('Fire in Lviv')",
+                           timeout=TIMEOUT)
+    assert page.evaluate(f"() => ({MAP_JS})().getBounds().contains([49.8397, 24.0297])")
+    assert seen["errors"] == []
+    page.close()
+
+
 def test_png_page_has_no_controls_and_keeps_title_legend_and_credits(browser, march, tmp_path):
     events, opts = march
     out = tmp_path / "picture.html"
