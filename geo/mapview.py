@@ -879,25 +879,26 @@ class _EventData(_VerbatimMacro):
                         row.classList.add('ev-on');
                         // Only the latest click counts: an earlier one's move or popup still pending
                         // must not take the map away from it
-                        var turn = ++listTurn, moved = false;
+                        var turn = ++listTurn;
                         function open() { if (layer && turn === listTurn) { layer.fire('click', {latlng: L.latLng(it[2])}, true); } }
                         // Each step waits until the map and its clusters are still: a zoom animation's end
                         // puts back the zoom it set out for (undoing a setView made during it, e.g. the
                         // opening fit), and zoomToShowLayer called while clusters split waits for a
                         // 'moveend' it then ignores, so the popup never opens
-                        function go() {
+                        function whenStill(step) {
                             if (turn !== listTurn) { return; }
-                            if (map._animatingZoom) { map.once('zoomend', go); return; }
-                            if (cluster._inZoomAnimation) { cluster.once('animationend', go); return; }
-                            if (!moved) {
-                                moved = true;
-                                map.setView(it[2], Math.max(map.getZoom(), it[3]), {animate: false});
-                                go();
-                            } else if (layer && cluster.zoomToShowLayer && layer instanceof L.Marker) {
-                                cluster.zoomToShowLayer(layer, open);
-                            } else { open(); }
+                            if (map._animatingZoom) { map.once('zoomend', function () { whenStill(step); }); }
+                            else if (cluster._inZoomAnimation) { cluster.once('animationend', function () { whenStill(step); }); }
+                            else { step(); }
                         }
-                        go();
+                        whenStill(function () {
+                            map.setView(it[2], Math.max(map.getZoom(), it[3]), {animate: false});
+                            whenStill(function () {
+                                if (layer && cluster.zoomToShowLayer && layer instanceof L.Marker) {
+                                    cluster.zoomToShowLayer(layer, open);
+                                } else { open(); }
+                            });
+                        });
                     });
                     return div;
                 };
