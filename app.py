@@ -286,7 +286,10 @@ def show_in_widget(key: str, value) -> None:
     if old is not None and old != value:
         gone[old] = now
     gone.pop(value, None)
-    ss[key] = value
+    if old != value:
+        # (a value assigned in a run is pushed into the widget even when it is the same, which
+        # wiped a date the user was typing while a rerun was under way)
+        ss[key] = value
 
 
 def is_echo(key: str, value) -> bool:
