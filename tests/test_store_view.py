@@ -142,6 +142,22 @@ def test_one_event_by_id_hidden_ones_too(tmp_path):
         assert store.event(10 ** 9) is None
 
 
+def test_a_text_view_follows_the_store_as_it_changes(tmp_path):
+    # a text view's matches are read once per store revision (SQLite keeps them in a temporary
+    # table for the view's count, cells, histogram and table): a write since is seen
+    washington = build_store(tmp_path / "t.db")["Washington"][0]
+    state = views.ViewState(text="Washington", background=True)
+    with Store.open(tmp_path / "t.db") as store:
+        f = views.store_filters(state, _span(store, state))
+        before = store.count_view(**f)
+        assert washington["id"] in {e["id"] for e in store.view_events(newest_first=True, limit=50, **f)}
+        store.set_hidden(washington["article_id"], washington["mention_start"], washington["mention_end"])
+        assert store.count_view(**f) == before - 1
+        assert washington["id"] not in {e["id"] for e in store.view_events(**f)}
+        assert sum(c["n"] for c in store.view_cells(5.0, **f)) == before - 1
+        assert store.view_events(**f) == _expected(store, state)
+
+
 def test_the_revision_moves_with_every_write(tmp_path):
     with Store.open(tmp_path / "r.db") as store:
         before = store.revision()

@@ -1065,6 +1065,11 @@ class Store(ViewQueries):
                 raise StoreError(f"bbox south {box[1]} is north of north {box[3]}")
 
         by_text = bool(text) and self.has_text_index and len(text) >= 3      # (a trigram needs 3 characters)
+        # an aggregate of a text view whose other filters read only the narrow columns: off the
+        # backend's table of the text's matches, made once per text and store revision (or None)
+        matches = (self._text_matches(text, text_places) if by_text and not rows and not (
+            country or min_confidence is not None or min_sources is not None or kinds or sources or actor
+            or article is not None) else None)
         driver = "text" if by_text else self._driver(lo, hi, box)
         if newest_first and driver not in ("rtree", "text"):
             driver = "newest"
@@ -1103,11 +1108,14 @@ class Store(ViewQueries):
             # alternate names: "Kiev" finds Kyiv's events)
             keys = sorted(set(text_places or ()))[:500]
             places = f" OR e.place_key IN ({', '.join('?' * len(keys))})" if keys else ""
-            if by_text:
-                # the same substring test, off the trigram indexes (each OR term is an index lookup)
-                events_sql, articles_sql, terms = self._text_lookup(text)
-                where.append(f"(e.id IN ({events_sql}) OR e.article_id IN ({articles_sql}){places})")
-                params += terms + keys
+            if matches:
+                pass                            # every row of the matches' table holds the text
+            elif by_text:
+                # the same substring test, off the trigram indexes: the matches as one set of event
+                # ids, which the text driver's narrow id index answers
+                ids_sql, ids_params = self._text_ids(text, keys)
+                where.append(f"e.id IN ({ids_sql})")
+                params += ids_params
             else:
                 where.append(f"(e.name {like} ? ESCAPE '\\' OR e.sentence {like} ? ESCAPE '\\'"
                              f" OR a.title {like} ? ESCAPE '\\'" + places + ")")
@@ -1141,7 +1149,27 @@ class Store(ViewQueries):
             tables = tables.replace(" JOIN articles a ON a.id = e.article_id", "", 1)
         if rows or min_sources is not None:
             tables += " LEFT JOIN incidents i ON i.id = e.incident_id"
+        if matches:
+            tables = f"{matches} e"
         return tables, where, params
+
+    def _text_ids(self, text: str, text_places: Optional[Iterable[str]]) -> tuple[str, list]:
+        """A subquery for the ids of the events that hold `text` (their name or sentence, their
+        article's title, or a place key of `text_places`), off the trigram indexes, and its
+        parameters (with `has_text_index`)."""
+        keys = sorted(set(text_places or ()))[:500]
+        events_sql, articles_sql, terms = self._text_lookup(text)
+        parts = [events_sql, f"SELECT id FROM events WHERE article_id IN ({articles_sql})"]
+        if keys:
+            parts.append(f"SELECT id FROM events WHERE place_key IN ({', '.join('?' * len(keys))})")
+        return " UNION ".join(parts), terms + keys
+
+    def _text_matches(self, text: str, text_places: Optional[Iterable[str]]) -> Optional[str]:
+        """The name of a table of the events that hold `text` (as `_text_ids`) with the columns the
+        aggregate view queries read (VIEW_COLUMNS and the dates), or None: a backend that keeps
+        one reads a text view's matches once for its count, cells, histogram and table page,
+        not once each."""
+        return None
 
     # -- dialect hooks of the view queries (geo/store/view.py)
 

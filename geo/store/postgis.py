@@ -345,6 +345,13 @@ def _migration_5(conn: _PGConnection) -> None:
         conn.execute(f"CREATE INDEX {name} ON {table} USING GIN ({col} gin_trgm_ops)")
 
 
+def _migration_6(conn: _PGConnection) -> None:
+    """SQLite's schema 12: a narrow index keyed by event id, which the text filter's matches are
+    looked up in (index-only) for the aggregate view queries."""
+    conn.execute("CREATE INDEX events_view_id ON events(id) INCLUDE (day_start, day_end, hidden, role, type, lat,"
+                 " lon, incident_id)")
+
+
 # Ordered: index i holds the step from schema version i to i + 1. Append; never edit or reorder.
 MIGRATIONS: list[Callable[[_PGConnection], None]] = [
     _migration_1,
@@ -352,6 +359,7 @@ MIGRATIONS: list[Callable[[_PGConnection], None]] = [
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -329,6 +329,13 @@ def _migration_11(conn: sqlite3.Connection, has_rtree: bool) -> None:
                      f" INSERT INTO {name}(rowid, {cols}) VALUES (new.id, {new}); END")
 
 
+def _migration_12(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """A narrow index keyed by event id (issue 12): a text-filtered view names its events by id (the
+    trigram indexes' matches), and this index carries every column a count, a grid of cells or a
+    histogram reads, so those never read the wide rows the matches are scattered over."""
+    conn.execute(f"CREATE INDEX events_view_id ON events(id, day_start, day_end, {VIEW_COLUMNS})")
+
+
 def trigram_available() -> bool:
     """True when this SQLite build has FTS5 with the trigram tokenizer (3.34 and later)."""
     return _can_create("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='trigram')")
@@ -347,6 +354,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_9,
     _migration_10,
     _migration_11,
+    _migration_12,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -543,12 +551,28 @@ class SQLiteStore(Store):
     # the index that leads a query, by its driver: the date indexes carry every column an aggregate
     # reads (VIEW_COLUMNS), so counts, cells and histograms never touch the wide rows
     _INDEX_OF = {"start": "events_view_start", "end": "events_view_end", "newest": "events_newest",
-                 "sample": "events_view_sample"}
+                 "sample": "events_view_sample", "text": "events_view_id"}
 
     def _text_lookup(self, text: str) -> tuple[str, str, list]:
         phrase = '"' + text.replace('"', '""') + '"'      # FTS5: a phrase, quotes doubled; a trigram
         return ("SELECT rowid FROM events_text WHERE events_text MATCH ?",       # phrase is a substring
                 "SELECT rowid FROM articles_text WHERE articles_text MATCH ?", [phrase, phrase])
+
+    def _text_matches(self, text: str, text_places) -> Optional[str]:
+        # a temporary table on this connection, made again when the text or the store changes
+        key = (text, tuple(sorted(set(text_places or ()))), self.revision())
+        if getattr(self, "_text_key", None) != key:
+            ids_sql, params = self._text_ids(text, text_places)
+            try:
+                self._conn.execute("DROP TABLE IF EXISTS temp.text_matches")
+                self._conn.execute(f"CREATE TEMP TABLE text_matches AS SELECT e.id AS id, e.day_start AS day_start,"
+                                   f" e.day_end AS day_end, {', '.join('e.' + c.strip() for c in VIEW_COLUMNS.split(','))}"
+                                   f" FROM events e INDEXED BY events_view_id WHERE e.id IN ({ids_sql})", params)
+            except sqlite3.Error:
+                self._text_key = None
+                return None
+            self._text_key = key
+        return "temp.text_matches"
 
     def _events_from(self, driver: Optional[str]) -> str:
         index = self._INDEX_OF.get(driver or "")
