@@ -158,6 +158,34 @@ def test_a_text_view_follows_the_store_as_it_changes(tmp_path):
         assert store.view_events(**f) == _expected(store, state)
 
 
+@pytest.mark.parametrize("window", [{}, {"start": "2024-03-05", "end": "2024-03-12"}, {"end": "2024-03-13"}])
+@pytest.mark.parametrize("box", [(60.0, 25.0, 75.0, 35.0), (20.0, 45.0, 40.0, 55.0),
+                                 (10.0, 20.0, -60.0, 60.0)],             # (across the antimeridian)
+                         ids=["Pakistan", "Ukraine", "antimeridian"])
+def test_a_box_read_off_its_band_of_latitudes_keeps_the_same_events(tmp_path, monkeypatch, window, box):
+    # a box dense with events is read off its band of latitudes (SQLite's latitude index), not the
+    # R*Tree or a date index: the same events, counts and cells either way
+    build_store(tmp_path / "b.db")
+    with Store.open(tmp_path / "b.db") as store:
+        if store.backend != "sqlite":
+            pytest.skip("the latitude index is SQLite's")
+        f = dict(window, bbox=box, role="reported")
+        by_rtree = (store.count_view(**f), store.view_events(**f), store.view_cells(2.0, **f))
+        monkeypatch.setattr(type(store), "_driver", lambda self, lo, hi, b: "geo" if b else "start")
+        assert (store.count_view(**f), store.view_events(**f), store.view_cells(2.0, **f)) == by_rtree
+        assert by_rtree[0] == len(store.events(**f)) > 0
+
+
+def test_a_dense_narrow_band_leads_the_query(tmp_path, monkeypatch):
+    build_store(tmp_path / "d.db")
+    with Store.open(tmp_path / "d.db") as store:
+        if store.backend != "sqlite":
+            pytest.skip("the latitude index is SQLite's")
+        monkeypatch.setattr(type(store), "BOX_PROBE", 1)            # every box with an event is dense
+        assert store._driver(None, None, (30.0, 45.0, 40.0, 55.0)) == "geo"       # 4 of 11 events
+        assert store._driver(None, None, (-180.0, 0.0, 180.0, 60.0)) == "start"   # all of them
+
+
 def test_the_revision_moves_with_every_write(tmp_path):
     with Store.open(tmp_path / "r.db") as store:
         before = store.revision()

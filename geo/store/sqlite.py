@@ -336,6 +336,13 @@ def _migration_12(conn: sqlite3.Connection, has_rtree: bool) -> None:
     conn.execute(f"CREATE INDEX events_view_id ON events(id, day_start, day_end, {VIEW_COLUMNS})")
 
 
+def _migration_13(conn: sqlite3.Connection, has_rtree: bool) -> None:
+    """A narrow index led by latitude (issue 12): a box dense with events (a zoom into the news's
+    hotspot) is read off its band of latitudes, with the columns the aggregates read, instead of
+    a whole date window or the R*Tree's rows."""
+    conn.execute(f"CREATE INDEX events_view_geo ON events(lat, lon, day_start, day_end, {VIEW_COLUMNS.replace('lat, lon, ', '')})")
+
+
 def trigram_available() -> bool:
     """True when this SQLite build has FTS5 with the trigram tokenizer (3.34 and later)."""
     return _can_create("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='trigram')")
@@ -355,6 +362,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, bool], None]] = [
     _migration_10,
     _migration_11,
     _migration_12,
+    _migration_13,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -551,7 +559,7 @@ class SQLiteStore(Store):
     # the index that leads a query, by its driver: the date indexes carry every column an aggregate
     # reads (VIEW_COLUMNS), so counts, cells and histograms never touch the wide rows
     _INDEX_OF = {"start": "events_view_start", "end": "events_view_end", "newest": "events_newest",
-                 "sample": "events_view_sample", "text": "events_view_id"}
+                 "sample": "events_view_sample", "text": "events_view_id", "geo": "events_view_geo"}
 
     def _text_lookup(self, text: str) -> tuple[str, str, list]:
         phrase = '"' + text.replace('"', '""') + '"'      # FTS5: a phrase, quotes doubled; a trigram
@@ -594,9 +602,32 @@ class SQLiteStore(Store):
                             " AND min_lon <= ? AND max_lon >= ? LIMIT ?)", (n, s, e, w, self.BOX_PROBE))[0][0]
         return 1.0 if inside >= self.BOX_PROBE else inside / total
 
+    def _band_leads(self, box: tuple, lo: Optional[str], hi: Optional[str]) -> bool:
+        """Does the box's band of latitudes hold fewer events than the date window (and under half of
+        all)? The window as the fixed sample counts it (the spread of dates is too uneven to guess
+        from the span: history reaches back centuries), the band off its index only that far. Kept
+        per box and window: a view asks for its count, cells and histogram with the same ones."""
+        memo = self.__dict__.setdefault("_band_memo", {})
+        key = (box[1], box[3], lo, hi)
+        if key not in memo:
+            if len(memo) > 64:
+                memo.clear()
+            total = self._read("SELECT MAX(id) FROM events")[0][0] or 0
+            window = total
+            if lo or hi:
+                cond = " AND ".join((["day_end >= ?"] if lo else []) + (["day_start <= ?"] if hi else []))
+                window = SAMPLE_EVERY * self._read(
+                    f"SELECT COUNT(*) FROM events INDEXED BY events_view_sample WHERE {cond}"
+                    f" AND COALESCE(incident_id, id) % {SAMPLE_EVERY} = 0", [x for x in (lo, hi) if x])[0][0]
+            beat = max(1, min(window, total // 2))
+            band = self._read("SELECT COUNT(*) FROM (SELECT 1 FROM events INDEXED BY events_view_geo"
+                              " WHERE lat BETWEEN ? AND ? LIMIT ?)", (box[1], box[3], beat))[0][0]
+            memo[key] = band < beat
+        return memo[key]
+
     def _driver(self, lo: Optional[str], hi: Optional[str], box: Optional[tuple]) -> Optional[str]:
-        """Which index drives an events query: 'rtree', 'start' (day_start <= hi), 'end'
-        (day_end >= lo) or None, by the share of events each is estimated to leave (dates spread
+        """Which index drives an events query: 'rtree', 'geo' (the box's band of latitudes),
+        'start' (day_start <= hi), 'end' (day_end >= lo) or None, by the share of events each is estimated to leave (dates spread
         evenly over the stored span, places over the globe)."""
         frac = {}
         if lo or hi:
@@ -612,7 +643,9 @@ class SQLiteStore(Store):
         if box is not None and self.has_rtree:
             frac["rtree"] = self._box_share(box)
         if frac.get("rtree", 0.0) >= 1.0:
-            del frac["rtree"]           # a dense box: read off a date index
+            del frac["rtree"]           # a dense box: read off its band of latitudes or a date index
+        if box is not None and "rtree" not in frac and self._band_leads(box, lo, hi):
+            return "geo"
         # without a window or a box, a covering scan of one date index (the planner might pick a
         # filter's own index, then read every row it names)
         return min(frac, key=frac.get) if frac else "start"
