@@ -232,7 +232,10 @@ class Resolver:
             elif unanimous:                                  # a town in a list of provinces is out of place
                 s -= 0.6
             if others:
-                s += _coherence(p, others) + (_same_area(p, others) if towns_only else 0.0)
+                # (a town reached only by another spelling of the name, "Pittsburg" for "Pittsburgh",
+                # takes half the pull of its province's co-mentioned towns)
+                s += _coherence(p, others) + (_same_area(p, others) * (1.0 if own_name else 0.5)
+                                              if towns_only else 0.0)
             scored.append((s, p))
         scored.sort(key=lambda t: -t[0])
         top = scored[0][0]

@@ -261,3 +261,15 @@ def test_a_clear_capital_scores_high_and_a_guess_scores_lower(geoparser):
     assert paris.score > 0.8 and kyiv.score > 0.8        # they were 0.16 and 0.17
     springfield = _places(geoparser, "The meeting took place in Springfield.")["Springfield"]
     assert springfield.score < paris.score - 0.2         # dozens of Springfields: a guess, and it says so
+
+
+def test_a_town_spelled_otherwise_is_not_pulled_into_the_province_of_its_co_mentioned_towns(geoparser):
+    # "Pittsburgh" among California cities: Pittsburg, California is another spelling of the name,
+    # and the state's pull on it is halved; Pittsburgh, Pennsylvania keeps it
+    text = "Cases of the virus have been confirmed in San Diego, Pittsburgh and Los Angeles."
+    found = _places(geoparser, text)
+    assert _near(found["Pittsburgh"].place, 40.44, -79.99)
+    assert found["San Diego"].place.admin1 == found["Los Angeles"].place.admin1 == "California"
+    # the pull stays whole for the name as written: Paris among Texas towns is Paris, Texas
+    paris = _places(geoparser, "Storms hit Dallas, Sherman and Paris overnight.")["Paris"].place
+    assert (paris.country_code, paris.admin1) == ("US", "Texas")
