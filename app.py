@@ -283,12 +283,12 @@ def show_in_widget(key: str, value) -> None:
     if not ss.get("_playing"):       # (while playing, every step's values stay echoes until the stop)
         for v in [v for v, t in gone.items() if now - t > ECHO_S]:
             del gone[v]
-    if old is not None and old != value:
-        gone[old] = now
     gone.pop(value, None)
     if old != value:
-        # (a value assigned in a run is pushed into the widget even when it is the same, which
-        # wiped a date the user was typing while a rerun was under way)
+        if old is not None:
+            gone[old] = now
+        # (only when it changes: a value assigned in a run is pushed into the widget even when it is
+        # the same, which wiped a date the user was typing while a rerun was under way)
         ss[key] = value
 
 

@@ -1106,17 +1106,17 @@ class Store(ViewQueries):
             like = self._like
             # text_places: the place keys the text names under any spelling (the gazetteer's
             # alternate names: "Kiev" finds Kyiv's events)
-            keys = sorted(set(text_places or ()))[:500]
-            places = f" OR e.place_key IN ({', '.join('?' * len(keys))})" if keys else ""
             if matches:
                 pass                            # every row of the matches' table holds the text
             elif by_text:
                 # the same substring test, off the trigram indexes: the matches as one set of event
                 # ids, which the text driver's narrow id index answers
-                ids_sql, ids_params = self._text_ids(text, keys)
+                ids_sql, ids_params = self._text_ids(text, text_places)
                 where.append(f"e.id IN ({ids_sql})")
                 params += ids_params
             else:
+                keys = sorted(set(text_places or ()))[:500]
+                places = f" OR e.place_key IN ({', '.join('?' * len(keys))})" if keys else ""
                 where.append(f"(e.name {like} ? ESCAPE '\\' OR e.sentence {like} ? ESCAPE '\\'"
                              f" OR a.title {like} ? ESCAPE '\\'" + places + ")")
                 params += [pat, pat, pat] + keys

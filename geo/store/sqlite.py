@@ -340,7 +340,8 @@ def _migration_13(conn: sqlite3.Connection, has_rtree: bool) -> None:
     """A narrow index led by latitude (issue 12): a box dense with events (a zoom into the news's
     hotspot) is read off its band of latitudes, with the columns the aggregates read, instead of
     a whole date window or the R*Tree's rows."""
-    conn.execute(f"CREATE INDEX events_view_geo ON events(lat, lon, day_start, day_end, {VIEW_COLUMNS.replace('lat, lon, ', '')})")
+    rest = VIEW_COLUMNS.replace("lat, lon, ", "")
+    conn.execute(f"CREATE INDEX events_view_geo ON events(lat, lon, day_start, day_end, {rest})")
 
 
 def trigram_available() -> bool:
@@ -573,9 +574,10 @@ class SQLiteStore(Store):
             ids_sql, params = self._text_ids(text, text_places)
             try:
                 self._conn.execute("DROP TABLE IF EXISTS temp.text_matches")
-                self._conn.execute(f"CREATE TEMP TABLE text_matches AS SELECT e.id AS id, e.day_start AS day_start,"
-                                   f" e.day_end AS day_end, {', '.join('e.' + c.strip() for c in VIEW_COLUMNS.split(','))}"
-                                   f" FROM events e INDEXED BY events_view_id WHERE e.id IN ({ids_sql})", params)
+                cols = ", ".join("e." + c.strip() for c in VIEW_COLUMNS.split(","))
+                self._conn.execute("CREATE TEMP TABLE text_matches AS SELECT e.id AS id, e.day_start AS day_start,"
+                                   f" e.day_end AS day_end, {cols} FROM events e INDEXED BY events_view_id"
+                                   f" WHERE e.id IN ({ids_sql})", params)
             except sqlite3.Error:
                 self._text_key = None
                 return None
@@ -627,8 +629,9 @@ class SQLiteStore(Store):
 
     def _driver(self, lo: Optional[str], hi: Optional[str], box: Optional[tuple]) -> Optional[str]:
         """Which index drives an events query: 'rtree', 'geo' (the box's band of latitudes),
-        'start' (day_start <= hi), 'end' (day_end >= lo) or None, by the share of events each is estimated to leave (dates spread
-        evenly over the stored span, places over the globe)."""
+        'start' (day_start <= hi), 'end' (day_end >= lo) or None, by the share of events each is
+        estimated to leave (dates spread evenly over the stored span, places over the globe; a dense
+        box's band is counted, `_band_leads`)."""
         frac = {}
         if lo or hi:
             first, last = self.date_span()

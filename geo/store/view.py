@@ -104,24 +104,18 @@ class ViewQueries:
         cols = ", ".join("'[]'" if slim and c == "alternatives" else "e." + c for c in _EVENT_COLUMNS)
         order = self._newest_order if newest_first else " ORDER BY e.day_start IS NULL, e.day_start, e.id"
         select = f"SELECT {cols}, a.title, a.url, a.published, COALESCE(i.n_sources, 1), i.event_id"
-        if page is None and not self._off_text_matches(filters):
+        # The ids first, off the narrow indexes (or a text's matches table, `_text_matches`), then only
+        # their rows: sorting the wide rows read every match's row (48,000 for a text filter at 1M
+        # events, to show 200). Without a page that pays only when the ids come off a matches table.
+        narrow = self._filtered(filters, newest_first=newest_first) if page is not None or filters.get("text") else None
+        if narrow is None or (page is None and narrow[0].startswith(" FROM events")):
             sql, params = self._filtered(filters, rows=True, newest_first=newest_first)
             return select + sql + order, params
-        # The ids first, off the narrow indexes (or a text's matches), then only their rows: sorting
-        # the wide rows read every match's row (48,000 for a text filter at 1M events, to show 200)
-        sql, params = self._filtered(filters, newest_first=newest_first)
+        sql, params = narrow
         limit = order + " LIMIT ? OFFSET ?" if page is not None else ""
         return (f"{select} FROM events e JOIN articles a ON a.id = e.article_id LEFT JOIN incidents i"
                 f" ON i.id = e.incident_id WHERE e.id IN (SELECT e.id{sql}{limit}){order}",
                 params + list(page or ()))
-
-    def _off_text_matches(self, filters: dict) -> bool:
-        """Do the view's aggregates read a text's matches table (`_text_matches`)? Its rows are then
-        found by id off that table too."""
-        if not filters.get("text"):
-            return False
-        tables, _, _ = self._event_filter(rows=False, **filters)
-        return not tables.startswith("events")
 
     def estimate_view(self, sample_above: Optional[int] = SAMPLE_ABOVE, **filters) -> tuple[int, bool]:
         """(how many events the view's filters keep, exact?): for a view of more than `sample_above`
