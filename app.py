@@ -319,6 +319,11 @@ def slider_moved() -> None:
         set_window(*win)
 
 
+def map_reported() -> bool:
+    """Has the map in the browser said where it is (it does once it is drawn)?"""
+    return (ss.get("map") or {}).get("center") is not None
+
+
 def map_position() -> tuple:
     """Where the map is now: as the browser last reported it after a pan or zoom, else where the
     app last sent it (a picked event, the URL), else (None, None) = fitted to all events."""
@@ -803,7 +808,7 @@ def follow_the_data(store: Store, f: dict, n: int, bounds) -> None:
         fly_to(*views.fit_view(bounds, height_px=MAP_HEIGHT))
 
 
-def histogram(store: Store, memo: dict, f: dict, view: views.ViewState, span) -> None:
+def histogram(store: Store, memo: dict, f: dict, view: views.ViewState, span, held: bool = False) -> None:
     """Incidents (one per happening, however many articles report it) per day/week/month, counted
     by the store. Brushing a range on it (drag across the bars) makes that range, in whole days,
     the window; a window of up to two months has a tick per day (or every few days), dated."""
@@ -818,6 +823,9 @@ def histogram(store: Store, memo: dict, f: dict, view: views.ViewState, span) ->
     with c1:
         if frame.empty:
             st.caption("No dated events in this view.")
+            return
+        if held:
+            st.caption("Drawing the histogram…")
             return
         if view.start and view.end:     # the axis spans the window, whatever the bars
             lo = views.bucket_start(view.start, bucket)
@@ -1504,6 +1512,9 @@ def live_view(span, news_end: Optional[str] = None) -> None:
     follows; a pin clicked, a range brushed and the end of playback rerun the whole page at once."""
     if ss.pop("_play_changed", False) and in_fragment_run():
         st.rerun(scope="app")       # Play/Stop pressed or a new speed: a whole run sets the timer
+    if ss.get("_held") and map_reported() and in_fragment_run():
+        ss["_held"] = False
+        st.rerun(scope="app")       # the map is up: now the histogram and the table
     try:
         opened = Store.open()
     except StoreError as exc:
@@ -1549,7 +1560,7 @@ def live_view(span, news_end: Optional[str] = None) -> None:
         if in_fragment_run():
             update_url()
         # under the map (whose frame the browser starts loading first): the histogram and the time bar
-        histogram(store, memo, f, view, span)
+        histogram(store, memo, f, view, span, held=bool(ss.get("_held")))
         timeline(span, news_end)
         read_ahead(opened, memo, view, span, n_shown)
         ss["_step_pending"] = False          # (last: a run cut short leaves the step to be drawn again)
@@ -1599,6 +1610,10 @@ def page(store: Store) -> None:
     take_table_pick(store)
     take_table_pick(store, "_art_table")
     ss["_full_runs"] = ss.get("_full_runs", 0) + 1
+    # A browser's first view of the page draws the map first: the histogram and the table, whose
+    # scripts the browser must fetch and compile (about 2 MB) while it builds the map's frame, come
+    # with the run that follows the map's first report (`live_view`), or any later one.
+    ss["_held"] = ss["_full_runs"] == 1 and bool(st.context.headers) and not map_reported()
 
     st.sidebar.title("Reported events")
     sidebar_access()
@@ -1620,7 +1635,11 @@ def page(store: Store) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**Events**")
-        table = events_table(store, memo, f, shown if n_shown <= MAX_PINS else None, n_shown)
+        if ss.get("_held"):
+            st.caption("Listing the events…")
+            table = []
+        else:
+            table = events_table(store, memo, f, shown if n_shown <= MAX_PINS else None, n_shown)
     with right:
         st.markdown("**Selected event**")
         selected = visible_event(store, ss.get("selected"))

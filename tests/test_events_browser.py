@@ -257,6 +257,7 @@ def test_each_correction_is_stored_survives_a_reload_and_can_be_undone(app, open
     # restore the hidden event; undo the type
     page.get_by_role("button", name="Restore").click()
     wait_caption(page, N_REPORTED, N_ALL)
+    settle(page)        # (the run the restore started redraws the panels: a click meanwhile can be lost)
     assert not app.event(washington)["hidden"]
     page.get_by_text("Corrections (3)").click()
     with Store.open(app.db) as s:

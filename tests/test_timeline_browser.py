@@ -252,3 +252,61 @@ def test_the_speed_sets_the_time_between_steps(app, open_page):
     assert slow and statistics.mean(slow) >= 2.3, slow
     assert len(fast) >= 3 and statistics.median(fast) < statistics.mean(slow) / 2, (fast, slow)
     assert_only_tiles_blocked(seen)
+
+
+TABLE_PLACES = "[data-testid=stDataFrame] td[role=gridcell][aria-colindex='1']"
+
+
+def table_places(page) -> list:
+    return page.locator(TABLE_PLACES).all_text_contents()
+
+
+def wait_table(page, name: str) -> None:
+    page.wait_for_function("([s, n]) => [...document.querySelectorAll(s)].some(c => c.textContent === n)",
+                           arg=[TABLE_PLACES, name], timeout=TIMEOUT)
+
+
+def layer_places(frame) -> set:
+    """The places of the incidents on the map's event layer, by their tooltips."""
+    return set(frame.evaluate("() => { const L = window.__eventLayer; const out = [];"
+                              " for (let k = 0; ; k++) { let t; try { t = L.eventTooltipHtml(k); } catch (e) { break; }"
+                              " out.push(t.split(' \u00b7 ')[0]); } return out; }"))
+
+
+def wait_held(page, held: list, n: int) -> None:
+    for _ in range(TIMEOUT // 50):
+        if len(held) >= n:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"the map fetched {len(held)} layer files, not {n}")
+
+
+def test_a_layer_arriving_after_a_later_steps_is_never_drawn(app, open_page):
+    """A step's map layer is a file the map fetches; one arriving after a later step's is dropped:
+    the map shows the window the time bar shows, whatever order the files come in."""
+    page, seen = open_page(app, "/?start=2024-03-07&end=2024-03-07")
+    frame = ready(page, 1)
+    wait_table(page, "Quetta")
+    held = []
+    page.route("**/app/static/layers/*.json", lambda r: held.append(r))
+    step = page.get_by_role("button", name="Step ▶")
+    step.click()                                       # a week later: Odesa on 14 March
+    wait_query(page, start="2024-03-14", end="2024-03-14")
+    wait_held(page, held, 1)
+    wait_table(page, "Odesa")
+    assert layer_places(frame) == {"Quetta"}           # its layer is on its way
+    settle_js = "() => document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state') === 'notRunning'"
+    page.wait_for_function(settle_js, timeout=TIMEOUT)
+    step.click()                                       # past the end: round to 5 March (Sibi)
+    wait_query(page, start="2024-03-05", end="2024-03-05")
+    wait_held(page, held, 2)
+    held[1].continue_()
+    frame.wait_for_function("() => { try { return window.__eventLayer.eventTooltipHtml(0).startsWith('Sibi'); }"
+                            " catch (e) { return false; } }", timeout=TIMEOUT)
+    held[0].continue_()                                # the first step's layer, too late
+    page.wait_for_timeout(1500)
+    assert layer_places(frame) == {"Sibi"}
+    assert frame.evaluate("window.__eventDetails") == "loaded"
+    wait_table(page, "Sibi")
+    page.unroute("**/app/static/layers/*.json")
+    assert_only_tiles_blocked(seen)
