@@ -60,7 +60,6 @@ VENDOR_SUBDIR = "vendor"
 # app's static files (<base>/app/static/).
 STATIC_URL_PREFIX = "../../app/static/" + VENDOR_SUBDIR + "/"
 VIEWS_SUBDIR = "views"                        # the drawn views' popup details (`ViewDetails`)
-LAYERS_SUBDIR = "layers"                      # the drawn views' pins and areas (`ViewDetails.layer_url`)
 VIEW_FILES_KEPT = 64                          # (a busy month: ~2 MB each)
 
 BASEMAP_FILE = "countries-basemap.json"
@@ -310,40 +309,26 @@ class ViewDetails:
     def __init__(self, static_dir: str | Path | None = None, url_prefix: str = "../../app/static/"):
         self.dir = Path(static_dir or STATIC_DIR) / VIEWS_SUBDIR
         self.prefix = url_prefix + VIEWS_SUBDIR + "/"
-        self.layer_dir = Path(static_dir or STATIC_DIR) / LAYERS_SUBDIR
-        self.layer_prefix = url_prefix + LAYERS_SUBDIR + "/"
         self._lock = threading.Lock()
 
     def url(self, key: str, details) -> str:
         """The URL of the details for `key`, writing `details` (a JSON-able object) the first time."""
         name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".json"
-        return self.prefix + self._keep(self.dir, name, lambda: json.dumps(
-            details, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
-    def layer_url(self, payload_json: str) -> str:
-        """The URL of a map layer's data (`geo.mapview.event_layer_json`'s JSON), named by its
-        content: a step back to a view already drawn fetches the same file."""
-        data = payload_json.encode("utf-8", "surrogatepass")
-        return self.layer_prefix + self._keep(self.layer_dir, hashlib.sha256(data).hexdigest()[:32] + ".json",
-                                              lambda: data)
-
-    def _keep(self, folder: Path, name: str, data) -> str:
-        """`name` in `folder`, written (whole, from `data()`) if it is not there yet."""
-        path = folder / name
+        path = self.dir / name
         if path.exists():
             try:
                 os.utime(path)                     # recently used: not pruned
             except OSError:
                 pass
-            return name
-        _write_atomically(path, data())
-        self._prune(folder)
-        return name
+            return self.prefix + name
+        _write_atomically(path, json.dumps(details, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        self._prune()
+        return self.prefix + name
 
-    def _prune(self, folder: Path) -> None:
+    def _prune(self) -> None:
         with self._lock:
             try:
-                files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+                files = sorted(self.dir.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
             except OSError:
                 return
             for old in files[VIEW_FILES_KEPT:]:

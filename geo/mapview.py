@@ -642,8 +642,7 @@ class _EventData(_VerbatimMacro):
     _template = Template(r"""
         {% macro script(this, kwargs) %}
         (function (fg) {
-          var D = {{ this.payload }};
-          function draw(D) {
+            var D = {{ this.payload }};
             var E = D.events, icons = {};
             if (!window.__pinsKeepScroll) {
                 // A pin or cluster is focusable (the keyboard reaches it); a mouse press on it must
@@ -945,36 +944,6 @@ class _EventData(_VerbatimMacro):
             fg.on('add', function () { legend.addTo(fg._map); });
             fg.on('remove', function () { legend.remove(); });
             if (fg._map) { legend.addTo(fg._map); }
-          }
-          if (!D.src) { draw(D); return; }
-          // The app's layer: its pins and areas are a static file, fetched now (the rerun carries
-          // only its address). Only the newest layer is drawn: one whose file arrives after a
-          // later step's is stale.
-          var turn = window.__layerTurn = (window.__layerTurn || 0) + 1;
-          window.__eventDetails = 'loading';
-          window.__eventsDrawn = false;
-          function failed() {
-            var note = L.control({position: 'topright'});
-            note.onAdd = function () {
-              var d = L.DomUtil.create('div', 'ev-caption ev-failed');
-              d.textContent = 'The events could not be loaded: reload the page to see them.';
-              return d;
-            };
-            fg.on('remove', function () { note.remove(); });
-            if (fg._map) { note.addTo(fg._map); }
-          }
-          (function fetchLayer(tries) {
-            fetch(D.src).then(function (r) {
-              if (!r.ok) { throw new Error('HTTP ' + r.status); }
-              return r.json();
-            }).then(function (layer) {
-              if (turn === window.__layerTurn) { draw(layer); }
-            }, function () {
-              if (turn !== window.__layerTurn) { return; }
-              if (tries < 6) { setTimeout(function () { fetchLayer(tries + 1); }, 250 * (tries + 1)); }
-              else { window.__eventDetails = 'failed'; failed(); }
-            });
-          })(0);
         })({{ this._parent.get_name() }});
         {% endmacro %}
     """)
@@ -1212,19 +1181,14 @@ def event_layer_json(events: Iterable[Mapping] = (), window=None, rows_cache: Op
 
     `details` (a `geo.assets.ViewDetails`, the app's): the popups' contents go to a static file the
     map fetches after drawing (`split_details`), named by `details_key` (the store and its revision:
-    the same view of the same data is written once) and the events shown, and the rest (pins,
-    areas, tooltips, legend) to another, named by its content, which the map fetches first: the
-    returned script data is then only that file's address. Without it (exports, snapshots, a file
-    opened offline) everything is inline."""
+    the same view of the same data is written once) and the events shown. Without it (exports,
+    snapshots, a file opened offline) everything is inline."""
     payload = event_payload(list(events), window, rows_cache, read_links=read_links, cluster=cluster,
                             side_list=side_list)
     if details is not None and payload["events"] and not side_list:
         key = (details_key or "") + "|" + ("1" if read_links else "0") + "|" + ",".join(
             str(r[13]) for r in payload["events"])
         payload["details"] = details.url(key, split_details(payload))
-        # the pins and areas too go to a file: the rerun (sent twice per step: the live view's
-        # run, then the page's) carries only its address
-        return _js_json({"src": details.layer_url(_js_json(payload))})
     return _js_json(payload)
 
 

@@ -639,10 +639,9 @@ def test_a_smaller_area_inside_a_country_is_drawn_over_it_so_it_can_be_clicked()
 
 # --------------------------------------------------------------------------- popups' contents apart
 
-def test_the_app_sends_only_an_address_and_writes_the_pins_and_the_popups_contents_once_per_view(tmp_path):
-    """With a `ViewDetails` the rerun carries only the address of the layer's file; that file draws
-    pins, areas, tooltips and the legend; the sentences, other candidates, actors and articles go to
-    a second file per view. Each is written once."""
+def test_the_app_sends_the_pins_and_writes_the_popups_contents_once_per_view(tmp_path):
+    """With a `ViewDetails` the rerun carries what draws pins, areas, tooltips and the legend; the
+    sentences, other candidates, actors and articles go to one file per view, written once."""
     events = [ev(i, actors=["Police"]) for i in range(6)] + [xss_event()]
     details = assets.ViewDetails(tmp_path)
     page = build_map(events).get_root().render()         # inline: what exports and snapshots get
@@ -651,12 +650,8 @@ def test_the_app_sends_only_an_address_and_writes_the_pins_and_the_popups_conten
     m.get_root().render()
     from streamlit_folium import _get_feature_group_string
     js = _get_feature_group_string(event_layer(events, details=details, details_key="store:1"), m)
-    sent = json.loads(re.search(r"var D = (\{.*?\});\n", js).group(1))
-    assert list(sent) == ["src"] and sent["src"].startswith("../../app/static/layers/")
-    assert "Shelling was reported" not in js and "Town 3" not in js and "news.example.org" not in js
-    layer_file = tmp_path / "layers" / sent["src"].rsplit("/", 1)[1]
-    split = json.loads(layer_file.read_text(encoding="utf-8"))
-    assert "Shelling was reported" not in json.dumps(split) and "news.example.org" not in json.dumps(split)
+    split = json.loads(re.search(r"var D = (\{.*?\});\n", js).group(1))
+    assert "Shelling was reported" not in js and "Riots " not in js and "news.example.org" not in js
     assert split["articles"] == [] and all(r[4] is None and r[9] == [] and r[11] == [] for r in split["events"])
     assert [r[0] for r in split["events"]] == [r[0] for r in inline["events"]]     # tooltips still work
     assert split["points"] == inline["points"] and split["incidents"] == inline["incidents"]
@@ -666,17 +661,14 @@ def test_the_app_sends_only_an_address_and_writes_the_pins_and_the_popups_conten
     got = json.loads(file.read_text(encoding="utf-8"))
     assert got["s"] == [r[4] for r in inline["events"]] and got["a"] == [r[9] for r in inline["events"]]
     assert got["c"] == [r[11] for r in inline["events"]] and got["articles"] == inline["articles"]
-    # the same view again: the same files, not written anew; another revision or view: other files
-    stamps = file.stat().st_mtime_ns, layer_file.stat().st_mtime_ns
+    # the same view again: the same file, not written anew; another revision or view: another file
+    stamp = file.stat().st_mtime_ns
     again = _get_feature_group_string(event_layer(events, details=details, details_key="store:1"), m)
-    assert json.loads(re.search(r"var D = (\{.*?\});\n", again).group(1))["src"] == sent["src"]
-    assert (file.stat().st_mtime_ns, layer_file.stat().st_mtime_ns) >= stamps
-    assert len(list((tmp_path / "views").glob("*.json"))) == 1 and len(list((tmp_path / "layers").glob("*.json"))) == 1
+    assert json.loads(re.search(r"var D = (\{.*?\});\n", again).group(1))["details"] == url
+    assert file.stat().st_mtime_ns >= stamp and len(list((tmp_path / "views").glob("*.json"))) == 1
     other = _get_feature_group_string(event_layer(events, details=details, details_key="store:2"), m)
-    src2 = json.loads(re.search(r"var D = (\{.*?\});\n", other).group(1))["src"]
-    assert src2 != sent["src"]
-    assert json.loads((tmp_path / "layers" / src2.rsplit("/", 1)[1]).read_text(encoding="utf-8"))["details"] != url
-    assert not list(tmp_path.glob("*/*.tmp"))                  # no half-written file left
+    assert json.loads(re.search(r"var D = (\{.*?\});\n", other).group(1))["details"] != url
+    assert not list((tmp_path / "views").glob("*.tmp"))         # no half-written file left
 
 
 def test_only_the_newest_view_files_are_kept(tmp_path, monkeypatch):
